@@ -1,0 +1,99 @@
+"""The application factory. Resources (database, HTTP client, workers) are opened in cleanup_ctx and
+reached through typed AppKeys; nothing happens at import time."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from . import __version__
+from .accounts import get_actor
+from .appkeys import CONFIG, DB, DELIVERY, FETCHER, HTTP, INBOX_WORKER, URLS
+from .config import Config
+from .db import Database
+from .delivery import DeliveryWorker
+from .fetch import Fetcher, Signer
+from .inbox_worker import InboxContext, InboxWorker
+from .middleware import error_middleware, security_headers
+from .netguard import connector_kwargs
+from .routes import setup_routes
+from .urls import INSTANCE_ACTOR_USERNAME, Urls
+
+log = logging.getLogger(__name__)
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+
+def user_agent(config: Config) -> str:
+    return f"Maillage/{__version__} (+{config.base_url})"
+
+
+async def _resources(app: web.Application) -> AsyncIterator[None]:
+    config = app[CONFIG]
+    db = await Database.open(config.database_path)
+    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100, **connector_kwargs(config.allow_private_network)))
+    try:
+        instance = await get_actor(db, INSTANCE_ACTOR_USERNAME)
+        if instance is None:
+            raise RuntimeError("database has no instance actor: was it created with `maillage init`?")
+        urls = app[URLS]
+        app[DB] = db
+        app[HTTP] = session
+        app[FETCHER] = Fetcher(
+            session=session, db=db, signer=Signer(urls.key_id(INSTANCE_ACTOR_USERNAME), instance.private_key_pem),
+            allow_private=config.allow_private_network, timeout=config.fetch_timeout,
+            max_bytes=config.fetch_max_bytes, user_agent=user_agent(config),
+        )
+        app[DELIVERY] = DeliveryWorker(
+            db=db, session=session, urls=urls, allow_private=config.allow_private_network,
+            concurrency=config.delivery_concurrency, timeout=config.fetch_timeout, user_agent=user_agent(config),
+        )
+        app[INBOX_WORKER] = InboxWorker(
+            InboxContext(db=db, fetcher=app[FETCHER], urls=urls, manual_approval=config.manual_approval),
+            on_sent=app[DELIVERY].wakeup.set,
+        )
+        yield
+    finally:
+        await session.close()
+        await db.close()
+
+
+async def _workers(app: web.Application) -> AsyncIterator[None]:
+    """Background loops for serving; tests build the app with `workers=False` and call run_once()."""
+    tasks = [
+        asyncio.create_task(app[DELIVERY].run(), name="delivery"),
+        asyncio.create_task(app[INBOX_WORKER].run(), name="inbox"),
+    ]
+    yield
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def create_app(config: Config, *, workers: bool = True) -> web.Application:
+    app = web.Application(middlewares=[error_middleware, security_headers], client_max_size=1_048_576)
+    app[CONFIG] = config
+    app[URLS] = Urls(config.base_url)
+    aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=jinja2.select_autoescape(default=True),
+        context_processors=[_template_globals],
+    )
+    app.cleanup_ctx.append(_resources)
+    if workers:
+        app.cleanup_ctx.append(_workers)
+    setup_routes(app)
+    return app
+
+
+async def _template_globals(request: web.Request) -> dict[str, object]:
+    config = request.app[CONFIG]
+    return {"site_title": config.title, "base_url": config.base_url, "lang": config.default_lang}

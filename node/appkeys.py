@@ -1,0 +1,19 @@
+"""Typed application state (`web.AppKey`): resources live as long as the app, opened in cleanup_ctx."""
+
+import aiohttp
+from aiohttp import web
+
+from .config import Config
+from .db import Database
+from .delivery import DeliveryWorker
+from .fetch import Fetcher
+from .inbox_worker import InboxWorker
+from .urls import Urls
+
+CONFIG = web.AppKey("config", Config)
+URLS = web.AppKey("urls", Urls)
+DB = web.AppKey("db", Database)
+HTTP = web.AppKey("http", aiohttp.ClientSession)
+FETCHER = web.AppKey("fetcher", Fetcher)
+DELIVERY = web.AppKey("delivery", DeliveryWorker)
+INBOX_WORKER = web.AppKey("inbox_worker", InboxWorker)

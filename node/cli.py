@@ -1,0 +1,223 @@
+"""The `maillage` command. Its sub-commands and flags are a contract that users and scripts rely on:
+add to them, never change them. Exit codes: 0 success, 1 a refused or failed operation (the message
+on stderr says why), 2 a usage error."""
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import secrets
+import shutil
+import sys
+from collections.abc import AsyncIterator, Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from .accounts import AccountError, add_user, check_username, create_actor, get_actor
+from .app import create_app, user_agent
+from .config import CONFIG_FILE, Config, ConfigError, load_config, validate_base_url, write_config
+from .db import Database, StorageError
+from .fetch import Fetcher, FetchError, Signer
+from .following import FollowError, follow
+from .netguard import connector_kwargs
+from .publishing import PublishError, parse_draft, publish
+from .urls import INSTANCE_ACTOR_USERNAME, Urls
+
+
+class CommandError(Exception):
+    """A command cannot do what was asked; printed as `error: ...`, exit status 1."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="maillage", description="Run a Maillage node (ActivityPub).")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("init", help="create a node: data folder, config, database, keys, network actor, admin")
+    p.add_argument("--data", required=True, type=Path, help="data folder to create")
+    p.add_argument("--url", required=True, help="public base URL, e.g. https://network.example")
+    p.add_argument("--name", required=True, help="user name of the network actor (@NAME@host)")
+    p.add_argument("--title", help="display name of the network (default: NAME)")
+    p.add_argument("--admin", help="user name of the first admin (default: admin)")
+    p.add_argument("--password", help="admin password (default: a generated one, printed once)")
+    p.add_argument("--lang", default="fr", help="default language of the node (default: fr)")
+    p.add_argument("--dev", action="store_true", help="allow plain http and private/loopback addresses")
+
+    p = sub.add_parser("serve", help="serve the node over HTTP and run its workers")
+    p.add_argument("--data", required=True, type=Path)
+    p.add_argument("--host", help="address to listen on (default: from config, 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port to listen on (default: the one in the base URL)")
+
+    p = sub.add_parser("user", help="manage organizers")
+    user_sub = p.add_subparsers(dest="user_command", required=True, metavar="ACTION")
+    p = user_sub.add_parser("add", help="add an organizer or admin")
+    p.add_argument("--data", required=True, type=Path)
+    p.add_argument("name")
+    p.add_argument("--password", required=True)
+    p.add_argument("--role", choices=["organizer", "admin"], default="organizer")
+    p.add_argument("--display-name", help="name shown on profiles (default: NAME)")
+
+    p = sub.add_parser("publish", help="publish (or update, or translate) a Markdown file with front matter")
+    p.add_argument("--data", required=True, type=Path)
+    p.add_argument("--as", dest="author", required=True, help="user name of the organizer publishing")
+    p.add_argument("file", type=Path)
+
+    p = sub.add_parser("follow", help="make the network follow another actor (@name@host or URL)")
+    p.add_argument("--data", required=True, type=Path)
+    p.add_argument("target")
+    return parser
+
+
+async def _open_db(config: Config) -> Database:
+    try:
+        return await Database.open(config.database_path)
+    except StorageError as exc:
+        raise CommandError(str(exc)) from exc
+
+
+@contextlib.asynccontextmanager
+async def _database(config: Config) -> AsyncIterator[Database]:
+    db = await _open_db(config)
+    try:
+        yield db
+    finally:
+        await db.close()
+
+
+async def cmd_init(args: argparse.Namespace) -> int:
+    data: Path = args.data
+    try:
+        base_url = validate_base_url(args.url, args.dev)
+        check_username(args.name)
+        admin = args.admin or "admin"
+        check_username(admin)
+    except (ConfigError, AccountError) as exc:
+        raise CommandError(str(exc)) from exc
+    if (data / CONFIG_FILE).exists():
+        raise CommandError(f"{data} already holds a node ({CONFIG_FILE} exists)")
+    if admin.lower() == args.name.lower():
+        raise CommandError("the admin and the network actor need different names")
+    password = args.password or secrets.token_urlsafe(12)
+    created_dir = not data.exists()
+    config = Config(data_dir=data, base_url=base_url, network=args.name, title=args.title or args.name,
+                    dev=args.dev, default_lang=args.lang)
+    try:
+        data.mkdir(parents=True, exist_ok=True)
+        async with _database(config) as db, db.transaction() as tx:
+            await create_actor(tx, username=INSTANCE_ACTOR_USERNAME, type="Application", name=config.title)
+            await create_actor(tx, username=args.name, type="Group", name=config.title)
+            await add_user(tx, username=admin, password=password, role="admin")
+        write_config(config)
+    except BaseException as exc:
+        # Leave nothing half-made behind: a second `init` must be able to start clean.
+        for name in ("maillage.db", "maillage.db-wal", "maillage.db-shm", CONFIG_FILE):
+            (data / name).unlink(missing_ok=True)
+        if created_dir:
+            shutil.rmtree(data, ignore_errors=True)
+        if isinstance(exc, AccountError):
+            raise CommandError(str(exc)) from exc
+        raise
+    urls = Urls(base_url)
+    print(f"Initialised node in {data}")
+    print(f"Network actor: @{args.name}@{config.domain} ({urls.actor(args.name)})")
+    print(f"Admin login: {admin}")
+    if not args.password:
+        print(f"Admin password: {password}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    config = _load(args.data)
+    host = args.host or config.host
+    port = args.port or config.listen_port
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    print(f"Maillage node @{config.network}@{config.domain} serving on http://{host}:{port}", flush=True)
+    web.run_app(create_app(config), host=host, port=port, print=None, shutdown_timeout=10, access_log=None)
+    return 0
+
+
+async def cmd_user_add(args: argparse.Namespace) -> int:
+    config = _load(args.data)
+    async with _database(config) as db:
+        try:
+            async with db.transaction() as tx:
+                await add_user(tx, username=args.name, password=args.password, role=args.role,
+                               display_name=args.display_name)
+        except AccountError as exc:
+            raise CommandError(str(exc)) from exc
+    print(f"Added {args.role} {args.name}: @{args.name}@{config.domain}")
+    return 0
+
+
+async def cmd_publish(args: argparse.Namespace) -> int:
+    config = _load(args.data)
+    try:
+        text = args.file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CommandError(f"cannot read {args.file}: {exc}") from exc
+    async with _database(config) as db:
+        author = await get_actor(db, args.author)
+        role = await db.fetch_value("SELECT role FROM users WHERE actor_id = ?", (author.id,)) if author else None
+        if author is None or role is None:
+            raise CommandError(f"no organizer named {args.author!r} (add one with `maillage user add`)")
+        try:
+            draft = parse_draft(text, default_lang=config.default_lang)
+            result = await publish(db, Urls(config.base_url), network=config.network, author=author, draft=draft)
+        except PublishError as exc:
+            raise CommandError(f"{args.file}: {exc}") from exc
+    print(result.iri)
+    return 0
+
+
+async def cmd_follow(args: argparse.Namespace) -> int:
+    config = _load(args.data)
+    urls = Urls(config.base_url)
+    async with _database(config) as db:
+        group = await get_actor(db, config.network)
+        instance = await get_actor(db, INSTANCE_ACTOR_USERNAME)
+        if group is None or instance is None:
+            raise CommandError("the database has no network actor; was it made with `maillage init`?")
+        connector = aiohttp.TCPConnector(**connector_kwargs(config.allow_private_network))
+        async with aiohttp.ClientSession(connector=connector) as session:
+            fetcher = Fetcher(
+                session=session, db=db, signer=Signer(urls.key_id(INSTANCE_ACTOR_USERNAME), instance.private_key_pem),
+                allow_private=config.allow_private_network, timeout=config.fetch_timeout,
+                max_bytes=config.fetch_max_bytes, user_agent=user_agent(config),
+            )
+            try:
+                result = await follow(db, urls, fetcher, follower=group, target=args.target)
+            except (FollowError, FetchError) as exc:
+                raise CommandError(f"cannot follow {args.target}: {exc}") from exc
+    print(f"{result.followee_iri} {result.state}")
+    return 0
+
+
+def _load(data: Path) -> Config:
+    try:
+        return load_config(data)
+    except ConfigError as exc:
+        raise CommandError(str(exc)) from exc
+
+
+COMMANDS: dict[tuple[str, str | None], Callable[[argparse.Namespace], Coroutine[Any, Any, int]]] = {
+    ("init", None): cmd_init,
+    ("user", "add"): cmd_user_add,
+    ("publish", None): cmd_publish,
+    ("follow", None): cmd_follow,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "serve":
+            return cmd_serve(args)
+        command = COMMANDS[(args.command, getattr(args, "user_command", None))]
+        return asyncio.run(command(args))
+    except CommandError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

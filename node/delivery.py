@@ -1,0 +1,183 @@
+"""The durable delivery queue: enqueue in the caller's transaction, deliver from a worker.
+
+One row per (activity, inbox), so a crash or restart loses nothing: whatever is still `pending`
+is sent when the worker next runs (at-least-once; receivers dedupe on activity ids).
+"""
+
+import asyncio
+import json
+import random
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import aiohttp
+
+from protocol.httpsig import sign_request
+from protocol.iri import iri_host
+from protocol.retry import UNAVAILABLE_AFTER_SECONDS, classify, retry_after_seconds
+
+from . import clock
+from .db import Database, Transaction
+from .netguard import BlockedAddressError, check_url
+from .urls import Urls
+
+BATCH_SIZE = 200
+
+
+async def enqueue(tx: Transaction, activity_id: int, inboxes: Iterable[str]) -> int:
+    """Queue one delivery per distinct inbox; returns how many were queued. Runs inside the
+    transaction that stored the activity, so an activity never exists without its deliveries."""
+    now_iso, now_ts = clock.iso(), clock.timestamp()
+    rows = [(activity_id, inbox, iri_host(inbox), now_ts, now_iso, now_iso) for inbox in sorted(set(inboxes))]
+    await tx.execute_many(
+        "INSERT OR IGNORE INTO deliveries (activity_id, inbox, host, next_attempt_at, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    return len(rows)
+
+
+@dataclass(frozen=True)
+class _Job:
+    id: int
+    inbox: str
+    host: str
+    attempts: int
+    activity_id: int
+    key_id: str
+    private_key_pem: str
+
+
+@dataclass(frozen=True)
+class _Result:
+    job: _Job
+    status: int | None
+    error: str | None
+    retry_after: float | None
+
+
+class DeliveryWorker:
+    """Sends due deliveries with signed POSTs; `run_once()` is one pass, for tests and the loop."""
+
+    def __init__(
+        self, *, db: Database, session: aiohttp.ClientSession, urls: Urls, allow_private: bool,
+        concurrency: int = 16, timeout: float = 10.0, user_agent: str = "Maillage", rng: random.Random | None = None,
+    ) -> None:
+        self.db = db
+        self.session = session
+        self.urls = urls
+        self.allow_private = allow_private
+        self.concurrency = concurrency
+        self.timeout = aiohttp.ClientTimeout(total=timeout)
+        self.user_agent = user_agent
+        self.rng = rng or random.Random()
+        self.wakeup = asyncio.Event()
+
+    async def run_once(self) -> int:
+        """Deliver every due row (in batches); returns how many attempts were made."""
+        total = 0
+        while True:
+            jobs = await self._due_jobs()
+            if not jobs:
+                return total
+            bodies = await self._bodies({j.activity_id for j in jobs})
+            semaphore = asyncio.Semaphore(self.concurrency)
+
+            async def attempt(job: _Job) -> _Result:
+                async with semaphore:
+                    return await self._post(job, bodies[job.activity_id])
+
+            results = await asyncio.gather(*(attempt(j) for j in jobs))
+            await self._record(results)
+            total += len(results)
+            if len(jobs) < BATCH_SIZE:
+                return total
+
+    async def run(self, poll_interval: float = 1.0) -> None:
+        """Deliver forever: wake up when told (`wakeup.set()`) or every `poll_interval` seconds, which
+        also picks up deliveries queued by another process (the `maillage` CLI)."""
+        while True:
+            await self.run_once()
+            self.wakeup.clear()
+            try:
+                await asyncio.wait_for(self.wakeup.wait(), timeout=poll_interval)
+            except TimeoutError:
+                pass
+
+    async def _due_jobs(self) -> list[_Job]:
+        await self._fail_unavailable()
+        rows = await self.db.fetch_all(
+            "SELECT d.id, d.inbox, d.host, d.attempts, d.activity_id, a.username, a.private_key_pem"
+            " FROM deliveries d JOIN activities act ON act.id = d.activity_id JOIN actors a ON a.id = act.actor_id"
+            " WHERE d.state = 'pending' AND d.next_attempt_at <= ? ORDER BY d.next_attempt_at, d.id LIMIT ?",
+            (clock.timestamp(), BATCH_SIZE),
+        )
+        return [
+            _Job(r["id"], r["inbox"], r["host"], r["attempts"], r["activity_id"], self.urls.key_id(r["username"]),
+                 r["private_key_pem"])
+            for r in rows
+        ]
+
+    async def _bodies(self, activity_ids: set[int]) -> dict[int, bytes]:
+        marks = ",".join("?" * len(activity_ids))
+        rows = await self.db.fetch_all(f"SELECT id, document FROM activities WHERE id IN ({marks})", list(activity_ids))
+        return {r["id"]: r["document"].encode() for r in rows}
+
+    async def _post(self, job: _Job, body: bytes) -> _Result:
+        try:
+            check_url(job.inbox, self.allow_private)
+        except BlockedAddressError as exc:
+            return _Result(job, 403, f"refused: {exc}", None)
+        headers = sign_request(
+            method="POST", url=job.inbox, body=body, key_id=job.key_id, private_key_pem=job.private_key_pem,
+            headers={"Content-Type": "application/activity+json", "User-Agent": self.user_agent},
+            now=clock.now(),
+        )
+        try:
+            async with self.session.post(
+                job.inbox, data=body, headers=headers, timeout=self.timeout, allow_redirects=False
+            ) as resp:
+                await resp.content.read(65536)
+                retry_after = retry_after_seconds(resp.headers.get("Retry-After"), clock.now())
+                return _Result(job, resp.status, None if resp.status < 300 else f"HTTP {resp.status}", retry_after)
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            return _Result(job, None, f"{exc.__class__.__name__}: {exc}"[:500], None)
+
+    async def _record(self, results: list[_Result]) -> None:
+        now_ts, now_iso = clock.timestamp(), clock.iso()
+        async with self.db.transaction() as tx:
+            for r in results:
+                attempt = r.job.attempts + 1
+                outcome = classify(status=r.status, attempt=attempt, retry_after=r.retry_after, rng=self.rng)
+                state = "delivered" if outcome.delivered else "pending" if outcome.retry else "failed"
+                await tx.execute(
+                    "UPDATE deliveries SET state = ?, attempts = ?, next_attempt_at = ?, last_status = ?,"
+                    " last_error = ?, updated_at = ? WHERE id = ?",
+                    (state, attempt, now_ts + outcome.delay, r.status, r.error, now_iso, r.job.id),
+                )
+                if outcome.delivered:
+                    await tx.execute(
+                        "UPDATE domains SET failing_since = NULL, unavailable = 0 WHERE host = ?", (r.job.host,)
+                    )
+                elif r.status is None or r.status >= 500:
+                    await tx.execute(
+                        "INSERT INTO domains (host, failing_since) VALUES (?, ?) ON CONFLICT (host) DO UPDATE"
+                        " SET failing_since = COALESCE(failing_since, excluded.failing_since)",
+                        (r.job.host, now_ts),
+                    )
+            await tx.execute(
+                "UPDATE domains SET unavailable = 1 WHERE unavailable = 0 AND failing_since < ?",
+                (now_ts - UNAVAILABLE_AFTER_SECONDS,),
+            )
+
+    async def _fail_unavailable(self) -> None:
+        """Deliveries to a domain that has failed for 7 days stop here instead of piling up."""
+        if not await self.db.fetch_value("SELECT 1 FROM domains WHERE unavailable = 1 OR blocked = 1 LIMIT 1"):
+            return
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "UPDATE deliveries SET state = 'failed', last_error = 'domain unavailable or blocked', updated_at = ?"
+                " WHERE state = 'pending' AND host IN (SELECT host FROM domains WHERE unavailable = 1 OR blocked = 1)",
+                (clock.iso(),),
+            )
+

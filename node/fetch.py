@@ -1,0 +1,188 @@
+"""Remote fetches: signed GETs by the instance actor, bounded in time and size, SSRF-guarded,
+with a cache of remote actors and their keys (refetched once when a key seems to have rotated)."""
+
+import json
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urljoin
+
+import aiohttp
+
+from protocol.actors import RemoteActor, parse_actor
+from protocol.errors import ParseError
+from protocol.handles import Handle
+from protocol.httpsig import key_owner_iri, sign_request
+from protocol.iri import iri_host, same_origin
+from protocol.jsonld import compact
+from protocol.webfinger import parse_jrd_actor_iri, webfinger_url
+
+from . import clock
+from .db import Database
+from .netguard import BlockedAddressError, check_url
+
+AP_ACCEPT = 'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
+AP_MEDIA_TYPES = ("application/activity+json", "application/ld+json", "application/json", "application/jrd+json")
+ACTOR_CACHE_SECONDS = 24 * 3600
+MAX_REDIRECTS = 3
+
+
+class FetchError(Exception):
+    """A remote document could not be fetched or is not what was asked for; `status` is the HTTP status."""
+
+    def __init__(self, reason: str, status: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+
+    @property
+    def gone(self) -> bool:
+        return self.status in (404, 410)
+
+
+@dataclass(frozen=True)
+class Signer:
+    """Whose key signs outgoing requests."""
+
+    key_id: str
+    private_key_pem: str
+
+
+class Fetcher:
+    """Fetches remote ActivityPub documents for one node."""
+
+    def __init__(
+        self, *, session: aiohttp.ClientSession, db: Database, signer: Signer, allow_private: bool,
+        timeout: float, max_bytes: int, user_agent: str,
+    ) -> None:
+        self.session = session
+        self.db = db
+        self.signer = signer
+        self.allow_private = allow_private
+        self.timeout = aiohttp.ClientTimeout(total=timeout)
+        self.max_bytes = max_bytes
+        self.user_agent = user_agent
+
+    async def get_json(self, url: str, *, accept: str = AP_ACCEPT, sign: bool = True) -> tuple[str, Any]:
+        """GET a JSON document; returns (final URL, parsed JSON). Redirects are followed by hand so each
+        hop is re-signed for its own URL and re-checked by the SSRF guard."""
+        for _ in range(MAX_REDIRECTS + 1):
+            try:
+                check_url(url, self.allow_private)
+            except BlockedAddressError as exc:
+                raise FetchError(f"refused to fetch {url}: {exc}") from exc
+            headers = {"Accept": accept, "User-Agent": self.user_agent}
+            if sign:
+                headers = sign_request(
+                    method="GET", url=url, headers=headers, body=None,
+                    key_id=self.signer.key_id, private_key_pem=self.signer.private_key_pem, now=clock.now(),
+                )
+            try:
+                async with self.session.get(
+                    url, headers=headers, allow_redirects=False, timeout=self.timeout
+                ) as resp:
+                    if resp.status in (301, 302, 303, 307, 308) and "Location" in resp.headers:
+                        url = urljoin(url, resp.headers["Location"])
+                        continue
+                    if resp.status != 200:
+                        raise FetchError(f"GET {url} answered {resp.status}", resp.status)
+                    media = resp.headers.get("Content-Type", "").split(";")[0].strip().lower()
+                    if media not in AP_MEDIA_TYPES:
+                        raise FetchError(f"GET {url} returned {media or 'no content type'}, not JSON")
+                    body = await self._read_bounded(resp)
+            except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+                raise FetchError(f"GET {url} failed: {exc.__class__.__name__}: {exc}") from exc
+            try:
+                return url, json.loads(body)
+            except (ValueError, RecursionError) as exc:
+                raise FetchError(f"GET {url} returned invalid JSON") from exc
+        raise FetchError(f"GET {url}: more than {MAX_REDIRECTS} redirects")
+
+    async def _read_bounded(self, resp: aiohttp.ClientResponse) -> bytes:
+        if resp.content_length is not None and resp.content_length > self.max_bytes:
+            raise FetchError(f"response larger than {self.max_bytes} bytes")
+        chunks, size = [], 0
+        async for chunk in resp.content.iter_chunked(65536):
+            size += len(chunk)
+            if size > self.max_bytes:
+                raise FetchError(f"response larger than {self.max_bytes} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def get_object(self, iri: str) -> dict[str, Any]:
+        """Fetch an AS2 object from its origin; its `id` must sit on the host it was served from."""
+        final_url, doc = await self.get_json(iri)
+        try:
+            doc = compact(doc)
+        except ParseError as exc:
+            raise FetchError(f"{iri}: {exc.reason}") from exc
+        if not isinstance(doc, dict) or not isinstance(doc.get("id"), str):
+            raise FetchError(f"{iri}: document has no id")
+        if not same_origin(doc["id"], final_url):
+            raise FetchError(f"{iri}: document id {doc['id']} is not on {iri_host(final_url)}")
+        return doc
+
+    async def get_actor(self, iri: str, *, refresh: bool = False) -> RemoteActor:
+        """A remote actor from the cache, or fetched and cached (for a day)."""
+        if not refresh:
+            row = await self.db.fetch_one(
+                "SELECT document, fetched_at FROM remote_actors WHERE iri = ?", (iri,)
+            )
+            if row and clock.timestamp() - row["fetched_at"] < ACTOR_CACHE_SECONDS:
+                return parse_actor(json.loads(row["document"]))
+        doc = await self.get_object(iri)
+        try:
+            actor = parse_actor(doc)
+        except ParseError as exc:
+            raise FetchError(f"{iri}: {exc.reason}") from exc
+        if actor.iri != iri:
+            raise FetchError(f"{iri}: actor document has id {actor.iri}")
+        await self.store_actor(actor, doc)
+        return actor
+
+    async def store_actor(self, actor: RemoteActor, doc: dict[str, Any]) -> None:
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO remote_actors (iri, type, host, username, name, url, inbox, shared_inbox, followers,"
+                " following, outbox, icon_url, key_id, public_key_pem, document, fetched_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (iri) DO UPDATE SET type = excluded.type, host = excluded.host,"
+                " username = excluded.username, name = excluded.name, url = excluded.url, inbox = excluded.inbox,"
+                " shared_inbox = excluded.shared_inbox, followers = excluded.followers,"
+                " following = excluded.following, outbox = excluded.outbox, icon_url = excluded.icon_url,"
+                " key_id = excluded.key_id, public_key_pem = excluded.public_key_pem,"
+                " document = excluded.document, fetched_at = excluded.fetched_at",
+                (actor.iri, actor.type, iri_host(actor.iri), actor.username, actor.name, actor.url, actor.inbox,
+                 actor.shared_inbox, actor.followers, actor.following, actor.outbox, actor.icon_url,
+                 actor.key_id, actor.public_key_pem, json.dumps(doc), clock.timestamp()),
+            )
+
+    async def get_key(self, key_id: str, *, refresh: bool = False) -> tuple[str, str]:
+        """(owner actor IRI, public key PEM) for a `keyId`. The key must be listed by its owner actor."""
+        if not refresh:
+            row = await self.db.fetch_one(
+                "SELECT iri, public_key_pem FROM remote_actors WHERE key_id = ?", (key_id,)
+            )
+            if row:
+                return row["iri"], row["public_key_pem"]
+        owner = key_owner_iri(key_id)
+        if "#" not in key_id:
+            # Some servers (GoToSocial) publish keys as documents of their own with an `owner`.
+            doc = await self.get_object(key_id)
+            if isinstance(doc.get("owner"), str):
+                owner = doc["owner"]
+            elif "publicKey" in doc:
+                owner = doc["id"]
+        actor = await self.get_actor(owner, refresh=True)
+        for candidate_id, pem in ((actor.key_id, actor.public_key_pem), *actor.extra_keys):
+            if candidate_id == key_id:
+                return actor.iri, pem
+        raise FetchError(f"actor {actor.iri} does not publish key {key_id}")
+
+    async def resolve_handle(self, handle: Handle) -> str:
+        """The actor IRI for `@name@host`, by WebFinger (RFC 7033). Loopback dev nodes speak plain http."""
+        scheme = "http" if self.allow_private else "https"
+        _, jrd = await self.get_json(webfinger_url(handle, scheme), accept="application/jrd+json", sign=False)
+        try:
+            return parse_jrd_actor_iri(jrd)
+        except ParseError as exc:
+            raise FetchError(f"{handle}: {exc.reason}") from exc

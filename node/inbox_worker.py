@@ -1,0 +1,259 @@
+"""Processing received activities, one row of the `inbox` table at a time, with a dispatch table
+from activity type to an `on_<activity>` handler (GoToSocial's shape). Unknown types are kept and
+marked `ignored`. A handler error is retried a few times, then the row is marked `failed`."""
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from protocol.activities import Activity, build_accept, build_reject, parse_activity
+from protocol.errors import ParseError
+from protocol.iri import same_origin
+from protocol.jsonld import compact
+
+from . import clock
+from .db import Database, Transaction
+from .fetch import Fetcher, FetchError
+from .follows import remove_follow, set_follow_state, upsert_follow
+from .outbox import send
+from .urls import INSTANCE_ACTOR_USERNAME, Urls
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 5
+BATCH_SIZE = 100
+
+
+@dataclass(frozen=True)
+class InboxContext:
+    db: Database
+    fetcher: Fetcher
+    urls: Urls
+    manual_approval: bool
+
+
+Handler = Callable[[InboxContext, Activity, dict[str, object]], Awaitable[str]]
+
+
+async def _local_actor(tx: Transaction, urls: Urls, iri: str) -> tuple[int, str, bool] | None:
+    """(id, username, manually_approves) of the local actor with this IRI."""
+    prefix = f"{urls.base}/users/"
+    if iri == urls.actor(INSTANCE_ACTOR_USERNAME):
+        username = INSTANCE_ACTOR_USERNAME
+    elif iri.startswith(prefix) and "/" not in iri[len(prefix):]:
+        username = iri[len(prefix):]
+    else:
+        return None
+    row = await tx.fetch_one("SELECT id, username, type, manually_approves FROM actors WHERE username = ?", (username,))
+    return (row["id"], row["username"], bool(row["manually_approves"])) if row else None
+
+
+async def on_follow(ctx: InboxContext, activity: Activity, raw: dict[str, object]) -> str:
+    """Follow of a local actor: accept at once, or keep pending when the actor approves by hand.
+    A repeated Follow of an accepted follower is accepted again (Mastodon re-sends Follows)."""
+    if activity.object is None:
+        return "ignored"
+    follower = await ctx.fetcher.get_actor(activity.actor)
+    async with ctx.db.transaction() as tx:
+        target = await _local_actor(tx, ctx.urls, activity.object.iri)
+        if target is None:
+            return "ignored"
+        actor_id, username, manual = target
+        follow_doc = {"id": activity.iri, "type": "Follow", "actor": activity.actor, "object": activity.object.iri}
+        if username == INSTANCE_ACTOR_USERNAME:
+            reject = build_reject(iri=ctx.urls.new_activity(), actor=activity.object.iri, follow=follow_doc)
+            await send(tx, actor_id=actor_id, document=reject, inboxes=[follower.inbox])
+            return "done"
+        existing = await tx.fetch_value(
+            "SELECT state FROM follows WHERE follower_iri = ? AND followee_iri = ?", (activity.actor, activity.object.iri)
+        )
+        pending = (manual or ctx.manual_approval) and existing != "accepted"
+        await upsert_follow(tx, follower_iri=activity.actor, followee_iri=activity.object.iri,
+                            activity_iri=activity.iri, state="pending" if pending else "accepted")
+        if not pending:
+            accept = build_accept(iri=ctx.urls.new_activity(), actor=activity.object.iri, follow=follow_doc)
+            await send(tx, actor_id=actor_id, document=accept, inboxes=[follower.inbox])
+    return "done"
+
+
+async def on_undo(ctx: InboxContext, activity: Activity, raw: dict[str, object]) -> str:
+    """Undo of a Follow removes the follower; the undone activity may come embedded or by IRI."""
+    obj = activity.object
+    if obj is None:
+        return "ignored"
+    async with ctx.db.transaction() as tx:
+        if obj.type == "Follow" and obj.actor is not None:
+            if obj.actor != activity.actor:
+                return "ignored"
+            if obj.object_iri:
+                await remove_follow(tx, follower_iri=activity.actor, followee_iri=obj.object_iri)
+                return "done"
+        row = await tx.fetch_one(
+            "SELECT followee_iri FROM follows WHERE activity_iri = ? AND follower_iri = ?", (obj.iri, activity.actor)
+        )
+        if row:
+            await remove_follow(tx, follower_iri=activity.actor, followee_iri=row["followee_iri"])
+            return "done"
+    return "ignored"
+
+
+async def _answer_to_our_follow(ctx: InboxContext, activity: Activity, state: str) -> str:
+    """Accept/Reject of a Follow we sent: matched by the Follow's id, or by the embedded actor and object
+    (some servers mint a new id). Only the followed actor may answer: a forged answer is ignored."""
+    obj = activity.object
+    if obj is None:
+        return "ignored"
+    async with ctx.db.transaction() as tx:
+        row = await tx.fetch_one(
+            "SELECT follower_iri FROM follows WHERE activity_iri = ? AND followee_iri = ?", (obj.iri, activity.actor)
+        )
+        follower = row["follower_iri"] if row else None
+        if follower is None and obj.actor and obj.object_iri == activity.actor:
+            if await tx.fetch_value(
+                "SELECT 1 FROM follows WHERE follower_iri = ? AND followee_iri = ?", (obj.actor, activity.actor)
+            ):
+                follower = obj.actor
+        if follower is None or await _local_actor(tx, ctx.urls, follower) is None:
+            return "ignored"
+        await set_follow_state(tx, follower_iri=follower, followee_iri=activity.actor, state=state)
+    return "done"
+
+
+async def on_accept(ctx: InboxContext, activity: Activity, raw: dict[str, object]) -> str:
+    return await _answer_to_our_follow(ctx, activity, "accepted")
+
+
+async def on_reject(ctx: InboxContext, activity: Activity, raw: dict[str, object]) -> str:
+    return await _answer_to_our_follow(ctx, activity, "rejected")
+
+
+async def on_create(ctx: InboxContext, activity: Activity, raw: dict[str, object]) -> str:
+    """Keep objects created by others (replies to our content, peers' posts). An embedded object must
+    come from its actor's server; otherwise it is fetched from its origin instead of trusted."""
+    obj = activity.object
+    if obj is None:
+        return "ignored"
+    document = obj.embedded
+    if document is None or not same_origin(obj.iri, activity.actor):
+        try:
+            document = await ctx.fetcher.get_object(obj.iri)
+        except FetchError:
+            return "ignored"
+    attributed = document.get("attributedTo")
+    attributed_iri = attributed.get("id") if isinstance(attributed, dict) else attributed
+    if not isinstance(attributed_iri, str) or not same_origin(attributed_iri, obj.iri):
+        return "ignored"
+    in_reply_to = document.get("inReplyTo")
+    in_reply_iri = in_reply_to.get("id") if isinstance(in_reply_to, dict) else in_reply_to
+    async with ctx.db.transaction() as tx:
+        await tx.execute(
+            "INSERT INTO remote_objects (iri, type, attributed_to, in_reply_to, document, received_at)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (iri) DO NOTHING",
+            (obj.iri, str(document.get("type")), attributed_iri,
+             in_reply_iri if isinstance(in_reply_iri, str) else None, json.dumps(document), clock.iso()),
+        )
+    return "done"
+
+
+async def on_update(ctx: InboxContext, activity: Activity, raw: dict[str, object]) -> str:
+    """Update of an actor refreshes its cached document (and key); Update of an object replaces ours
+    only when the sender is its author."""
+    obj = activity.object
+    if obj is None:
+        return "ignored"
+    if obj.iri == activity.actor:
+        await ctx.fetcher.get_actor(activity.actor, refresh=True)
+        return "done"
+    if obj.embedded is None or not same_origin(obj.iri, activity.actor):
+        return "ignored"
+    async with ctx.db.transaction() as tx:
+        await tx.execute(
+            "UPDATE remote_objects SET document = ?, updated_at = ? WHERE iri = ? AND attributed_to = ?",
+            (json.dumps(obj.embedded), clock.iso(), obj.iri, activity.actor),
+        )
+        return "done" if await tx.changes() else "ignored"
+
+
+async def on_delete(ctx: InboxContext, activity: Activity, raw: dict[str, object]) -> str:
+    """Delete of an actor removes it and its follows; Delete of an object tombstones it if the sender wrote it."""
+    obj = activity.object
+    if obj is None:
+        return "ignored"
+    async with ctx.db.transaction() as tx:
+        if obj.iri == activity.actor:
+            await tx.execute("DELETE FROM follows WHERE follower_iri = ? OR followee_iri = ?", (obj.iri, obj.iri))
+            await tx.execute("DELETE FROM remote_actors WHERE iri = ?", (obj.iri,))
+            return "done"
+        await tx.execute(
+            "UPDATE remote_objects SET deleted_at = ?, document = '{}' WHERE iri = ? AND attributed_to = ?",
+            (clock.iso(), obj.iri, activity.actor),
+        )
+        return "done" if await tx.changes() else "ignored"
+
+
+HANDLERS: dict[str, Handler] = {
+    "Follow": on_follow,
+    "Undo": on_undo,
+    "Accept": on_accept,
+    "Reject": on_reject,
+    "Create": on_create,
+    "Update": on_update,
+    "Delete": on_delete,
+}
+
+
+class InboxWorker:
+    """Processes stored activities in arrival order; `run_once()` is one pass (tests call it)."""
+
+    def __init__(self, ctx: InboxContext, on_sent: Callable[[], None] | None = None) -> None:
+        self.ctx = ctx
+        self.on_sent = on_sent
+        self.wakeup = asyncio.Event()
+
+    async def run_once(self) -> int:
+        rows = await self.ctx.db.fetch_all(
+            "SELECT id, document, attempts FROM inbox WHERE state = 'new' ORDER BY id LIMIT ?", (BATCH_SIZE,)
+        )
+        for row in rows:
+            state, error = await self._process(row["document"])
+            attempts = row["attempts"] + 1
+            if state == "retry":
+                state = "failed" if attempts >= MAX_ATTEMPTS else "new"
+            async with self.ctx.db.transaction() as tx:
+                await tx.execute(
+                    "UPDATE inbox SET state = ?, attempts = ?, error = ?, processed_at = ? WHERE id = ?",
+                    (state, attempts, error, clock.iso(), row["id"]),
+                )
+        if rows and self.on_sent:
+            self.on_sent()
+        return len(rows)
+
+    async def _process(self, document: str) -> tuple[str, str | None]:
+        try:
+            activity = parse_activity(compact(json.loads(document)))
+        except (ParseError, ValueError) as exc:
+            return "failed", str(exc)
+        handler = HANDLERS.get(activity.type)
+        if handler is None:
+            return "ignored", None
+        try:
+            return await handler(self.ctx, activity, {}), None
+        except FetchError as exc:
+            return "retry", exc.reason
+        except ParseError as exc:
+            return "failed", exc.reason
+        except Exception as exc:  # a bug must not stop the queue; the row keeps the error for the admin
+            log.exception("inbox handler for %s failed", activity.iri)
+            return "retry", f"{exc.__class__.__name__}: {exc}"
+
+    async def run(self, poll_interval: float = 1.0) -> None:
+        while True:
+            processed = await self.run_once()
+            if processed:
+                continue
+            self.wakeup.clear()
+            try:
+                await asyncio.wait_for(self.wakeup.wait(), timeout=poll_interval)
+            except TimeoutError:
+                pass

@@ -1,0 +1,51 @@
+"""Storing our own activities (the outbox) and queueing their delivery, in the caller's transaction."""
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from protocol.jsonld import AS_PUBLIC
+
+from . import clock
+from .db import Database, Transaction
+from .delivery import enqueue
+
+
+async def send(tx: Transaction, *, actor_id: int, document: dict[str, Any], inboxes: Iterable[str]) -> int:
+    """Store an activity and queue it for each inbox; returns its row id. The stored JSON text is the
+    exact body every inbox receives, so its Digest is computed over the bytes we keep."""
+    addressed = [*_as_list(document.get("to")), *_as_list(document.get("cc"))]
+    obj = document.get("object")
+    object_iri = obj if isinstance(obj, str) else obj.get("id") if isinstance(obj, dict) else None
+    activity_id = await tx.execute(
+        "INSERT INTO activities (iri, type, actor_id, object_iri, public, document, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (document["id"], document["type"], actor_id, object_iri, int(AS_PUBLIC in addressed),
+         json.dumps(document, ensure_ascii=False, separators=(",", ":")), clock.iso()),
+    )
+    await enqueue(tx, activity_id, inboxes)
+    return activity_id
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+async def outbox_page(db: Database, actor_id: int, *, before_id: int | None, limit: int) -> list[tuple[int, dict[str, Any]]]:
+    """Public activities of an actor, newest first, as (row id, document without @context)."""
+    rows = await db.fetch_all(
+        "SELECT id, document FROM activities WHERE actor_id = ? AND public = 1 AND id < ? ORDER BY id DESC LIMIT ?",
+        (actor_id, before_id if before_id is not None else 2**62, limit),
+    )
+    out = []
+    for r in rows:
+        doc = json.loads(r["document"])
+        doc.pop("@context", None)
+        out.append((r["id"], doc))
+    return out
+
+
+async def count_public(db: Database, actor_id: int) -> int:
+    return int(await db.fetch_value("SELECT count(*) FROM activities WHERE actor_id = ? AND public = 1", (actor_id,)))

@@ -1,0 +1,32 @@
+"""The route table: every URL this node answers, in one place."""
+
+from pathlib import Path
+
+from aiohttp import web
+
+from .web import actors, content, discovery, inbox
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+
+def setup_routes(app: web.Application) -> None:
+    r = app.router
+    r.add_get("/.well-known/webfinger", discovery.get_webfinger)
+    r.add_get("/.well-known/host-meta", discovery.get_host_meta)
+    r.add_get("/.well-known/nodeinfo", discovery.get_nodeinfo_links)
+    r.add_get("/nodeinfo/2.1", discovery.get_nodeinfo)
+    r.add_get("/", content.get_home)
+    r.add_get("/healthz", content.get_healthz)
+    r.add_get("/actor", actors.get_instance_actor)
+    r.add_post("/actor/inbox", inbox.post_shared_inbox)
+    r.add_post("/inbox", inbox.post_shared_inbox)
+    r.add_get("/users/{username}", actors.get_actor_page)
+    r.add_post("/users/{username}/inbox", inbox.post_inbox)
+    r.add_get("/users/{username}/outbox", actors.get_outbox)
+    r.add_get("/users/{username}/followers", actors.get_followers)
+    r.add_get("/users/{username}/following", actors.get_following)
+    r.add_get("/{kind:practices|journeys|outcomes}/{slug}", content.get_object)
+    r.add_get("/activities/{token}", content.get_activity)
+    r.add_get("/tags/{name}", content.get_tag)
+    if STATIC_DIR.is_dir():
+        r.add_static("/static", STATIC_DIR)

@@ -1,0 +1,43 @@
+"""Every IRI this node mints, in one place, so routes and documents cannot disagree."""
+
+import uuid
+from dataclasses import dataclass
+
+INSTANCE_ACTOR_USERNAME = "instance.actor"
+# Names that would look like the node itself; `/users/{name}` has no other route to collide with.
+RESERVED_USERNAMES = frozenset({INSTANCE_ACTOR_USERNAME, "actor", "instance", "root", "webmaster", "postmaster"})
+KIND_PATHS = {"practice": "practices", "journey": "journeys", "outcome": "outcomes"}
+
+
+@dataclass(frozen=True)
+class Urls:
+    """IRIs under one base URL (`https://host[:port]`, no trailing slash)."""
+
+    base: str
+
+    def actor(self, username: str) -> str:
+        if username == INSTANCE_ACTOR_USERNAME:
+            return f"{self.base}/actor"
+        return f"{self.base}/users/{username}"
+
+    def key_id(self, username: str) -> str:
+        return f"{self.actor(username)}#main-key"
+
+    def followers(self, username: str) -> str:
+        return f"{self.actor(username)}/followers"
+
+    @property
+    def shared_inbox(self) -> str:
+        return f"{self.base}/inbox"
+
+    def object(self, kind: str, slug: str) -> str:
+        return f"{self.base}/{KIND_PATHS[kind]}/{slug}"
+
+    def tag(self, name: str) -> str:
+        return f"{self.base}/tags/{name}"
+
+    def new_activity(self) -> str:
+        return f"{self.base}/activities/{uuid.uuid4()}"
+
+    def activity(self, token: str) -> str:
+        return f"{self.base}/activities/{token}"

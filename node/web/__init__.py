@@ -1,0 +1,1 @@
+"""HTTP handlers, one module per concern; `node.routes` wires them to paths."""

@@ -1,0 +1,103 @@
+"""Actor documents and their collections (outbox, followers, following), content-negotiated."""
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from protocol.collections import build_collection, build_collection_page
+
+from ..accounts import ActorRow, get_actor, local_actor_document
+from ..appkeys import CONFIG, DB, URLS
+from ..follows import count_follows, list_follows
+from ..negotiation import activity_json, json_error, wants_activity_json
+from ..outbox import count_public, outbox_page
+from ..urls import INSTANCE_ACTOR_USERNAME
+
+PAGE_SIZE = 20
+
+
+async def _actor_or_404(request: web.Request) -> ActorRow:
+    actor = await get_actor(request.app[DB], request.match_info["username"])
+    if actor is None or actor.username == INSTANCE_ACTOR_USERNAME:
+        raise web.HTTPNotFound(text='{"error": "no such actor"}', content_type="application/json")
+    return actor
+
+
+async def get_actor_page(request: web.Request) -> web.StreamResponse:
+    """`/users/{name}`: the actor document for ActivityPub clients, the profile page for browsers."""
+    actor = await _actor_or_404(request)
+    urls, config, db = request.app[URLS], request.app[CONFIG], request.app[DB]
+    if wants_activity_json(request):
+        return activity_json(local_actor_document(actor, urls))
+    iri = urls.actor(actor.username)
+    objects = await db.fetch_all(
+        "SELECT o.iri, t.title, t.summary, o.published_at FROM objects o JOIN translations t ON t.object_id = o.id"
+        " AND t.lang = o.default_lang WHERE o.deleted_at IS NULL AND (o.actor_id = ? OR ? = 'Group')"
+        " ORDER BY o.id DESC LIMIT 50",
+        (actor.id, actor.type),
+    )
+    return aiohttp_jinja2.render_template(
+        "actor.html", request,
+        {"actor": actor, "iri": iri, "handle": f"@{actor.username}@{config.domain}", "objects": objects,
+         "followers": await count_follows(db, followee_iri=iri), "alternate": iri},
+    )
+
+
+async def get_instance_actor(request: web.Request) -> web.Response:
+    """The FEP-2677 application actor: always JSON, fetchable without a signature."""
+    actor = await get_actor(request.app[DB], INSTANCE_ACTOR_USERNAME)
+    if actor is None:
+        return json_error(404, "no instance actor")
+    return activity_json(local_actor_document(actor, request.app[URLS]))
+
+
+def _int_param(request: web.Request, name: str) -> int | None:
+    value = request.query.get(name)
+    if value is None:
+        return None
+    if not value.isdigit() or len(value) > 18:
+        raise web.HTTPBadRequest(text=f'{{"error": "{name} must be a positive integer"}}', content_type="application/json")
+    return int(value)
+
+
+async def get_outbox(request: web.Request) -> web.Response:
+    """The outbox (ActivityPub 5.1): public activities, newest first, 20 per page."""
+    actor = await _actor_or_404(request)
+    urls, db = request.app[URLS], request.app[DB]
+    iri = f"{urls.actor(actor.username)}/outbox"
+    if "page" not in request.query:
+        total = await count_public(db, actor.id)
+        return activity_json(build_collection(iri=iri, total=total, first=f"{iri}?page=true"))
+    max_id = _int_param(request, "max_id")
+    items = await outbox_page(db, actor.id, before_id=max_id, limit=PAGE_SIZE)
+    page_iri = f"{iri}?page=true" + (f"&max_id={max_id}" if max_id else "")
+    next_iri = f"{iri}?page=true&max_id={items[-1][0]}" if len(items) == PAGE_SIZE else None
+    return activity_json(
+        build_collection_page(iri=page_iri, part_of=iri, items=[doc for _, doc in items], next_iri=next_iri, prev_iri=None)
+    )
+
+
+async def _follow_collection(request: web.Request, which: str) -> web.Response:
+    actor = await _actor_or_404(request)
+    urls, db = request.app[URLS], request.app[DB]
+    actor_iri = urls.actor(actor.username)
+    iri = f"{actor_iri}/{which}"
+    side = {"followee_iri": actor_iri} if which == "followers" else {"follower_iri": actor_iri}
+    if "page" not in request.query:
+        total = await count_follows(db, **side)
+        return activity_json(build_collection(iri=iri, total=total, first=f"{iri}?page=true"))
+    after = _int_param(request, "after") or 0
+    rows = await list_follows(db, after_id=after, limit=PAGE_SIZE, **side)
+    page_iri = f"{iri}?page=true" + (f"&after={after}" if after else "")
+    next_iri = f"{iri}?page=true&after={rows[-1][0]}" if len(rows) == PAGE_SIZE else None
+    return activity_json(
+        build_collection_page(iri=page_iri, part_of=iri, items=[other for _, other in rows], next_iri=next_iri,
+                              prev_iri=None)
+    )
+
+
+async def get_followers(request: web.Request) -> web.Response:
+    return await _follow_collection(request, "followers")
+
+
+async def get_following(request: web.Request) -> web.Response:
+    return await _follow_collection(request, "following")

@@ -1,0 +1,1 @@
+"""Bundled JSON-LD context documents, loaded offline by `protocol.jsonld`."""

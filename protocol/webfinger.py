@@ -1,0 +1,85 @@
+"""WebFinger (RFC 7033) documents and host-meta (RFC 6415), shaped as Mastodon expects them."""
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from .errors import ParseError
+from .handles import Handle, parse_handle
+
+ACTIVITY_JSON = "application/activity+json"
+JRD_JSON = "application/jrd+json"
+
+
+@dataclass(frozen=True)
+class WebFingerQuery:
+    """What a `resource=` parameter asks for: a handle, or an actor URL on this host."""
+
+    handle: Handle | None = None
+    url: str | None = None
+
+
+def parse_resource(resource: str) -> WebFingerQuery:
+    """Read a WebFinger `resource`: `acct:name@host` (RFC 7565) or an `http(s)` URL.
+
+    Mastodon looks up `acct:` URIs; some servers (and Mastodon for remote profile links) ask by URL.
+    """
+    if not resource:
+        raise ParseError("missing resource parameter")
+    if resource.startswith(("http://", "https://")):
+        parts = urlsplit(resource)
+        if not parts.netloc:
+            raise ParseError(f"resource URL has no host: {resource!r}")
+        return WebFingerQuery(url=resource)
+    if resource.startswith("acct:") or "@" in resource:
+        return WebFingerQuery(handle=parse_handle(resource))
+    raise ParseError(f"unsupported resource (expected acct: URI or URL): {resource!r}")
+
+
+def build_jrd(*, handle: Handle, actor_iri: str, profile_url: str, aliases: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The JRD for one actor (RFC 7033 section 4.4).
+
+    Mastodon requires the `self` link's type to be exactly `application/activity+json`
+    and its `href` to be exactly the actor id.
+    """
+    return {
+        "subject": handle.acct,
+        "aliases": [actor_iri, *[a for a in aliases if a != actor_iri]],
+        "links": [
+            {"rel": "self", "type": ACTIVITY_JSON, "href": actor_iri},
+            {"rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": profile_url},
+        ],
+    }
+
+
+def parse_jrd_actor_iri(jrd: Any) -> str:
+    """The actor IRI from a remote JRD: the `self` link with an ActivityPub media type (RFC 7033, FEP-4adb).
+
+    Accepts `application/activity+json` and `application/ld+json; profile=...` (Pleroma, older servers).
+    """
+    if not isinstance(jrd, dict) or not isinstance(jrd.get("links"), list):
+        raise ParseError("WebFinger response has no links")
+    for link in jrd["links"]:
+        if not isinstance(link, dict) or link.get("rel") != "self":
+            continue
+        media = str(link.get("type", "")).split(";")[0].strip()
+        href = link.get("href")
+        if media in (ACTIVITY_JSON, "application/ld+json") and isinstance(href, str):
+            if href.startswith(("http://", "https://")):
+                return href
+    raise ParseError("WebFinger response has no ActivityPub self link")
+
+
+def build_host_meta(base_url: str) -> str:
+    """host-meta XRD (RFC 6415) pointing at our WebFinger template; some older servers start here."""
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<XRD xmlns="http://docs.oasis-open.org/ns/xri/xrd-1.0">\n'
+        f'  <Link rel="lrdd" template="{base_url}/.well-known/webfinger?resource={{uri}}"/>\n'
+        "</XRD>\n"
+    )
+
+
+def webfinger_url(handle: Handle, scheme: str) -> str:
+    """Where to ask about a handle; the scheme is `https` except on development loopback nodes."""
+    return f"{scheme}://{handle.host}/.well-known/webfinger?resource={handle.acct}"
