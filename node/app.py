@@ -36,7 +36,8 @@ def user_agent(config: Config) -> str:
 async def _resources(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
     db = await Database.open(config.database_path)
-    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100, **connector_kwargs(config.allow_private_network)))
+    connector = aiohttp.TCPConnector(limit=100, **connector_kwargs(config.allow_private_network))
+    session = aiohttp.ClientSession(connector=connector)
     try:
         instance = await get_actor(db, INSTANCE_ACTOR_USERNAME)
         if instance is None:
@@ -81,19 +82,13 @@ def create_app(config: Config, *, workers: bool = True) -> web.Application:
     app = web.Application(middlewares=[error_middleware, security_headers], client_max_size=1_048_576)
     app[CONFIG] = config
     app[URLS] = Urls(config.base_url)
-    aiohttp_jinja2.setup(
-        app,
-        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
-        autoescape=jinja2.select_autoescape(default=True),
-        context_processors=[_template_globals],
+    env = aiohttp_jinja2.setup(
+        app, loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=jinja2.select_autoescape(default=True)
     )
+    env.globals.update(site_title=config.title, base_url=config.base_url, lang=config.default_lang)
     app.cleanup_ctx.append(_resources)
     if workers:
         app.cleanup_ctx.append(_workers)
     setup_routes(app)
     return app
 
-
-async def _template_globals(request: web.Request) -> dict[str, object]:
-    config = request.app[CONFIG]
-    return {"site_title": config.title, "base_url": config.base_url, "lang": config.default_lang}

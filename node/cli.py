@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import logging
 import secrets
-import shutil
 import sys
 from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
@@ -16,14 +15,15 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from .accounts import AccountError, add_user, check_username, create_actor, get_actor
+from .accounts import AccountError, add_user, check_username, get_actor
 from .app import create_app, user_agent
-from .config import CONFIG_FILE, Config, ConfigError, load_config, validate_base_url, write_config
+from .bootstrap import InitError, init_node
+from .config import Config, ConfigError, load_config, validate_base_url
 from .db import Database, StorageError
 from .fetch import Fetcher, FetchError, Signer
-from .following import FollowError, follow
+from .following import FollowError, follow, unfollow
 from .netguard import connector_kwargs
-from .publishing import PublishError, parse_draft, publish
+from .publishing import LANG, PublishError, parse_draft, publish
 from .urls import INSTANCE_ACTOR_USERNAME, Urls
 
 
@@ -67,6 +67,10 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("follow", help="make the network follow another actor (@name@host or URL)")
     p.add_argument("--data", required=True, type=Path)
     p.add_argument("target")
+
+    p = sub.add_parser("unfollow", help="make the network stop following an actor (@name@host or URL)")
+    p.add_argument("--data", required=True, type=Path)
+    p.add_argument("target")
     return parser
 
 
@@ -87,41 +91,21 @@ async def _database(config: Config) -> AsyncIterator[Database]:
 
 
 async def cmd_init(args: argparse.Namespace) -> int:
-    data: Path = args.data
     try:
         base_url = validate_base_url(args.url, args.dev)
         check_username(args.name)
         admin = args.admin or "admin"
         check_username(admin)
-    except (ConfigError, AccountError) as exc:
+        if not LANG.match(args.lang):
+            raise CommandError(f"--lang is not a language tag: {args.lang!r}")
+        password = args.password or secrets.token_urlsafe(12)
+        config = Config(data_dir=args.data, base_url=base_url, network=args.name, title=args.title or args.name,
+                        dev=args.dev, default_lang=args.lang)
+        await init_node(config, admin=admin, password=password)
+    except (ConfigError, AccountError, InitError, StorageError) as exc:
         raise CommandError(str(exc)) from exc
-    if (data / CONFIG_FILE).exists():
-        raise CommandError(f"{data} already holds a node ({CONFIG_FILE} exists)")
-    if admin.lower() == args.name.lower():
-        raise CommandError("the admin and the network actor need different names")
-    password = args.password or secrets.token_urlsafe(12)
-    created_dir = not data.exists()
-    config = Config(data_dir=data, base_url=base_url, network=args.name, title=args.title or args.name,
-                    dev=args.dev, default_lang=args.lang)
-    try:
-        data.mkdir(parents=True, exist_ok=True)
-        async with _database(config) as db, db.transaction() as tx:
-            await create_actor(tx, username=INSTANCE_ACTOR_USERNAME, type="Application", name=config.title)
-            await create_actor(tx, username=args.name, type="Group", name=config.title)
-            await add_user(tx, username=admin, password=password, role="admin")
-        write_config(config)
-    except BaseException as exc:
-        # Leave nothing half-made behind: a second `init` must be able to start clean.
-        for name in ("maillage.db", "maillage.db-wal", "maillage.db-shm", CONFIG_FILE):
-            (data / name).unlink(missing_ok=True)
-        if created_dir:
-            shutil.rmtree(data, ignore_errors=True)
-        if isinstance(exc, AccountError):
-            raise CommandError(str(exc)) from exc
-        raise
-    urls = Urls(base_url)
-    print(f"Initialised node in {data}")
-    print(f"Network actor: @{args.name}@{config.domain} ({urls.actor(args.name)})")
+    print(f"Initialised node in {args.data}")
+    print(f"Network actor: @{args.name}@{config.domain} ({Urls(base_url).actor(args.name)})")
     print(f"Admin login: {admin}")
     if not args.password:
         print(f"Admin password: {password}")
@@ -171,8 +155,10 @@ async def cmd_publish(args: argparse.Namespace) -> int:
     return 0
 
 
-async def cmd_follow(args: argparse.Namespace) -> int:
-    config = _load(args.data)
+@contextlib.asynccontextmanager
+async def _network_fetcher(config: Config) -> AsyncIterator[tuple[Database, Fetcher, Any]]:
+    """The database, a Fetcher signing as the instance actor, and the network Group, for commands
+    that talk to other servers."""
     urls = Urls(config.base_url)
     async with _database(config) as db:
         group = await get_actor(db, config.network)
@@ -181,16 +167,32 @@ async def cmd_follow(args: argparse.Namespace) -> int:
             raise CommandError("the database has no network actor; was it made with `maillage init`?")
         connector = aiohttp.TCPConnector(**connector_kwargs(config.allow_private_network))
         async with aiohttp.ClientSession(connector=connector) as session:
-            fetcher = Fetcher(
+            yield db, Fetcher(
                 session=session, db=db, signer=Signer(urls.key_id(INSTANCE_ACTOR_USERNAME), instance.private_key_pem),
                 allow_private=config.allow_private_network, timeout=config.fetch_timeout,
                 max_bytes=config.fetch_max_bytes, user_agent=user_agent(config),
-            )
-            try:
-                result = await follow(db, urls, fetcher, follower=group, target=args.target)
-            except (FollowError, FetchError) as exc:
-                raise CommandError(f"cannot follow {args.target}: {exc}") from exc
+            ), group
+
+
+async def cmd_follow(args: argparse.Namespace) -> int:
+    config = _load(args.data)
+    async with _network_fetcher(config) as (db, fetcher, group):
+        try:
+            result = await follow(db, Urls(config.base_url), fetcher, follower=group, target=args.target)
+        except (FollowError, FetchError) as exc:
+            raise CommandError(f"cannot follow {args.target}: {exc}") from exc
     print(f"{result.followee_iri} {result.state}")
+    return 0
+
+
+async def cmd_unfollow(args: argparse.Namespace) -> int:
+    config = _load(args.data)
+    async with _network_fetcher(config) as (db, fetcher, group):
+        try:
+            iri = await unfollow(db, Urls(config.base_url), fetcher, follower=group, target=args.target)
+        except (FollowError, FetchError) as exc:
+            raise CommandError(f"cannot unfollow {args.target}: {exc}") from exc
+    print(f"{iri} unfollowed")
     return 0
 
 
@@ -206,6 +208,7 @@ COMMANDS: dict[tuple[str, str | None], Callable[[argparse.Namespace], Coroutine[
     ("user", "add"): cmd_user_add,
     ("publish", None): cmd_publish,
     ("follow", None): cmd_follow,
+    ("unfollow", None): cmd_unfollow,
 }
 
 

@@ -5,7 +5,6 @@ is sent when the worker next runs (at-least-once; receivers dedupe on activity i
 """
 
 import asyncio
-import json
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -76,18 +75,18 @@ class DeliveryWorker:
     async def run_once(self) -> int:
         """Deliver every due row (in batches); returns how many attempts were made."""
         total = 0
+        semaphore = asyncio.Semaphore(self.concurrency)
+
+        async def attempt(job: _Job, body: bytes) -> _Result:
+            async with semaphore:
+                return await self._post(job, body)
+
         while True:
             jobs = await self._due_jobs()
             if not jobs:
                 return total
             bodies = await self._bodies({j.activity_id for j in jobs})
-            semaphore = asyncio.Semaphore(self.concurrency)
-
-            async def attempt(job: _Job) -> _Result:
-                async with semaphore:
-                    return await self._post(job, bodies[job.activity_id])
-
-            results = await asyncio.gather(*(attempt(j) for j in jobs))
+            results = await asyncio.gather(*(attempt(j, bodies[j.activity_id]) for j in jobs))
             await self._record(results)
             total += len(results)
             if len(jobs) < BATCH_SIZE:

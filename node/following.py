@@ -3,14 +3,14 @@ the Follow activity, and queue its delivery, in one transaction."""
 
 from dataclasses import dataclass
 
-from protocol.activities import build_follow
+from protocol.activities import build_follow, build_undo
 from protocol.errors import ParseError
 from protocol.handles import parse_handle
 
 from .accounts import ActorRow
 from .db import Database
 from .fetch import Fetcher
-from .follows import get_follow, upsert_follow
+from .follows import get_follow, remove_follow, upsert_follow
 from .outbox import send
 from .urls import Urls
 
@@ -53,3 +53,19 @@ async def follow(db: Database, urls: Urls, fetcher: Fetcher, *, follower: ActorR
                             state=state)
         await send(tx, actor_id=follower.id, document=activity, inboxes=[remote.inbox])
     return FollowResult(followee_iri=remote.iri, state=state, activity_iri=activity["id"])
+
+
+async def unfollow(db: Database, urls: Urls, fetcher: Fetcher, *, follower: ActorRow, target: str) -> str:
+    """Send Undo{Follow} and forget the follow; returns the unfollowed actor's IRI."""
+    followee_iri = await resolve_target(fetcher, target)
+    follower_iri = urls.actor(follower.username)
+    existing = await get_follow(db, follower_iri, followee_iri)
+    if existing is None:
+        raise FollowError(f"not following {followee_iri}")
+    remote = await fetcher.get_actor(followee_iri)
+    original = build_follow(iri=existing["activity_iri"], actor=follower_iri, followee=followee_iri)
+    undo = build_undo(iri=urls.new_activity(), actor=follower_iri, activity=original)
+    async with db.transaction() as tx:
+        await remove_follow(tx, follower_iri=follower_iri, followee_iri=followee_iri)
+        await send(tx, actor_id=follower.id, document=undo, inboxes=[remote.inbox])
+    return followee_iri

@@ -34,7 +34,8 @@ async def remove_follow(tx: Transaction, *, follower_iri: str, followee_iri: str
 
 async def get_follow(db: Database | Transaction, follower_iri: str, followee_iri: str) -> dict[str, str] | None:
     row = await db.fetch_one(
-        "SELECT follower_iri, followee_iri, activity_iri, state FROM follows WHERE follower_iri = ? AND followee_iri = ?",
+        "SELECT follower_iri, followee_iri, activity_iri, state FROM follows"
+        " WHERE follower_iri = ? AND followee_iri = ?",
         (follower_iri, followee_iri),
     )
     return dict(row) if row else None

@@ -66,7 +66,8 @@ async def on_follow(ctx: InboxContext, activity: Activity, raw: dict[str, object
             await send(tx, actor_id=actor_id, document=reject, inboxes=[follower.inbox])
             return "done"
         existing = await tx.fetch_value(
-            "SELECT state FROM follows WHERE follower_iri = ? AND followee_iri = ?", (activity.actor, activity.object.iri)
+            "SELECT state FROM follows WHERE follower_iri = ? AND followee_iri = ?",
+            (activity.actor, activity.object.iri),
         )
         pending = (manual or ctx.manual_approval) and existing != "accepted"
         await upsert_follow(tx, follower_iri=activity.actor, followee_iri=activity.object.iri,

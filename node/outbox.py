@@ -33,7 +33,9 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-async def outbox_page(db: Database, actor_id: int, *, before_id: int | None, limit: int) -> list[tuple[int, dict[str, Any]]]:
+async def outbox_page(
+    db: Database, actor_id: int, *, before_id: int | None, limit: int
+) -> list[tuple[int, dict[str, Any]]]:
     """Public activities of an actor, newest first, as (row id, document without @context)."""
     rows = await db.fetch_all(
         "SELECT id, document FROM activities WHERE actor_id = ? AND public = 1 AND id < ? ORDER BY id DESC LIMIT ?",

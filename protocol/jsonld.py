@@ -131,7 +131,10 @@ _SCALARS: Final = (str, int, float, bool, type(None))
 _MAX_FAST_DEPTH: Final = 32
 # The bundled contexts OUTGOING_CONTEXT is made of: a document using only these (after the
 # AS context) defines nothing that compaction with OUTGOING_CONTEXT would rename.
-_OUR_FILES: Final = frozenset({"activitystreams.jsonld", "security-v1.jsonld", "maillage.jsonld"})
+# webfinger.jsonld (FEP-2c59) only defines terms our inline context repeats identically.
+_OUR_FILES: Final = frozenset(
+    {"activitystreams.jsonld", "security-v1.jsonld", "maillage.jsonld", "webfinger.jsonld"}
+)
 _AS_FILE: Final = "activitystreams.jsonld"
 
 _Normalized = tuple[Any, ...]

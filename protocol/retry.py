@@ -6,8 +6,8 @@ Mastodon retries a delivery 16 times over about 2.6 days with a polynomial backo
 
 import random
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from datetime import datetime
+from email.utils import parsedate_to_datetime
 
 MAX_ATTEMPTS = 16
 UNAVAILABLE_AFTER_SECONDS = 7 * 24 * 3600

@@ -55,7 +55,9 @@ def _int_param(request: web.Request, name: str) -> int | None:
     if value is None:
         return None
     if not value.isdigit() or len(value) > 18:
-        raise web.HTTPBadRequest(text=f'{{"error": "{name} must be a positive integer"}}', content_type="application/json")
+        raise web.HTTPBadRequest(
+            text=f'{{"error": "{name} must be a positive integer"}}', content_type="application/json"
+        )
     return int(value)
 
 
@@ -72,7 +74,9 @@ async def get_outbox(request: web.Request) -> web.Response:
     page_iri = f"{iri}?page=true" + (f"&max_id={max_id}" if max_id else "")
     next_iri = f"{iri}?page=true&max_id={items[-1][0]}" if len(items) == PAGE_SIZE else None
     return activity_json(
-        build_collection_page(iri=page_iri, part_of=iri, items=[doc for _, doc in items], next_iri=next_iri, prev_iri=None)
+        build_collection_page(
+            iri=page_iri, part_of=iri, items=[doc for _, doc in items], next_iri=next_iri, prev_iri=None
+        )
     )
 
 

@@ -72,7 +72,8 @@ async def get_tag(request: web.Request) -> web.StreamResponse:
     name = request.match_info["name"].lower()
     rows = await db.fetch_all(
         "SELECT o.iri, t.title, t.summary FROM object_tags g JOIN objects o ON o.id = g.object_id JOIN translations t"
-        " ON t.object_id = o.id AND t.lang = o.default_lang WHERE g.name = ? AND o.deleted_at IS NULL ORDER BY o.id DESC",
+        " ON t.object_id = o.id AND t.lang = o.default_lang WHERE g.name = ? AND o.deleted_at IS NULL"
+        " ORDER BY o.id DESC",
         (name,),
     )
     return aiohttp_jinja2.render_template("tag.html", request, {"tag": name, "items": rows, "title": config.title,

@@ -1,0 +1,1 @@
+"""Test helpers shared by tests/node, tests/federation and later suites."""

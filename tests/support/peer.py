@@ -1,0 +1,104 @@
+"""A remote ActivityPub server stand-in for node tests: serves actor documents with fixed keys and
+records what arrives in its inbox. It is a peer on loopback, not a mock of our own code: the node
+fetches keys from it and delivers to it over real HTTP."""
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from protocol.httpsig import sign_request
+from protocol.keys import public_key_pem
+
+KEYS_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "keys"
+AS2 = "application/activity+json"
+
+
+def fixed_key(name: str = "test-rsa-2048") -> str:
+    return (KEYS_DIR / f"{name}.pem").read_text()
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class Peer:
+    """A fake remote server at http://127.0.0.1:PORT with actors at /users/NAME."""
+
+    server: TestServer | None = None
+    keys: dict[str, str] = field(default_factory=dict)
+    inbox: list[Received] = field(default_factory=list)
+    inbox_status: int = 202
+    documents: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def base(self) -> str:
+        assert self.server is not None
+        return f"http://127.0.0.1:{self.server.port}"
+
+    @property
+    def host(self) -> str:
+        assert self.server is not None
+        return f"127.0.0.1:{self.server.port}"
+
+    def actor_iri(self, name: str) -> str:
+        return f"{self.base}/users/{name}"
+
+    def add_actor(self, name: str, key: str = "test-rsa-2048") -> str:
+        self.keys[name] = fixed_key(key)
+        return self.actor_iri(name) if self.server is not None else name
+
+    def actor_document(self, name: str) -> dict[str, Any]:
+        iri = self.actor_iri(name)
+        return {
+            "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+            "id": iri, "type": "Person", "preferredUsername": name, "name": name.title(),
+            "inbox": f"{iri}/inbox", "outbox": f"{iri}/outbox", "followers": f"{iri}/followers",
+            "endpoints": {"sharedInbox": f"{self.base}/inbox"},
+            "publicKey": {"id": f"{iri}#main-key", "owner": iri, "publicKeyPem": public_key_pem(self.keys[name])},
+        }
+
+    def sign(self, name: str, method: str, url: str, body: bytes | None, headers: dict[str, str] | None = None,
+             now: Any = None) -> dict[str, str]:
+        from node import clock
+
+        return sign_request(
+            method=method, url=url, headers=headers or ({"Content-Type": AS2} if body is not None else {}),
+            body=body, key_id=f"{self.actor_iri(name)}#main-key", private_key_pem=self.keys[name],
+            now=now or clock.now(),
+        )
+
+    def app(self) -> web.Application:
+        async def get_actor(request: web.Request) -> web.Response:
+            name = request.match_info["name"]
+            if name not in self.keys:
+                return web.json_response({"error": "gone"}, status=410)
+            return web.json_response(self.actor_document(name), content_type=AS2)
+
+        async def get_document(request: web.Request) -> web.Response:
+            doc = self.documents.get(request.path)
+            if doc is None:
+                return web.json_response({"error": "not found"}, status=404)
+            return web.json_response(doc, content_type=AS2)
+
+        async def post_inbox(request: web.Request) -> web.Response:
+            self.inbox.append(Received(request.path_qs, dict(request.headers), await request.read()))
+            return web.Response(status=self.inbox_status)
+
+        app = web.Application()
+        app.router.add_get("/users/{name}", get_actor)
+        app.router.add_post("/users/{name}/inbox", post_inbox)
+        app.router.add_post("/inbox", post_inbox)
+        app.router.add_get("/{tail:.*}", get_document)
+        return app
