@@ -122,6 +122,10 @@ def _maillage_terms() -> dict[str, Any]:
 # Outgoing documents embed our extension terms inline, as Mastodon does, so that peers
 # that cannot fetch https://maillage.social/ns still understand them.
 OUTGOING_CONTEXT: Final[list[Any]] = [AS_CONTEXT_IRI, SECURITY_CONTEXT_IRI, _maillage_terms()]
+_OUTGOING_CONTEXT_JSON: Final = json.dumps(OUTGOING_CONTEXT)
+# Equivalent to OUTGOING_CONTEXT (maillage.jsonld holds exactly its inline terms) but made
+# of IRIs only, which pyld resolves once and then serves from its context cache.
+_COMPACTION_CONTEXT: Final = (AS_CONTEXT_IRI, SECURITY_CONTEXT_IRI, MAILLAGE_CONTEXT_IRI)
 
 # ---------------------------------------------------------------------------------------
 # Fast path: recognise documents whose context already yields exactly our terms.
@@ -132,9 +136,7 @@ _MAX_FAST_DEPTH: Final = 32
 # The bundled contexts OUTGOING_CONTEXT is made of: a document using only these (after the
 # AS context) defines nothing that compaction with OUTGOING_CONTEXT would rename.
 # webfinger.jsonld (FEP-2c59) only defines terms our inline context repeats identically.
-_OUR_FILES: Final = frozenset(
-    {"activitystreams.jsonld", "security-v1.jsonld", "maillage.jsonld", "webfinger.jsonld"}
-)
+_OUR_FILES: Final = frozenset({"activitystreams.jsonld", "security-v1.jsonld", "maillage.jsonld", "webfinger.jsonld"})
 _AS_FILE: Final = "activitystreams.jsonld"
 
 _Normalized = tuple[Any, ...]
@@ -296,7 +298,7 @@ def _without_und(member: object) -> object:
 
 
 def _prepared(doc: dict[Any, Any]) -> dict[Any, Any]:
-    """`doc` with its context prefixed by the AS context and our inline terms.
+    """`doc` with its context prefixed by the AS context and our extension terms.
 
     AS2 Core §2.1 says the AS context applies even when a document omits it; the fediverse
     likewise relies on Mastodon's extension terms (`sensitive`, `Hashtag`...) without always
@@ -311,7 +313,9 @@ def _prepared(doc: dict[Any, Any]) -> dict[Any, Any]:
     else:
         members = [_without_und(context)]
     prepared = dict(doc)
-    prepared["@context"] = [AS_CONTEXT_IRI, _maillage_terms(), *members]
+    # Our terms by IRI rather than inline: pyld caches a bundled context by URL, whereas it
+    # re-canonicalises every inline context on every call.
+    prepared["@context"] = [AS_CONTEXT_IRI, MAILLAGE_CONTEXT_IRI, *members]
     return prepared
 
 
@@ -354,11 +358,13 @@ def compact(doc: object) -> dict[str, Any]:
     try:
         result = _pyld.compact(
             _prepared(doc),
-            copy.deepcopy(OUTGOING_CONTEXT),
+            list(_COMPACTION_CONTEXT),
             options={"documentLoader": offline_document_loader},
         )
     except Exception as exc:  # pyld raises JsonLdError, but also TypeError etc. on garbage
         raise _parse_error(exc) from exc
     if not isinstance(result, dict):
         raise ParseError("invalid JSON-LD: compaction did not produce an object")
+    # Same terms as _COMPACTION_CONTEXT, in the inline form peers without our context need.
+    result["@context"] = json.loads(_OUTGOING_CONTEXT_JSON)
     return result

@@ -11,7 +11,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import pyld.jsonld
+import pyld.jsonld  # type: ignore[import-untyped]
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -241,7 +241,7 @@ def mastodon_actor() -> dict[str, Any]:
             "publicKeyPem": "-----BEGIN PUBLIC KEY-----\nMIIB...\n-----END PUBLIC KEY-----\n",
         },
         "tag": [],
-        "attachment": [{"type": "PropertyValue", "name": "Site", "value": "<a href=\"https://a.example\">a</a>"}],
+        "attachment": [{"type": "PropertyValue", "name": "Site", "value": '<a href="https://a.example">a</a>'}],
         "endpoints": {"sharedInbox": "https://mastodon.example/inbox"},
         "icon": {"type": "Image", "mediaType": "image/png", "url": "https://files.mastodon.example/a.png"},
     }
@@ -738,6 +738,16 @@ def test_other_shapes_take_the_slow_path(doc: dict[str, Any]) -> None:
             "to": ["https://m.example/followers"],
             "undefinedTerm": 7,
         },
+        {
+            "@context": [AS_CONTEXT_IRI, SECURITY_CONTEXT_IRI, WEBFINGER_CONTEXT_IRI, MAILLAGE_CONTEXT_IRI],
+            "id": "https://m.example/u/a",
+            "type": "Person",
+            "webfinger": "a@m.example",
+            "discoverable": True,
+            "publicKey": {"id": "https://m.example/u/a#key", "owner": "https://m.example/u/a", "publicKeyPem": "k"},
+            "attachment": [{"type": "PropertyValue", "name": "n", "value": "v"}],
+            "icon": {"type": "Image", "url": "https://m.example/a.png", "focalPoint": [0.1, 0.2]},
+        },
     ],
 )
 def test_fast_path_agrees_with_pyld(doc: dict[str, Any]) -> None:
@@ -763,6 +773,14 @@ def test_fast_path_agrees_with_pyld(doc: dict[str, Any]) -> None:
             assert fast == compacted
 
     same(doc, slow)
+
+
+def test_contexts_accepted_on_the_fast_path_only_repeat_our_terms() -> None:
+    from protocol import jsonld
+
+    for name in jsonld._OUR_FILES - {"activitystreams.jsonld"}:
+        terms = json.loads(resources.files("protocol.contexts").joinpath(name).read_text(encoding="utf-8"))
+        assert jsonld._inline_is_ours(terms["@context"]), name
 
 
 # --- garbage --------------------------------------------------------------------------------
@@ -842,9 +860,7 @@ _CONTEXTS = st.sampled_from(
         7,
     ]
 )
-_SCALAR = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=8), _CONTEXTS
-)
+_SCALAR = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=8), _CONTEXTS)
 _JSON = st.recursive(
     _SCALAR,
     lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(_KEYS, inner, max_size=5)),
