@@ -79,7 +79,7 @@ async def _workers(app: web.Application) -> AsyncIterator[None]:
 
 
 def create_app(config: Config, *, workers: bool = True) -> web.Application:
-    app = web.Application(middlewares=[error_middleware, security_headers], client_max_size=1_048_576)
+    app = web.Application(middlewares=[security_headers, error_middleware], client_max_size=1_048_576)
     app[CONFIG] = config
     app[URLS] = Urls(config.base_url)
     env = aiohttp_jinja2.setup(

@@ -14,13 +14,22 @@ CSP = (
 )
 
 
-@web.middleware
-async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
-    response = await handler(request)
+def _add_security_headers(response: web.StreamResponse) -> None:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     if response.content_type == "text/html":
         response.headers.setdefault("Content-Security-Policy", CSP)
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every response, errors included, carries nosniff and a referrer policy; HTML gets a strict CSP."""
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        _add_security_headers(exc)
+        raise
+    _add_security_headers(response)
     return response
 
 
