@@ -1,0 +1,74 @@
+"""RSVP polls: a journey's `Question` that Mastodon users answer, and reading their votes.
+
+Mastodon shows a `Question` with `oneOf` options natively; a vote is a `Create` of a `Note` whose
+`name` is the option's name and whose `inReplyTo` is the question (Mastodon's
+app/lib/activitypub/activity/create.rb, `poll_vote?`). Labels are in the node's default language,
+since an option's `name` is what the vote sends back; votes in any of our languages are understood.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+RSVP_CHOICES = ("going", "maybe", "not_going")
+RSVP_LABELS: dict[str, dict[str, str]] = {
+    "fr": {"going": "Je viens", "maybe": "Peut-être", "not_going": "Je ne viens pas"},
+    "en": {"going": "Going", "maybe": "Maybe", "not_going": "Not going"},
+    "es": {"going": "Voy", "maybe": "Quizás", "not_going": "No voy"},
+}
+_LABEL_TO_CHOICE = {label.casefold(): choice for labels in RSVP_LABELS.values() for choice, label in labels.items()}
+
+
+def rsvp_labels(lang: str) -> dict[str, str]:
+    return RSVP_LABELS.get(lang.split("-")[0], RSVP_LABELS["en"])
+
+
+def build_rsvp_question(
+    *, iri: str, attributed_to: str, journey_iri: str, journey_url: str, question: str, lang: str,
+    end_time: str, counts: Mapping[str, int], voters: int, published: str, to: list[str], cc: list[str],
+    closed: bool = False,
+) -> dict[str, Any]:
+    """The Question (Mastodon poll) attached to a journey; `endTime` is the journey's start, after which
+    Mastodon shows the poll as closed."""
+    labels = rsvp_labels(lang)
+    doc: dict[str, Any] = {
+        "id": iri,
+        "type": "Question",
+        "attributedTo": attributed_to,
+        "content": f'<p>{question}</p><p><a href="{journey_url}">{journey_url}</a></p>',
+        "context": journey_iri,
+        "url": journey_url,
+        "published": published,
+        "endTime": end_time,
+        "votersCount": voters,
+        "oneOf": [
+            {"type": "Note", "name": labels[choice],
+             "replies": {"type": "Collection", "totalItems": counts.get(choice, 0)}}
+            for choice in RSVP_CHOICES
+        ],
+        "to": to,
+        "cc": cc,
+    }
+    if closed:
+        doc["closed"] = end_time
+    return doc
+
+
+@dataclass(frozen=True)
+class Vote:
+    question_iri: str
+    choice: str
+
+
+def parse_vote(obj: Any) -> Vote | None:
+    """A vote if `obj` is a Note with a `name`, an `inReplyTo` and no content (Mastodon's shape);
+    the option name may be in any of our languages."""
+    if not isinstance(obj, dict) or obj.get("type") != "Note":
+        return None
+    name, target = obj.get("name"), obj.get("inReplyTo")
+    if isinstance(target, dict):
+        target = target.get("id")
+    if not isinstance(name, str) or not isinstance(target, str) or obj.get("content"):
+        return None
+    choice = _LABEL_TO_CHOICE.get(name.strip().casefold())
+    return Vote(question_iri=target, choice=choice) if choice else None
