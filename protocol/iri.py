@@ -13,6 +13,7 @@ def require_http_iri(value: object, field: str) -> str:
         raise ParseError(f"{field} is longer than 2048 characters")
     try:
         parts = urlsplit(value)
+        _ = parts.port  # ValueError for a port that is not a number in 0-65535
     except ValueError as exc:
         raise ParseError(f"{field} is not a valid IRI: {exc}") from exc
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -21,14 +22,25 @@ def require_http_iri(value: object, field: str) -> str:
 
 
 def iri_host(iri: str) -> str:
-    """The authority (host[:port], lowercased) of an IRI: the unit of trust between servers."""
-    parts = urlsplit(iri)
+    """The authority (host[:port], lowercased) of an IRI: the unit of trust between servers.
+
+    Total on any string: one that does not parse (bad IPv6 literal, port out of range) has no host, "".
+    """
+    try:
+        parts = urlsplit(iri)
+        port = parts.port
+    except ValueError:
+        return ""
     host = (parts.hostname or "").lower()
+    if not host:
+        return ""
     if ":" in host:
         host = f"[{host}]"
-    return f"{host}:{parts.port}" if parts.port else host
+    return f"{host}:{port}" if port else host
 
 
 def same_origin(a: str, b: str) -> bool:
-    """True when two IRIs share scheme-less authority; Mastodon compares hosts the same way."""
-    return iri_host(a) == iri_host(b)
+    """True when two IRIs share scheme-less authority; Mastodon compares hosts the same way.
+    IRIs without a host (`urn:`, unparsable) are never of the same origin as anything."""
+    host = iri_host(a)
+    return bool(host) and host == iri_host(b)

@@ -2,10 +2,10 @@
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from .errors import ParseError
 from .handles import Handle, parse_handle
+from .iri import require_http_iri
 
 ACTIVITY_JSON = "application/activity+json"
 JRD_JSON = "application/jrd+json"
@@ -26,11 +26,8 @@ def parse_resource(resource: str) -> WebFingerQuery:
     """
     if not resource:
         raise ParseError("missing resource parameter")
-    if resource.startswith(("http://", "https://")):
-        parts = urlsplit(resource)
-        if not parts.netloc:
-            raise ParseError(f"resource URL has no host: {resource!r}")
-        return WebFingerQuery(url=resource)
+    if resource.lower().startswith(("http://", "https://")):  # schemes are case-insensitive (RFC 3986)
+        return WebFingerQuery(url=require_http_iri(resource, "resource URL"))
     if resource.startswith("acct:") or "@" in resource:
         return WebFingerQuery(handle=parse_handle(resource))
     raise ParseError(f"unsupported resource (expected acct: URI or URL): {resource!r}")
@@ -62,11 +59,13 @@ def parse_jrd_actor_iri(jrd: Any) -> str:
     for link in jrd["links"]:
         if not isinstance(link, dict) or link.get("rel") != "self":
             continue
-        media = str(link.get("type", "")).split(";")[0].strip()
-        href = link.get("href")
-        if media in (ACTIVITY_JSON, "application/ld+json") and isinstance(href, str):
-            if href.startswith(("http://", "https://")):
-                return href
+        media = str(link.get("type", "")).split(";")[0].strip().lower()  # media types are case-insensitive
+        if media not in (ACTIVITY_JSON, "application/ld+json"):
+            continue
+        try:
+            return require_http_iri(link.get("href"), "self link")
+        except ParseError:
+            continue  # a malformed self link does not hide a later good one
     raise ParseError("WebFinger response has no ActivityPub self link")
 
 
