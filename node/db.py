@@ -32,7 +32,11 @@ def _migrations() -> list[tuple[int, str, str]]:
         match = _MIGRATION_NAME.match(entry.name)
         if match:
             found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
-    return sorted(found)
+    found.sort()
+    for (a, name_a, _), (b, name_b, _) in zip(found, found[1:], strict=False):
+        if a == b:
+            raise StorageError(f"two migrations share version {a:04d}: {name_a} and {name_b}")
+    return found
 
 
 async def _open(path: Path) -> aiosqlite.Connection:
@@ -58,7 +62,7 @@ class Database:
     async def open(cls, path: Path) -> "Database":
         writer = await _open(path)
         try:
-            await migrate(writer)
+            await migrate(writer, db_path=path)
             reader = await _open(path)
         except BaseException:
             await writer.close()
@@ -129,8 +133,33 @@ class Transaction:
         return row[0] if row is not None else None
 
 
-async def migrate(conn: aiosqlite.Connection) -> list[int]:
-    """Apply pending migrations, each in its own transaction; returns the versions applied."""
+def latest_version() -> int:
+    """The schema version this code expects (the highest migration it ships)."""
+    return max(v for v, _, _ in _migrations())
+
+
+def pre_migration_backup_path(db_path: Path, version: int) -> Path:
+    return db_path.with_name(f"{db_path.name}.before-{version:04d}")
+
+
+async def _backup_before(conn: aiosqlite.Connection, target: Path) -> None:
+    """Copy the database with SQLite's online backup API (consistent even with other processes
+    attached) to `target`, through a temporary file so a crash never leaves half a backup."""
+    partial = target.with_name(target.name + ".partial")
+    partial.unlink(missing_ok=True)
+    copy = sqlite3.connect(partial, check_same_thread=False)  # written from aiosqlite's thread
+    try:
+        await conn.backup(copy)
+        copy.execute("PRAGMA journal_mode=DELETE")
+    finally:
+        copy.close()
+    partial.replace(target)
+
+
+async def migrate(conn: aiosqlite.Connection, *, db_path: Path | None = None) -> list[int]:
+    """Apply pending migrations, each in its own transaction; returns the versions applied.
+    Upgrades back up first: when `db_path` is given and an existing schema is about to change, the
+    database is copied to `maillage.db.before-NNNN` (NNNN = first pending migration)."""
     await conn.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
         " applied_at TEXT NOT NULL)"
@@ -142,6 +171,9 @@ async def migrate(conn: aiosqlite.Connection) -> list[int]:
         raise StorageError(
             f"database schema version {max(done)} is newer than this Maillage ({max(v for v, _, _ in known)})"
         )
+    pending = [v for v, _, _ in known if v not in done]
+    if db_path is not None and done and pending:
+        await _backup_before(conn, pre_migration_backup_path(db_path, pending[0]))
     applied = []
     for version, name, sql in known:
         if version in done:

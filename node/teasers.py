@@ -1,0 +1,67 @@
+"""Teasers: the `summary` a Mastodon reader sees. Mastodon shows an Article or Event as its name,
+its summary and a link, so the summary must stand on its own: for a practice, territory and themes
+before the author's two sentences; for a journey, "date · time zone · place" first (as Mobilizon
+does); for an outcome, the journey's name and its three main achievements."""
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel.core import Locale, UnknownLocaleError
+from babel.dates import format_date, format_time
+
+from protocol.places import parse_place
+
+
+def _locale(lang: str) -> Locale:
+    try:
+        return Locale.parse(lang.replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse("en")
+
+
+def format_when(start_iso: str, timezone: str, lang: str) -> str:
+    """`samedi 14 mars 2027, 09:30 (Europe/Paris)` in the reader's language and the event's zone."""
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    moment = datetime.fromisoformat(start_iso).astimezone(zone)
+    locale = _locale(lang)
+    day = format_date(moment, format="full", locale=locale)
+    return f"{day}, {format_time(moment, format='short', locale=locale)} ({timezone})"
+
+
+def practice_teaser(summary: str, details: Mapping[str, Any], themes: Sequence[str]) -> str:
+    place = parse_place(details.get("location"))
+    head = " · ".join(filter(None, (place.label() if place else "", " ".join(f"#{t}" for t in themes))))
+    return f"{head} — {summary}" if head else summary
+
+
+def journey_teaser(summary: str, details: Mapping[str, Any], lang: str) -> str:
+    start, zone = details.get("startTime"), details.get("timezone") or "UTC"
+    parts = []
+    if isinstance(start, str):
+        parts.append(format_when(start, zone, lang))
+    place = parse_place(details.get("location"))
+    if place:
+        parts.append(place.label())
+    elif details.get("isOnline"):
+        parts.append("online")
+    status = details.get("ical:status")
+    if status in ("CANCELLED", "TENTATIVE"):
+        parts.insert(0, str(status))
+    return f"{' · '.join(parts)} — {summary}" if parts else summary
+
+
+def outcome_teaser(summary: str, details: Mapping[str, Any], lang: str, default_lang: str,
+                   journey_name: str | None) -> str:
+    achievements = details.get("achievements") or {}
+    items: list[str] = []
+    if isinstance(achievements, Mapping):
+        chosen = achievements.get(lang) or achievements.get(default_lang) or next(iter(achievements.values()), [])
+        items = [a for a in chosen if isinstance(a, str)][:3]
+    head = " · ".join(filter(None, (journey_name or "", "; ".join(items))))
+    return f"{head} — {summary}" if head else summary
+
