@@ -37,6 +37,9 @@ _BUNDLED_FILES: Final[dict[str, str]] = {
     "w3id.org/security/v1": "security-v1.jsonld",
     "w3id.org/security/data-integrity/v1": "security-data-integrity-v1.jsonld",
     "w3id.org/security/multikey/v1": "multikey-v1.jsonld",
+    # Fedify (and Hollo, Ghost...) name these on every actor and activity.
+    "www.w3.org/ns/did/v1": "did-v1.jsonld",
+    "w3id.org/identity/v1": "identity-v1.jsonld",
     "purl.archive.org/socialweb/webfinger": "webfinger.jsonld",
     "maillage.social/ns": "maillage.jsonld",
 }

@@ -374,7 +374,6 @@ def test_constants_name_bundled_contexts() -> None:
     [
         "https://evil.example/context.jsonld",
         "https://w3id.org/security/v2",
-        "https://w3id.org/identity/v1",
         "https://schema.org/",
         "https://litepub.social/litepub/context.jsonld",
         "https://pleroma.example/other/schemas/litepub-0.1.jsonld",
@@ -878,3 +877,15 @@ def test_arbitrary_json_compacts_or_raises_parse_error(body: dict[str, Any], con
     except ParseError:
         return
     assert isinstance(out, dict)
+
+
+@pytest.mark.parametrize(
+    "name", ["actor-person", "follow", "accept-follow", "create-note", "create-note-reply", "undo-follow"]
+)
+def test_fedify_payloads_compact_offline(name: str) -> None:
+    """Regression: Fedify names did/v1 and identity/v1 contexts; without them bundled, our node
+    refused every Fedify activity (401 on key fetch, 400 on the activity)."""
+    path = Path(__file__).resolve().parent.parent / "fixtures" / "fedify" / f"{name}.json"
+    doc = json.loads(path.read_text())
+    out = compact(doc)
+    assert out["type"] == doc["type"]

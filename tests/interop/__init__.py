@@ -1,0 +1,1 @@
+"""Interop tests: independent ActivityPub implementations against a real node on loopback."""
