@@ -1,16 +1,17 @@
 """Processing received activities, one row of the `inbox` table at a time, with a dispatch table
 from activity type to an `on_<activity>` handler (GoToSocial's shape). Unknown types are kept and
-marked `ignored`. A handler error is retried a few times, then the row is marked `failed`."""
+marked `ignored`. A handler error is retried a few times, with growing delays, then the row is marked `failed`."""
 
 import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from protocol.activities import Activity, build_accept, build_reject, parse_activity
 from protocol.errors import ParseError
-from protocol.iri import same_origin
+from protocol.iri import require_http_iri, same_origin
 from protocol.jsonld import compact
 
 from . import clock
@@ -23,6 +24,12 @@ from .urls import INSTANCE_ACTOR_USERNAME, Urls
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 BATCH_SIZE = 100
+
+
+def retry_delay(attempt: int) -> float:
+    """Seconds to wait after failed attempt `attempt` (1-based): 2, 8, 32, 128. Most failures are fetches
+    from a server that is restarting; retrying at once would spend every attempt within milliseconds."""
+    return 2.0 * 4 ** (attempt - 1)
 
 
 @dataclass(frozen=True)
@@ -141,9 +148,19 @@ async def on_create(ctx: InboxContext, activity: Activity, raw: dict[str, object
             document = await ctx.fetcher.get_object(obj.iri)
         except FetchError:
             return "ignored"
+    return await _store_remote_object(ctx, obj.iri, document)
+
+
+async def _store_remote_object(ctx: InboxContext, iri: str, document: dict[str, Any]) -> str:
+    """Keep a remote object whose author sits on the object's own server."""
     attributed = document.get("attributedTo")
-    attributed_iri = attributed.get("id") if isinstance(attributed, dict) else attributed
-    if not isinstance(attributed_iri, str) or not same_origin(attributed_iri, obj.iri):
+    try:
+        # http(s) only: the author IRI becomes a link on our pages (`javascript://host/...` has a host too).
+        attributed_iri = require_http_iri(attributed.get("id") if isinstance(attributed, dict) else attributed,
+                                          "attributedTo")
+    except ParseError:
+        return "ignored"
+    if not same_origin(attributed_iri, iri):
         return "ignored"
     in_reply_to = document.get("inReplyTo")
     in_reply_iri = in_reply_to.get("id") if isinstance(in_reply_to, dict) else in_reply_to
@@ -151,10 +168,35 @@ async def on_create(ctx: InboxContext, activity: Activity, raw: dict[str, object
         await tx.execute(
             "INSERT INTO remote_objects (iri, type, attributed_to, in_reply_to, document, received_at)"
             " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (iri) DO NOTHING",
-            (obj.iri, str(document.get("type")), attributed_iri,
+            (iri, str(document.get("type")), attributed_iri,
              in_reply_iri if isinstance(in_reply_iri, str) else None, json.dumps(document), clock.iso()),
         )
     return "done"
+
+
+async def on_announce(ctx: InboxContext, activity: Activity, raw: dict[str, object]) -> str:
+    """Announce of an object: a Group sharing what its members post (FEP-1b12), or a boost. Only the
+    object's IRI is trusted: the object is fetched from its origin unless we already have it (the
+    author's Create often arrives alongside). Lemmy's Announce{Create{object}} announces the inner object."""
+    obj = activity.object
+    if obj is None:
+        return "ignored"
+    iri = obj.iri
+    if obj.actor is not None:
+        if obj.type != "Create" or obj.object_iri is None:
+            return "ignored"
+        iri = obj.object_iri
+    if iri.startswith(f"{ctx.urls.base}/"):
+        return "ignored"
+    if await ctx.db.fetch_value("SELECT 1 FROM remote_objects WHERE iri = ?", (iri,)):
+        return "done"
+    try:
+        document = await ctx.fetcher.get_object(iri)
+    except FetchError as exc:
+        if exc.gone:
+            return "ignored"
+        raise
+    return await _store_remote_object(ctx, iri, document)
 
 
 async def on_update(ctx: InboxContext, activity: Activity, raw: dict[str, object]) -> str:
@@ -199,6 +241,7 @@ HANDLERS: dict[str, Handler] = {
     "Accept": on_accept,
     "Reject": on_reject,
     "Create": on_create,
+    "Announce": on_announce,
     "Update": on_update,
     "Delete": on_delete,
 }
@@ -214,17 +257,22 @@ class InboxWorker:
 
     async def run_once(self) -> int:
         rows = await self.ctx.db.fetch_all(
-            "SELECT id, document, attempts FROM inbox WHERE state = 'new' ORDER BY id LIMIT ?", (BATCH_SIZE,)
+            "SELECT id, document, attempts FROM inbox WHERE state = 'new' AND next_attempt_at <= ? ORDER BY id"
+            " LIMIT ?",
+            (clock.timestamp(), BATCH_SIZE),
         )
         for row in rows:
             state, error = await self._process(row["document"])
             attempts = row["attempts"] + 1
+            next_attempt_at = 0.0
             if state == "retry":
                 state = "failed" if attempts >= MAX_ATTEMPTS else "new"
+                next_attempt_at = clock.timestamp() + retry_delay(attempts)
             async with self.ctx.db.transaction() as tx:
                 await tx.execute(
-                    "UPDATE inbox SET state = ?, attempts = ?, error = ?, processed_at = ? WHERE id = ?",
-                    (state, attempts, error, clock.iso(), row["id"]),
+                    "UPDATE inbox SET state = ?, attempts = ?, error = ?, processed_at = ?, next_attempt_at = ?"
+                    " WHERE id = ?",
+                    (state, attempts, error, clock.iso(), next_attempt_at, row["id"]),
                 )
         if rows and self.on_sent:
             self.on_sent()

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from .web import actors, content, discovery, inbox
+from .web import actors, content, discovery, inbox, ops
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
@@ -17,8 +17,13 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/nodeinfo/2.1", discovery.get_nodeinfo)
     r.add_get("/", content.get_home)
     r.add_get("/healthz", content.get_healthz)
+    r.add_get("/readyz", ops.get_readyz)
+    r.add_get("/readyz/request/{tail:.*}", ops.get_request_echo)
     r.add_get("/actor", actors.get_instance_actor)
     r.add_post("/actor/inbox", inbox.post_shared_inbox)
+    r.add_get("/actor/outbox", actors.get_outbox)
+    r.add_get("/actor/followers", actors.get_followers)
+    r.add_get("/actor/following", actors.get_following)
     r.add_post("/inbox", inbox.post_shared_inbox)
     r.add_get("/users/{username}", actors.get_actor_page)
     r.add_post("/users/{username}/inbox", inbox.post_inbox)

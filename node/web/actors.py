@@ -1,6 +1,5 @@
 """Actor documents and their collections (outbox, followers, following), content-negotiated."""
 
-import aiohttp_jinja2
 from aiohttp import web
 
 from protocol.collections import build_collection, build_collection_page
@@ -8,7 +7,7 @@ from protocol.collections import build_collection, build_collection_page
 from ..accounts import ActorRow, get_actor, local_actor_document
 from ..appkeys import CONFIG, DB, URLS
 from ..follows import count_follows, list_follows
-from ..negotiation import activity_json, json_error, wants_activity_json
+from ..negotiation import activity_json, html_page, json_error, wants_activity_json
 from ..outbox import count_public, outbox_page
 from ..urls import INSTANCE_ACTOR_USERNAME
 
@@ -16,8 +15,13 @@ PAGE_SIZE = 20
 
 
 async def _actor_or_404(request: web.Request) -> ActorRow:
-    actor = await get_actor(request.app[DB], request.match_info["username"])
-    if actor is None or actor.username == INSTANCE_ACTOR_USERNAME:
+    """The actor named in the path; `/actor/...` routes (no name) are the instance actor's."""
+    username = request.match_info.get("username")
+    if username is None:
+        actor = await get_actor(request.app[DB], INSTANCE_ACTOR_USERNAME)
+    else:
+        actor = await get_actor(request.app[DB], username)
+    if actor is None or (username is not None and actor.username == INSTANCE_ACTOR_USERNAME):
         raise web.HTTPNotFound(text='{"error": "no such actor"}', content_type="application/json")
     return actor
 
@@ -35,7 +39,7 @@ async def get_actor_page(request: web.Request) -> web.StreamResponse:
         " ORDER BY o.id DESC LIMIT 50",
         (actor.id, actor.type),
     )
-    return aiohttp_jinja2.render_template(
+    return html_page(
         "actor.html", request,
         {"actor": actor, "iri": iri, "handle": f"@{actor.username}@{config.domain}", "objects": objects,
          "followers": await count_follows(db, followee_iri=iri), "alternate": iri},
@@ -71,7 +75,7 @@ async def get_outbox(request: web.Request) -> web.Response:
         return activity_json(build_collection(iri=iri, total=total, first=f"{iri}?page=true"))
     max_id = _int_param(request, "max_id")
     items = await outbox_page(db, actor.id, before_id=max_id, limit=PAGE_SIZE)
-    page_iri = f"{iri}?page=true" + (f"&max_id={max_id}" if max_id else "")
+    page_iri = f"{iri}?page=true" + (f"&max_id={max_id}" if max_id is not None else "")
     next_iri = f"{iri}?page=true&max_id={items[-1][0]}" if len(items) == PAGE_SIZE else None
     return activity_json(
         build_collection_page(

@@ -9,7 +9,7 @@ from protocol.objects import build_object
 
 from ..appkeys import CONFIG, DB, URLS
 from ..content import find_object, latest_objects, load_publication
-from ..negotiation import activity_json, json_error, wants_activity_json
+from ..negotiation import activity_json, html_page, json_error, wants_activity_json
 from ..urls import KIND_PATHS
 
 PATH_KINDS = {path: kind for kind, path in KIND_PATHS.items()}
@@ -36,7 +36,7 @@ async def get_object(request: web.Request) -> web.StreamResponse:
         " AND deleted_at IS NULL ORDER BY id",
         (stored.iri,),
     )
-    return aiohttp_jinja2.render_template(
+    return html_page(
         "object.html", request,
         {"pub": publication, "text": publication.translation(lang), "stored": stored, "alternate": stored.iri,
          "author_iri": urls.actor(stored.author),

@@ -33,8 +33,10 @@ async def get_webfinger(request: web.Request) -> web.Response:
             return web.json_response({"error": f"{query.handle.host} is not this server"}, status=404, headers=CORS)
         username = query.handle.username
     elif query.url is not None:
-        path = urlsplit(query.url).path
-        if query.url.startswith(urls.base + "/"):
+        parts = urlsplit(query.url)
+        path = parts.path
+        # Scheme and host compare case-insensitively (RFC 3986 6.2.2.1).
+        if f"{parts.scheme.lower()}://{parts.netloc.lower()}" == urls.base:
             if path == "/actor":
                 username = INSTANCE_ACTOR_USERNAME
             elif path.startswith("/users/") and "/" not in path[7:]:
@@ -73,4 +75,5 @@ async def get_nodeinfo(request: web.Request) -> web.Response:
                   "languages": list(config.languages)},
     )
     profile = 'application/json; profile="http://nodeinfo.diaspora.software/ns/schema/2.1#"'
-    return web.Response(text=json.dumps(doc), headers={**CORS, "Content-Type": profile})
+    # Bytes, not text: aiohttp rewrites a text response's Content-Type and drops the quotes the profile URL needs.
+    return web.Response(body=json.dumps(doc).encode(), headers={**CORS, "Content-Type": profile})

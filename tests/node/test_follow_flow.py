@@ -1,8 +1,6 @@
 """The core path over real HTTP: a remote actor follows the network, gets a signed Accept, and
 receives what an organizer publishes (Create by the author, Announce by the Group)."""
 
-import json
-
 from aiohttp.test_utils import TestClient
 
 from node import clock
@@ -10,6 +8,7 @@ from node.accounts import get_actor
 from node.appkeys import DB, DELIVERY, INBOX_WORKER, URLS
 from node.publishing import parse_draft, publish
 from protocol.httpsig import parse_signature_header, verify_request
+from tests.support.node import post_signed
 from tests.support.peer import AS2, Peer
 
 PRACTICE = """---
@@ -24,13 +23,6 @@ Le **récit** complet.
 """
 
 
-async def post_signed(client: TestClient, peer: Peer, name: str, path: str, doc: dict[str, object]) -> int:
-    body = json.dumps(doc).encode()
-    url = str(client.make_url(path))
-    resp = await client.post(path, data=body, headers=peer.sign(name, "POST", url, body))
-    return resp.status
-
-
 async def test_follow_accept_publish(client: TestClient, peer: Peer) -> None:
     app = client.app
     urls, db = app[URLS], app[DB]
@@ -38,7 +30,7 @@ async def test_follow_accept_publish(client: TestClient, peer: Peer) -> None:
     alice = peer.actor_iri("alice")
     follow = {"@context": "https://www.w3.org/ns/activitystreams", "id": f"{alice}#follow-1", "type": "Follow",
               "actor": alice, "object": group_iri}
-    assert await post_signed(client, peer, "alice", "/users/reseau/inbox", follow) == 202
+    assert (await post_signed(client, peer, "alice", "/users/reseau/inbox", follow)).status == 202
     assert await app[INBOX_WORKER].run_once() == 1
     assert await app[DELIVERY].run_once() == 1
 

@@ -40,6 +40,8 @@ class Peer:
     keys: dict[str, str] = field(default_factory=dict)
     inbox: list[Received] = field(default_factory=list)
     inbox_status: int = 202
+    inbox_headers: dict[str, str] = field(default_factory=dict)
+    actor_fields: dict[str, dict[str, Any]] = field(default_factory=dict)  # per actor, over the defaults
     documents: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -67,16 +69,21 @@ class Peer:
             "inbox": f"{iri}/inbox", "outbox": f"{iri}/outbox", "followers": f"{iri}/followers",
             "endpoints": {"sharedInbox": f"{self.base}/inbox"},
             "publicKey": {"id": f"{iri}#main-key", "owner": iri, "publicKeyPem": public_key_pem(self.keys[name])},
+            **self.actor_fields.get(name, {}),
         }
 
+    def handle(self, name: str) -> str:
+        return f"@{name}@{self.host}"
+
     def sign(self, name: str, method: str, url: str, body: bytes | None, headers: dict[str, str] | None = None,
-             now: Any = None) -> dict[str, str]:
+             now: Any = None, key: str | None = None, key_id: str | None = None) -> dict[str, str]:
+        """Sign as actor `name`; `key` (a fixture key name) and `key_id` override what a forger would change."""
         from node import clock
 
         return sign_request(
             method=method, url=url, headers=headers or ({"Content-Type": AS2} if body is not None else {}),
-            body=body, key_id=f"{self.actor_iri(name)}#main-key", private_key_pem=self.keys[name],
-            now=now or clock.now(),
+            body=body, key_id=key_id or f"{self.actor_iri(name)}#main-key",
+            private_key_pem=fixed_key(key) if key else self.keys[name], now=now or clock.now(),
         )
 
     def app(self) -> web.Application:
@@ -94,11 +101,31 @@ class Peer:
 
         async def post_inbox(request: web.Request) -> web.Response:
             self.inbox.append(Received(request.path_qs, dict(request.headers), await request.read()))
-            return web.Response(status=self.inbox_status)
+            return web.Response(status=self.inbox_status, headers=self.inbox_headers)
+
+        async def get_webfinger(request: web.Request) -> web.Response:
+            resource = request.query.get("resource", "")
+            name = resource.removeprefix("acct:").partition("@")[0]
+            if resource != f"acct:{name}@{self.host}" or name not in self.keys:
+                return web.json_response({"error": "not found"}, status=404)
+            links = [{"rel": "self", "type": AS2, "href": self.actor_iri(name)}]
+            return web.json_response({"subject": resource, "links": links}, content_type="application/jrd+json")
 
         app = web.Application()
         app.router.add_get("/users/{name}", get_actor)
         app.router.add_post("/users/{name}/inbox", post_inbox)
         app.router.add_post("/inbox", post_inbox)
+        app.router.add_get("/.well-known/webfinger", get_webfinger)
         app.router.add_get("/{tail:.*}", get_document)
         return app
+
+
+async def start_peer(*names: str) -> Peer:
+    """A peer serving on a free loopback port with these actors; close it with `await peer.server.close()`."""
+    remote = Peer()
+    for name in names:
+        remote.add_actor(name)
+    server = TestServer(remote.app(), host="127.0.0.1")
+    await server.start_server()
+    remote.server = server
+    return remote

@@ -1,0 +1,153 @@
+"""What the inbox worker does with remote content: replies to our write-ups (Create), edits and
+deletions by their authors, objects that claim another server (fetched from their origin instead of
+trusted), and activity types the node does not handle (kept, marked `ignored`)."""
+
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from node.appkeys import DB
+from tests.support.node import (
+    AS_CONTEXT,
+    activity,
+    get_as2,
+    handled,
+    inbox_rows,
+    publish_practice,
+)
+from tests.support.peer import Peer
+
+PRACTICE = "http://node.test/practices/monnaie-locale"
+
+
+def note(peer: Peer, name: str, number: int = 1, **fields: Any) -> dict[str, Any]:
+    return {"id": f"{peer.base}/notes/{number}", "type": "Note", "attributedTo": peer.actor_iri(name),
+            "inReplyTo": PRACTICE, "content": "<p>Bravo pour ce travail</p>",
+            "to": ["https://www.w3.org/ns/activitystreams#Public"], **fields}
+
+
+async def remote_objects(client: TestClient) -> list[dict[str, Any]]:
+    rows = await client.app[DB].fetch_all(
+        "SELECT iri, type, attributed_to, in_reply_to, document, deleted_at FROM remote_objects ORDER BY id")
+    return [dict(r) for r in rows]
+
+
+async def page(client: TestClient) -> str:
+    resp = await get_as2(client, PRACTICE, "text/html")
+    assert resp.status == 200
+    return await resp.text()
+
+
+@pytest.fixture
+async def published(client: TestClient) -> str:
+    return (await publish_practice(client.app)).iri
+
+
+async def test_reply_to_our_write_up_is_kept_and_listed_under_it(client: TestClient, peer: Peer,
+                                                                 published: str) -> None:
+    alice = peer.actor_iri("alice")
+    reply = note(peer, "alice")
+    assert await handled(client, peer, "alice", activity(peer, "alice", "Create", reply)) == "done"
+    [stored] = await remote_objects(client)
+    assert (stored["iri"], stored["type"], stored["attributed_to"], stored["in_reply_to"]) == (
+        reply["id"], "Note", alice, PRACTICE)
+    assert stored["deleted_at"] is None
+    html = await page(client)
+    # The page lists who commented; the comment's text is not rendered (yet).
+    assert f'<div class="comment"><p class="meta"><a href="{alice}" rel="nofollow">{alice}</a></p></div>' in html
+    assert "No comments yet." not in html
+
+
+async def test_create_by_iri_is_fetched_from_the_actor_server(client: TestClient, peer: Peer) -> None:
+    peer.documents["/notes/1"] = {"@context": AS_CONTEXT, **note(peer, "alice", content="<p>fetched</p>")}
+    create = activity(peer, "alice", "Create", f"{peer.base}/notes/1")
+    assert await handled(client, peer, "alice", create) == "done"
+    [stored] = await remote_objects(client)
+    assert stored["iri"] == f"{peer.base}/notes/1"
+    assert '"content": "<p>fetched</p>"' in stored["document"]
+
+
+async def test_object_claiming_another_server_is_fetched_from_its_origin(
+        client: TestClient, peer: Peer, other_peer: Peer) -> None:
+    genuine = {"@context": AS_CONTEXT, **note(other_peer, "carol", content="<p>what carol wrote</p>")}
+    other_peer.documents["/notes/1"] = genuine
+    forged = {**note(other_peer, "carol"), "content": "<p>words put in carol's mouth</p>"}
+    assert await handled(client, peer, "alice", activity(peer, "alice", "Create", forged)) == "done"
+    [stored] = await remote_objects(client)
+    assert (stored["iri"], stored["attributed_to"]) == (genuine["id"], other_peer.actor_iri("carol"))
+    assert "what carol wrote" in stored["document"]
+    assert "mouth" not in stored["document"]
+
+
+async def test_object_claiming_another_server_that_does_not_have_it_is_ignored(
+        client: TestClient, peer: Peer, other_peer: Peer) -> None:
+    forged = note(other_peer, "carol")
+    assert await handled(client, peer, "alice", activity(peer, "alice", "Create", forged)) == "ignored"
+    assert await remote_objects(client) == []
+
+
+@pytest.mark.parametrize("attributed_to", [
+    "http://elsewhere.example/users/alice",
+    None,
+    {"type": "Person"},
+])
+async def test_object_whose_author_is_not_on_its_server_is_ignored(client: TestClient, peer: Peer,
+                                                                   attributed_to: Any) -> None:
+    reply = note(peer, "alice", attributedTo=attributed_to)
+    assert await handled(client, peer, "alice", activity(peer, "alice", "Create", reply)) == "ignored"
+    assert await remote_objects(client) == []
+
+
+async def test_author_that_is_not_an_http_iri_is_ignored(client: TestClient, peer: Peer, published: str) -> None:
+    """An author IRI ends up as a link on the page: `javascript://host:port/%0Aalert(1)` has the right
+    host and must still be refused."""
+    reply = note(peer, "alice", attributedTo=f"javascript://{peer.host}/%0Aalert(document.domain)")
+    assert await handled(client, peer, "alice", activity(peer, "alice", "Create", reply)) == "ignored"
+    assert await remote_objects(client) == []
+    assert "javascript:" not in await page(client)
+
+
+async def test_update_by_the_author_replaces_the_document(client: TestClient, peer: Peer, bob: str) -> None:
+    await handled(client, peer, "alice", activity(peer, "alice", "Create", note(peer, "alice")))
+    edited = note(peer, "alice", content="<p>edited</p>")
+    assert await handled(client, peer, "bob", activity(peer, "bob", "Update", edited)) == "ignored"
+    assert "edited" not in (await remote_objects(client))[0]["document"]
+    assert await handled(client, peer, "alice", activity(peer, "alice", "Update", edited)) == "done"
+    assert "<p>edited</p>" in (await remote_objects(client))[0]["document"]
+
+
+async def test_update_of_an_actor_refreshes_its_cached_document(client: TestClient, peer: Peer) -> None:
+    alice = peer.actor_iri("alice")
+    await handled(client, peer, "alice", activity(peer, "alice", "Like", PRACTICE))  # caches alice
+    assert await client.app[DB].fetch_value("SELECT name FROM remote_actors WHERE iri = ?", (alice,)) == "Alice"
+    peer.actor_fields["alice"] = {"name": "Alice Martin"}
+    renamed = peer.actor_document("alice")
+    update = activity(peer, "alice", "Update", {k: v for k, v in renamed.items() if k != "@context"})
+    assert await handled(client, peer, "alice", update) == "done"
+    assert await client.app[DB].fetch_value(
+        "SELECT name FROM remote_actors WHERE iri = ?", (alice,)) == "Alice Martin"
+
+
+async def test_delete_by_the_author_tombstones_the_reply(client: TestClient, peer: Peer, bob: str,
+                                                         published: str) -> None:
+    alice = peer.actor_iri("alice")
+    reply = note(peer, "alice")
+    await handled(client, peer, "alice", activity(peer, "alice", "Create", reply))
+    tombstone = {"id": reply["id"], "type": "Tombstone"}
+    assert await handled(client, peer, "bob", activity(peer, "bob", "Delete", tombstone)) == "ignored"
+    assert (await remote_objects(client))[0]["deleted_at"] is None
+    assert await handled(client, peer, "alice", activity(peer, "alice", "Delete", tombstone)) == "done"
+    [stored] = await remote_objects(client)
+    assert stored["document"] == "{}" and stored["deleted_at"] is not None
+    html = await page(client)
+    assert alice not in html and "No comments yet." in html
+
+
+@pytest.mark.parametrize("kind", ["Arrive", "Poke", "https://example.org/ns#Poke"])
+async def test_unknown_activity_type_is_stored_and_ignored(client: TestClient, peer: Peer, kind: str) -> None:
+    doc = activity(peer, "alice", kind, PRACTICE)
+    assert await handled(client, peer, "alice", doc) == "ignored"
+    rows = await inbox_rows(client.app[DB])
+    assert [(r["activity_iri"], r["type"], r["state"], r["error"]) for r in rows] == [
+        (doc["id"], kind, "ignored", None)]
