@@ -14,7 +14,7 @@ from aiohttp import web
 
 from . import __version__
 from .accounts import get_actor
-from .appkeys import CONFIG, DB, DELIVERY, FETCHER, HTTP, INBOX_WORKER, URLS
+from .appkeys import CONFIG, DB, DELIVERY, FETCHER, HTTP, INBOX_WORKER, URLS, WORKER_TASKS
 from .config import Config
 from .db import Database
 from .delivery import DeliveryWorker
@@ -22,11 +22,13 @@ from .fetch import Fetcher, Signer
 from .inbox_worker import InboxContext, InboxWorker
 from .middleware import error_middleware, security_headers
 from .netguard import connector_kwargs
+from .proxy import forwarded_middleware
 from .routes import setup_routes
 from .urls import INSTANCE_ACTOR_USERNAME, Urls
 
 log = logging.getLogger(__name__)
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+DRAIN_SECONDS = 10.0
 
 
 def user_agent(config: Config) -> str:
@@ -60,26 +62,35 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         )
         yield
     finally:
-        await session.close()
-        await db.close()
+        try:
+            await session.close()
+        finally:
+            await db.close()
 
 
 async def _workers(app: web.Application) -> AsyncIterator[None]:
-    """Background loops for serving; tests build the app with `workers=False` and call run_once()."""
-    tasks = [
-        asyncio.create_task(app[DELIVERY].run(), name="delivery"),
-        asyncio.create_task(app[INBOX_WORKER].run(), name="inbox"),
-    ]
+    """Background loops for serving; tests build the app with `workers=False` and call run_once().
+    On shutdown (after the server stopped accepting) the delivery batch in flight may finish, for at
+    most DRAIN_SECONDS, so a SIGTERM does not throw away POSTs already on the wire; what is left stays
+    `pending` in the queue for the next start. The inbox worker is cancelled: its rows roll back."""
+    delivery = asyncio.create_task(app[DELIVERY].run(), name="delivery")
+    inbox = asyncio.create_task(app[INBOX_WORKER].run(), name="inbox")
+    app[WORKER_TASKS] = [delivery, inbox]
     yield
-    for task in tasks:
+    inbox.cancel()
+    app[DELIVERY].stop()
+    done, _ = await asyncio.wait([delivery], timeout=DRAIN_SECONDS)
+    if not done:
+        log.warning("deliveries still in flight after %ss; they stay queued for the next start", DRAIN_SECONDS)
+    for task in (delivery, inbox):
         task.cancel()
-    for task in tasks:
         with contextlib.suppress(asyncio.CancelledError):
             await task
 
 
 def create_app(config: Config, *, workers: bool = True) -> web.Application:
-    app = web.Application(middlewares=[security_headers, error_middleware], client_max_size=1_048_576)
+    middlewares = [forwarded_middleware(config.trusted_proxies), security_headers, error_middleware]
+    app = web.Application(middlewares=middlewares, client_max_size=1_048_576)
     app[CONFIG] = config
     app[URLS] = Urls(config.base_url)
     env = aiohttp_jinja2.setup(

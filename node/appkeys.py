@@ -1,5 +1,7 @@
 """Typed application state (`web.AppKey`): resources live as long as the app, opened in cleanup_ctx."""
 
+import asyncio
+
 import aiohttp
 from aiohttp import web
 
@@ -17,3 +19,4 @@ HTTP = web.AppKey("http", aiohttp.ClientSession)
 FETCHER = web.AppKey("fetcher", Fetcher)
 DELIVERY = web.AppKey("delivery", DeliveryWorker)
 INBOX_WORKER = web.AppKey("inbox_worker", InboxWorker)
+WORKER_TASKS = web.AppKey("worker_tasks", list[asyncio.Task[None]])

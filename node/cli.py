@@ -5,8 +5,10 @@ on stderr says why), 2 a usage error."""
 import argparse
 import asyncio
 import contextlib
+import json
 import logging
 import secrets
+import sqlite3
 import sys
 from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
@@ -15,15 +17,19 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from protocol.langmap import is_lang_tag
+
+from . import backup, ops
 from .accounts import AccountError, add_user, check_username, get_actor
 from .app import create_app, user_agent
 from .bootstrap import InitError, init_node
 from .config import Config, ConfigError, load_config, validate_base_url
 from .db import Database, StorageError
+from .drafts import DraftError, parse_markdown
 from .fetch import Fetcher, FetchError, Signer
 from .following import FollowError, follow, unfollow
 from .netguard import connector_kwargs
-from .publishing import LANG, PublishError, parse_draft, publish
+from .publishing import PublishError, delete, publish
 from .urls import INSTANCE_ACTOR_USERNAME, Urls
 
 
@@ -64,6 +70,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--as", dest="author", required=True, help="user name of the organizer publishing")
     p.add_argument("file", type=Path)
 
+    p = sub.add_parser("delete", help="delete a practice, journey or outcome (a Tombstone stays at its IRI)")
+    p.add_argument("--data", required=True, type=Path)
+    p.add_argument("--as", dest="author", required=True, help="user name of the organizer deleting")
+    p.add_argument("type", choices=["practice", "journey", "outcome"])
+    p.add_argument("slug")
+
     p = sub.add_parser("follow", help="make the network follow another actor (@name@host or URL)")
     p.add_argument("--data", required=True, type=Path)
     p.add_argument("target")
@@ -71,6 +83,22 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("unfollow", help="make the network stop following an actor (@name@host or URL)")
     p.add_argument("--data", required=True, type=Path)
     p.add_argument("target")
+
+    p = sub.add_parser("doctor", help="check the node from outside (public URL, proxy, clock) and inside")
+    p.add_argument("--data", required=True, type=Path)
+
+    p = sub.add_parser("status", help="followers, following, peers, delivery queue and inbox counts")
+    p.add_argument("--data", required=True, type=Path)
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+    p = sub.add_parser("backup", help="write a consistent .tar.gz of the database and config (safe while serving)")
+    p.add_argument("--data", required=True, type=Path)
+    p.add_argument("--output", type=Path, help="archive file, or a folder for a timestamped name (default: here)")
+
+    p = sub.add_parser("restore", help="put a backup archive in place (the node must be stopped)")
+    p.add_argument("--data", required=True, type=Path)
+    p.add_argument("file", type=Path)
+    p.add_argument("--force", action="store_true", help="replace an existing node (it is archived first)")
     return parser
 
 
@@ -96,7 +124,7 @@ async def cmd_init(args: argparse.Namespace) -> int:
         check_username(args.name)
         admin = args.admin or "admin"
         check_username(admin)
-        if not LANG.match(args.lang):
+        if not is_lang_tag(args.lang):
             raise CommandError(f"--lang is not a language tag: {args.lang!r}")
         password = args.password or secrets.token_urlsafe(12)
         config = Config(data_dir=args.data, base_url=base_url, network=args.name, title=args.title or args.name,
@@ -142,17 +170,35 @@ async def cmd_publish(args: argparse.Namespace) -> int:
     except (OSError, UnicodeDecodeError) as exc:
         raise CommandError(f"cannot read {args.file}: {exc}") from exc
     async with _database(config) as db:
-        author = await get_actor(db, args.author)
-        role = await db.fetch_value("SELECT role FROM users WHERE actor_id = ?", (author.id,)) if author else None
-        if author is None or role is None:
-            raise CommandError(f"no organizer named {args.author!r} (add one with `maillage user add`)")
+        author = await _organizer(db, args.author)
         try:
-            draft = parse_draft(text, default_lang=config.default_lang)
+            draft = parse_markdown(text, default_lang=config.default_lang)
             result = await publish(db, Urls(config.base_url), network=config.network, author=author, draft=draft)
-        except PublishError as exc:
+        except (DraftError, PublishError) as exc:
             raise CommandError(f"{args.file}: {exc}") from exc
     print(result.iri)
     return 0
+
+
+async def cmd_delete(args: argparse.Namespace) -> int:
+    config = _load(args.data)
+    async with _database(config) as db:
+        author = await _organizer(db, args.author)
+        try:
+            iri = await delete(db, Urls(config.base_url), network=config.network, author=author, kind=args.type,
+                               slug=args.slug)
+        except PublishError as exc:
+            raise CommandError(str(exc)) from exc
+    print(f"{iri} deleted")
+    return 0
+
+
+async def _organizer(db: Database, name: str) -> Any:
+    author = await get_actor(db, name)
+    role = await db.fetch_value("SELECT role FROM users WHERE actor_id = ?", (author.id,)) if author else None
+    if author is None or role is None:
+        raise CommandError(f"no organizer named {name!r} (add one with `maillage user add`)")
+    return author
 
 
 @contextlib.asynccontextmanager
@@ -196,6 +242,41 @@ async def cmd_unfollow(args: argparse.Namespace) -> int:
     return 0
 
 
+async def cmd_doctor(args: argparse.Namespace) -> int:
+    checks = await ops.doctor(_load(args.data))
+    print(ops.format_checks(checks))
+    return 1 if any(c.level == "FAIL" for c in checks) else 0
+
+
+async def cmd_status(args: argparse.Namespace) -> int:
+    try:
+        info = await asyncio.to_thread(ops.status, _load(args.data))
+    except (OSError, sqlite3.Error) as exc:
+        raise CommandError(str(exc)) from exc
+    print(json.dumps(info, indent=2) if args.json else ops.format_status(info))
+    return 0
+
+
+async def cmd_backup(args: argparse.Namespace) -> int:
+    try:
+        path = await asyncio.to_thread(backup.create_backup, args.data, args.output)
+    except backup.BackupError as exc:
+        raise CommandError(str(exc)) from exc
+    print(path)
+    return 0
+
+
+async def cmd_restore(args: argparse.Namespace) -> int:
+    try:
+        restored = await asyncio.to_thread(backup.restore_backup, args.data, args.file, force=args.force)
+    except backup.BackupError as exc:
+        raise CommandError(str(exc)) from exc
+    if restored.previous:
+        print(f"The node that was in {args.data} is archived in {restored.previous}")
+    print(f"Restored {args.file} into {args.data} (schema {restored.schema_version}); start `maillage serve`")
+    return 0
+
+
 def _load(data: Path) -> Config:
     try:
         return load_config(data)
@@ -207,8 +288,13 @@ COMMANDS: dict[tuple[str, str | None], Callable[[argparse.Namespace], Coroutine[
     ("init", None): cmd_init,
     ("user", "add"): cmd_user_add,
     ("publish", None): cmd_publish,
+    ("delete", None): cmd_delete,
     ("follow", None): cmd_follow,
     ("unfollow", None): cmd_unfollow,
+    ("doctor", None): cmd_doctor,
+    ("status", None): cmd_status,
+    ("backup", None): cmd_backup,
+    ("restore", None): cmd_restore,
 }
 
 

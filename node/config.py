@@ -4,6 +4,7 @@ The file is written once by `maillage init` and edited by hand afterwards; every
 documented in README.md ("Configuration").
 """
 
+import ipaddress
 import os
 import tomllib
 from dataclasses import dataclass, field, fields, replace
@@ -37,6 +38,7 @@ class Config:
     delivery_concurrency: int = 16
     fetch_timeout: float = 10.0
     fetch_max_bytes: int = 2_000_000
+    trusted_proxies: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -80,6 +82,12 @@ def _languages(value: Any) -> tuple[str, ...]:
     return langs
 
 
+def _networks(value: Any) -> tuple[str, ...]:
+    """IP addresses or CIDR networks, as a TOML list or a comma-separated string (environment)."""
+    items = value if isinstance(value, list) else str(value).split(",")
+    return tuple(str(ipaddress.ip_network(str(v).strip(), strict=False)) for v in items if str(v).strip())
+
+
 _PARSERS: dict[str, Any] = {
     "base_url": str,
     "network": str,
@@ -93,6 +101,7 @@ _PARSERS: dict[str, Any] = {
     "delivery_concurrency": int,
     "fetch_timeout": float,
     "fetch_max_bytes": int,
+    "trusted_proxies": _networks,
 }
 
 

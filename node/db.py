@@ -70,8 +70,12 @@ class Database:
         return cls(path, writer, reader)
 
     async def close(self) -> None:
-        await self._reader.close()
-        await self._writer.close()
+        """Close both connections, the writer even when closing the reader fails or is cancelled (a second
+        SIGTERM during shutdown): each holds a non-daemon thread that would keep the process alive."""
+        try:
+            await self._reader.close()
+        finally:
+            await self._writer.close()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator["Transaction"]:

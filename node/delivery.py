@@ -71,6 +71,12 @@ class DeliveryWorker:
         self.user_agent = user_agent
         self.rng = rng or random.Random()
         self.wakeup = asyncio.Event()
+        self.stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        """Ask `run()` to return once the batch in flight is sent and recorded (graceful shutdown)."""
+        self.stopping.set()
+        self.wakeup.set()
 
     async def run_once(self) -> int:
         """Deliver every due row (in batches); returns how many attempts were made."""
@@ -89,14 +95,16 @@ class DeliveryWorker:
             results = await asyncio.gather(*(attempt(j, bodies[j.activity_id]) for j in jobs))
             await self._record(results)
             total += len(results)
-            if len(jobs) < BATCH_SIZE:
+            if len(jobs) < BATCH_SIZE or self.stopping.is_set():
                 return total
 
     async def run(self, poll_interval: float = 1.0) -> None:
         """Deliver forever: wake up when told (`wakeup.set()`) or every `poll_interval` seconds, which
         also picks up deliveries queued by another process (the `maillage` CLI)."""
-        while True:
+        while not self.stopping.is_set():
             await self.run_once()
+            if self.stopping.is_set():
+                return
             self.wakeup.clear()
             try:
                 await asyncio.wait_for(self.wakeup.wait(), timeout=poll_interval)

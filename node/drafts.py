@@ -359,4 +359,8 @@ def parse_markdown(text: str, *, default_lang: str) -> Draft:
         raise DraftError(f"front matter is not valid YAML: {exc}") from exc
     if not post.metadata:
         raise DraftError("the file has no front matter (it must start with a '---' block)")
-    return draft_from_mapping(dict(post.metadata), post.content, default_lang=default_lang)
+    try:
+        return draft_from_mapping(dict(post.metadata), post.content, default_lang=default_lang)
+    except DraftError as exc:
+        message = str(exc)
+        raise DraftError(message if message.startswith("the body") else f"front matter: {message}") from None

@@ -1,49 +1,36 @@
-"""Publishing a write-up: Markdown with front matter in, a Create (or Update) by the author and an
-Announce by the network Group out, all stored and queued in one transaction."""
+"""Publishing: a Draft in, a Create (or Update) by the author and an Announce by the network Group
+out, all stored and queued in one transaction. A journey also gets its RSVP poll, a Question created
+by the Group (whose followers are the ones who can answer it from Mastodon).
+
+Publishing a slug that exists edits it (same language) or adds a translation (new language); the
+structured fields of the new language are merged into the stored ones, never replacing the others.
+"""
 
 import json
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-import frontmatter
-import yaml
-
-from protocol.activities import build_announce, build_create, build_update
+from protocol.activities import build_announce, build_create, build_delete, build_update
 from protocol.jsonld import AS_PUBLIC
 from protocol.objects import build_object
 
 from . import clock
 from .accounts import ActorRow
-from .content import find_object, load_publication
-from .db import Database
+from .content import StoredObject, find_object, find_object_by_iri, load_publication
+from .db import Database, Transaction
+from .drafts import Draft
 from .follows import follower_inboxes
 from .outbox import send
+from .polls import build_question_for, send_question
 from .render import markdown_to_html
-from .urls import KIND_PATHS, Urls
+from .urls import Urls
 
-SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
-LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
-MAX_TITLE, MAX_SUMMARY, MAX_BODY = 300, 2000, 200_000
-TAG = re.compile(r"^[\w-]{1,64}$")
+# Computed at read time (content.live_fields): never stored from a draft.
+LIVE_FIELDS = ("participantCount", "remainingAttendeeCapacity", "rsvp", "context", "inReplyTo")
 
 
 class PublishError(Exception):
-    """The file or request cannot be published; the message names the field and the problem."""
-
-
-@dataclass(frozen=True)
-class Draft:
-    """What an organizer submits, in one language."""
-
-    kind: str
-    slug: str
-    lang: str
-    title: str
-    summary: str
-    body_md: str
-    themes: tuple[str, ...] = ()
-    fields: dict[str, Any] = field(default_factory=dict)
+    """The draft cannot be published (permissions, missing journey...); the message says why."""
 
 
 @dataclass(frozen=True)
@@ -53,82 +40,74 @@ class PublishResult:
     activity_iris: tuple[str, ...]
 
 
-def _text(meta: dict[str, Any], key: str, limit: int, required: bool = True) -> str:
-    value = meta.get(key)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            raise PublishError(f"front matter: '{key}' is required")
-        return ""
-    if not isinstance(value, str | int | float):
-        raise PublishError(f"front matter: '{key}' must be text")
-    text = str(value).strip()
-    if len(text) > limit:
-        raise PublishError(f"front matter: '{key}' is longer than {limit} characters")
-    return text
+def merge_fields(stored: Any, new: Any) -> Any:
+    """Merge one language's AS2 fields into the stored ones: language maps gain the new language,
+    lists of the same length merge item by item (a translation of the same stakeholders), anything
+    else is replaced by the new value."""
+    if isinstance(stored, dict) and isinstance(new, dict):
+        merged = dict(stored)
+        for key, value in new.items():
+            merged[key] = merge_fields(stored[key], value) if key in stored else value
+        return merged
+    if isinstance(stored, list) and isinstance(new, list) and len(stored) == len(new) \
+            and all(isinstance(v, dict) for v in (*stored, *new)):
+        return [merge_fields(a, b) for a, b in zip(stored, new, strict=True)]
+    return new
 
 
-def parse_draft(text: str, *, default_lang: str) -> Draft:
-    """Read Markdown with YAML front matter: `type`, `slug`, `lang`, `title`, `summary`, `themes`."""
-    try:
-        post = frontmatter.loads(text)
-    except (yaml.YAMLError, ValueError) as exc:
-        raise PublishError(f"front matter is not valid YAML: {exc}") from exc
-    meta = dict(post.metadata)
-    kind = _text(meta, "type", 20)
-    if kind not in KIND_PATHS:
-        raise PublishError(f"front matter: 'type' must be one of {', '.join(KIND_PATHS)}, got {kind!r}")
-    slug = _text(meta, "slug", 100)
-    if not SLUG.match(slug):
-        raise PublishError(f"front matter: 'slug' must be lowercase letters, digits and '-', got {slug!r}")
-    lang = _text(meta, "lang", 35, required=False) or default_lang
-    if not LANG.match(lang):
-        raise PublishError(f"front matter: 'lang' is not a BCP 47 language tag: {lang!r}")
-    themes_raw = meta.get("themes", [])
-    if isinstance(themes_raw, str):
-        themes_raw = [t.strip() for t in themes_raw.split(",")]
-    if not isinstance(themes_raw, list) or not all(isinstance(t, str) for t in themes_raw):
-        raise PublishError("front matter: 'themes' must be a list of words")
-    themes = tuple(dict.fromkeys(t.strip().lstrip("#").lower() for t in themes_raw if t.strip()))
-    for theme in themes:
-        if not TAG.match(theme):
-            raise PublishError(f"front matter: theme {theme!r} must be one word (letters, digits, '-', '_')")
-    body = post.content.strip()
-    if len(body) > MAX_BODY:
-        raise PublishError(f"body is longer than {MAX_BODY} characters")
-    known = {"type", "slug", "lang", "title", "summary", "themes"}
-    return Draft(
-        kind=kind, slug=slug, lang=lang, title=_text(meta, "title", MAX_TITLE),
-        summary=_text(meta, "summary", MAX_SUMMARY), body_md=body, themes=themes,
-        fields={k: v for k, v in meta.items() if k not in known},
+async def _can_edit(tx: Transaction, existing: StoredObject, author: ActorRow) -> bool:
+    if existing.actor_id == author.id:
+        return True
+    return await tx.fetch_value("SELECT role FROM users WHERE actor_id = ?", (author.id,)) == "admin"
+
+
+async def _journey_id(tx: Transaction, urls: Urls, reference: str) -> int:
+    """An outcome's journey, by slug or by the IRI of one of our journeys."""
+    journey = await find_object_by_iri(tx, reference) if reference.startswith(("http://", "https://")) \
+        else await find_object(tx, "journey", reference)
+    if journey is None or journey.kind != "journey" or journey.deleted_at:
+        raise PublishError(f"no journey {reference!r} on this node (publish the journey first)")
+    return journey.id
+
+
+async def _programme_id(tx: Transaction, urls: Urls, slug: str) -> int:
+    """A programme (cycle of journeys) by slug, created on first use."""
+    existing = await tx.fetch_value("SELECT id FROM programmes WHERE slug = ?", (slug,))
+    if existing:
+        return int(existing)
+    return await tx.execute(
+        "INSERT INTO programmes (slug, iri, names, created_at) VALUES (?, ?, ?, ?)",
+        (slug, f"{urls.base}/programmes/{slug}", json.dumps({}), clock.iso()),
     )
 
 
 async def publish(db: Database, urls: Urls, *, network: str, author: ActorRow, draft: Draft) -> PublishResult:
-    """Create the object or, when the slug exists, edit it (same language) or add a translation (new
-    language). The author sends Create/Update to its followers and the network's; for a new object
-    the network Group also Announces it (FEP-1b12), which is what Mastodon followers of the Group see."""
+    """Create the object, edit it, or add a translation; deliver the result to followers."""
     content_html = markdown_to_html(draft.body_md)
     now = clock.iso()
+    details = {k: v for k, v in draft.details.items() if k not in LIVE_FIELDS}
     async with db.transaction() as tx:
         existing = await find_object(tx, draft.kind, draft.slug)
         if existing and existing.deleted_at:
             raise PublishError(f"{existing.iri} was deleted; choose another slug")
-        if existing and existing.actor_id != author.id:
-            role = await tx.fetch_value("SELECT role FROM users WHERE actor_id = ?", (author.id,))
-            if role != "admin":
-                raise PublishError(f"{existing.iri} belongs to {existing.author}; only they or an admin can edit it")
+        if existing and not await _can_edit(tx, existing, author):
+            raise PublishError(f"{existing.iri} belongs to {existing.author}; only they or an admin can edit it")
+        journey_id = await _journey_id(tx, urls, draft.journey) if draft.journey else None
+        programme_id = await _programme_id(tx, urls, draft.cycle) if draft.cycle else None
         if existing is None:
             object_id = await tx.execute(
-                "INSERT INTO objects (iri, kind, slug, actor_id, default_lang, fields, published_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO objects (iri, kind, slug, actor_id, default_lang, fields, published_at, journey_id,"
+                " programme_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (urls.object(draft.kind, draft.slug), draft.kind, draft.slug, author.id, draft.lang,
-                 json.dumps(draft.fields), now),
+                 json.dumps(details), now, journey_id, programme_id),
             )
         else:
             object_id = existing.id
-            fields = {**existing.fields, **draft.fields}
-            await tx.execute("UPDATE objects SET fields = ?, updated_at = ? WHERE id = ?",
-                             (json.dumps(fields), now, object_id))
+            await tx.execute(
+                "UPDATE objects SET fields = ?, updated_at = ?, journey_id = COALESCE(?, journey_id),"
+                " programme_id = COALESCE(?, programme_id) WHERE id = ?",
+                (json.dumps(merge_fields(existing.fields, details)), now, journey_id, programme_id, object_id),
+            )
         await tx.execute(
             "INSERT INTO translations (object_id, lang, title, summary, content_md, content_html)"
             " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (object_id, lang) DO UPDATE SET title = excluded.title,"
@@ -141,23 +120,60 @@ async def publish(db: Database, urls: Urls, *, network: str, author: ActorRow, d
                                   [(object_id, t) for t in draft.themes])
         stored = await find_object(tx, draft.kind, draft.slug)
         assert stored is not None
-        document = build_object(await load_publication(tx, urls, stored, network), with_context=False)
-        author_iri = urls.actor(stored.author)
-        network_iri = urls.actor(network)
-        inboxes = await follower_inboxes(tx, [author_iri, network_iri])
-        if existing is None:
-            activity = build_create(iri=urls.new_activity(), actor=author_iri, obj=document, published=now)
-        else:
-            activity = build_update(iri=urls.new_activity(), actor=author_iri, obj=document, published=now)
-        await send(tx, actor_id=author.id, document=activity, inboxes=inboxes)
-        iris = [activity["id"]]
-        if existing is None:
-            group_id = await tx.fetch_value("SELECT id FROM actors WHERE username = ?", (network,))
-            announce = build_announce(
-                iri=urls.new_activity(), actor=network_iri, object_iri=stored.iri, to=[AS_PUBLIC],
-                cc=[urls.followers(network), author_iri], published=now,
-            )
-            await send(tx, actor_id=group_id, document=announce,
-                       inboxes=await follower_inboxes(tx, [network_iri]))
-            iris.append(announce["id"])
+        iris = await _announce_change(tx, urls, network, stored, created=existing is None, now=now)
     return PublishResult(iri=stored.iri, created=existing is None, activity_iris=tuple(iris))
+
+
+async def _announce_change(tx: Transaction, urls: Urls, network: str, stored: StoredObject, *, created: bool,
+                           now: str) -> list[str]:
+    document = build_object(await load_publication(tx, urls, stored, network), with_context=False)
+    author_iri, network_iri = urls.actor(stored.author), urls.actor(network)
+    inboxes = await follower_inboxes(tx, [author_iri, network_iri])
+    builder = build_create if created else build_update
+    activity = builder(iri=urls.new_activity(), actor=author_iri, obj=document, published=now)
+    await send(tx, actor_id=stored.actor_id, document=activity, inboxes=inboxes)
+    iris = [activity["id"]]
+    group_id = int(await tx.fetch_value("SELECT id FROM actors WHERE username = ?", (network,)))
+    group_inboxes = await follower_inboxes(tx, [network_iri])
+    if created:
+        announce = build_announce(
+            iri=urls.new_activity(), actor=network_iri, object_iri=stored.iri, to=[AS_PUBLIC],
+            cc=[urls.followers(network), author_iri], published=now,
+        )
+        await send(tx, actor_id=group_id, document=announce, inboxes=group_inboxes)
+        iris.append(announce["id"])
+    if stored.kind == "journey":
+        question = await build_question_for(tx, urls, stored, network)
+        iris.append(await send_question(tx, urls, question, group_id=group_id, network=network,
+                                        inboxes=group_inboxes, created=created, now=now))
+    return iris
+
+
+async def republish(db: Database | Transaction, urls: Urls, *, network: str, obj: StoredObject) -> list[str]:
+    """Send an Update of an object whose live fields changed (a journey's participant counts)."""
+    if isinstance(db, Database):
+        async with db.transaction() as tx:
+            return await _announce_change(tx, urls, network, obj, created=False, now=clock.iso())
+    return await _announce_change(db, urls, network, obj, created=False, now=clock.iso())
+
+
+async def delete(db: Database, urls: Urls, *, network: str, author: ActorRow, kind: str, slug: str) -> str:
+    """Delete an object: a Tombstone stays (410 on its IRI with `formerType`), a Delete goes to
+    everyone who received it. Its outcomes and poll are not deleted with a journey."""
+    async with db.transaction() as tx:
+        existing = await find_object(tx, kind, slug)
+        if existing is None or existing.deleted_at:
+            raise PublishError(f"no {kind} {slug!r} to delete")
+        if not await _can_edit(tx, existing, author):
+            raise PublishError(f"{existing.iri} belongs to {existing.author}; only they or an admin can delete it")
+        now = clock.iso()
+        await tx.execute("UPDATE objects SET deleted_at = ? WHERE id = ?", (now, existing.id))
+        author_iri, network_iri = urls.actor(existing.author), urls.actor(network)
+        former = {"practice": "Article", "journey": "Event", "outcome": "Article"}[kind]
+        activity = build_delete(
+            iri=urls.new_activity(), actor=author_iri, object_iri=existing.iri, former_type=former, deleted=now,
+            to=[AS_PUBLIC], cc=[urls.followers(existing.author), urls.followers(network)],
+        )
+        await send(tx, actor_id=existing.actor_id, document=activity,
+                   inboxes=await follower_inboxes(tx, [author_iri, network_iri]))
+    return existing.iri

@@ -74,7 +74,7 @@ async def test_object_as2_document(client: TestClient, published: str) -> None:
     assert doc["type"] == "Article"
     assert doc["attributedTo"] == f"{BASE}/users/admin"
     assert doc["name"] == "Une monnaie locale"
-    assert doc["summary"] == "Deux phrases."
+    assert doc["summary"] == "#social-currency — Deux phrases."  # the teaser Mastodon shows
     assert doc["nameMap"] == {"fr": "Une monnaie locale"}
     assert doc["url"] == PRACTICE
     assert doc["audience"] == GROUP

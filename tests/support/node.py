@@ -13,7 +13,8 @@ from node import clock
 from node.accounts import get_actor
 from node.appkeys import DB, DELIVERY, INBOX_WORKER, URLS
 from node.db import Database
-from node.publishing import PublishResult, parse_draft, publish
+from node.drafts import parse_markdown as parse_draft
+from node.publishing import PublishResult, publish
 from protocol.httpsig import SignatureParams, key_owner_iri, parse_signature_header, verify_request
 from tests.support.peer import AS2, Peer, Received
 
