@@ -76,6 +76,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("type", choices=["practice", "journey", "outcome"])
     p.add_argument("slug")
 
+    p = sub.add_parser("demo", help="run three federating sample nodes on loopback (Ctrl-C to stop)")
+    p.add_argument("--data", type=Path, help="folder for the three nodes (default: a new temporary folder)")
+    p.add_argument("--port", type=int, default=8101, help="port of the first node; the others follow (default 8101)")
+
     p = sub.add_parser("follow", help="make the network follow another actor (@name@host or URL)")
     p.add_argument("--data", required=True, type=Path)
     p.add_argument("target")
@@ -303,6 +307,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return cmd_serve(args)
+        if args.command == "demo":
+            from .demo import main as demo_main
+
+            return demo_main(args.data, args.port)
         command = COMMANDS[(args.command, getattr(args, "user_command", None))]
         return asyncio.run(command(args))
     except CommandError as exc:
