@@ -33,9 +33,9 @@ async def _start(config: Config) -> tuple[web.AppRunner, web.Application]:
     return runner, app
 
 
-async def _wait_for_accepts(apps: dict[str, web.Application], timeout: float = 20.0) -> bool:
+async def _wait_for_accepts(apps: dict[str, web.Application], within: float = 20.0) -> bool:
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + within
     while loop.time() < deadline:
         pending = 0
         for app in apps.values():
