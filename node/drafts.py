@@ -18,7 +18,7 @@ import yaml
 
 from protocol.attachments import Attachment
 from protocol.journeys import JOIN_MODES, STATUSES, JourneyDetails, ProgrammeItem, build_journey_details
-from protocol.langmap import is_lang_tag
+from protocol.langmap import canonical_lang_tag, is_lang_tag
 from protocol.outcomes import OutcomeDetails, Participant, build_outcome_details
 from protocol.places import Address, Place
 from protocol.practices import RESOURCE_ORIGINS, Contact, PracticeDetails, Resource, Stakeholder, build_practice_details
@@ -61,17 +61,18 @@ class Draft:
     cycle: str | None = None
 
 
-def _text(meta: Mapping[str, Any], key: str, limit: int, *, required: bool = False) -> str:
+def _text(meta: Mapping[str, Any], key: str, limit: int, *, required: bool = False, where: str = "") -> str:
+    """`meta[key]` as text; `where` is the path of `meta` in the front matter (`stakeholders[0].`)."""
     value = meta.get(key)
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            raise DraftError(f"'{key}' is required")
+            raise DraftError(f"'{where}{key}' is required")
         return ""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise DraftError(f"'{key}' must be text")
+        raise DraftError(f"'{where}{key}' must be text")
     text = str(value).strip()
     if len(text) > limit:
-        raise DraftError(f"'{key}' is longer than {limit} characters")
+        raise DraftError(f"'{where}{key}' is longer than {limit} characters")
     return text
 
 
@@ -103,10 +104,12 @@ def _localized(value: Any, key: str, lang: str, limit: int = 1000) -> dict[str, 
         for tag, text in value.items():
             if not isinstance(tag, str) or not is_lang_tag(tag) or not isinstance(text, str):
                 raise DraftError(f"'{key}' must map language tags to text")
-            out[tag] = text.strip()[:limit]
+            if text.strip():  # an empty text is no text: `alt: ""` must not pass for an alt text
+                out[canonical_lang_tag(tag)] = text.strip()[:limit]
         return out
     if isinstance(value, str | int | float) and not isinstance(value, bool):
-        return {lang: str(value).strip()[:limit]}
+        text = str(value).strip()[:limit]
+        return {lang: text} if text else {}
     raise DraftError(f"'{key}' must be text")
 
 
@@ -122,7 +125,7 @@ def _place(value: Any, key: str) -> Place | None:
         return Place(name=value.strip()[:300]) if value.strip() else None
     if not isinstance(value, Mapping):
         raise DraftError(f"'{key}' must be a place name or a mapping with name, street, locality...")
-    name = _text(value, "name", 300) or _text(value, "locality", 200)
+    name = _text(value, "name", 300, where=f"{key}.") or _text(value, "locality", 200, where=f"{key}.")
     if not name:
         raise DraftError(f"'{key}.name' is required")
     lat, lon = value.get("latitude"), value.get("longitude")
@@ -132,7 +135,8 @@ def _place(value: Any, key: str) -> Place | None:
         if isinstance(lat, bool) or isinstance(lon, bool) or not isinstance(lat, int | float) \
                 or not isinstance(lon, int | float) or not (-90 <= lat <= 90 and -180 <= lon <= 180):
             raise DraftError(f"'{key}' latitude must be within ±90 and longitude within ±180")
-    parts = [_text(value, k, 200) or None for k in ("street", "postal_code", "locality", "region", "country")]
+    parts = [_text(value, k, 200, where=f"{key}.") or None
+             for k in ("street", "postal_code", "locality", "region", "country")]
     return Place(name=name, address=Address(*parts) if any(parts) else None,
                  latitude=float(lat) if lat is not None else None, longitude=float(lon) if lon is not None else None)
 
@@ -145,7 +149,7 @@ def _attachments(meta: Mapping[str, Any], lang: str) -> tuple[Attachment, ...]:
         url = _url(item.get("url"), f"attachments[{i}].url")
         if url is None:
             raise DraftError(f"'attachments[{i}].url' is required")
-        media = _text(item, "media_type", 100) or _guess_media_type(url)
+        media = _text(item, "media_type", 100, where=f"attachments[{i}].") or _guess_media_type(url)
         alt = _localized(item.get("alt"), f"attachments[{i}].alt", lang, 1500)
         if media.startswith("image/") and not alt:
             raise DraftError(f"'attachments[{i}].alt' is required for an image (people using screen readers need it)")
@@ -168,8 +172,8 @@ def _practice(meta: Mapping[str, Any], lang: str, attachments: tuple[Attachment,
         if not isinstance(item, Mapping):
             raise DraftError(f"'stakeholders[{i}]' must be a name or a mapping with name, role, url")
         stakeholders.append(Stakeholder(
-            name=_text(item, "name", 300, required=True), role=_localized(item.get("role"), f"stakeholders[{i}].role",
-                                                                          lang),
+            name=_text(item, "name", 300, required=True, where=f"stakeholders[{i}]."),
+            role=_localized(item.get("role"), f"stakeholders[{i}].role", lang),
             url=_url(item.get("url"), f"stakeholders[{i}].url")))
     resources = []
     for i, item in enumerate(_list(meta, "resources")):
@@ -189,10 +193,10 @@ def _practice(meta: Mapping[str, Any], lang: str, attachments: tuple[Attachment,
     if raw_contact is not None:
         if not isinstance(raw_contact, Mapping):
             raise DraftError("'contact' must be a mapping with name, email, url")
-        email = _text(raw_contact, "email", 200) or None
+        email = _text(raw_contact, "email", 200, where="contact.") or None
         if email and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", email):
             raise DraftError("'contact.email' is not an e-mail address")
-        contact = Contact(name=_text(raw_contact, "name", 200) or None, email=email,
+        contact = Contact(name=_text(raw_contact, "name", 200, where="contact.") or None, email=email,
                           url=_url(raw_contact.get("url"), "contact.url"))
     details = PracticeDetails(
         territory=_place(meta.get("territory"), "territory"), stakeholders=tuple(stakeholders),
@@ -260,8 +264,11 @@ def _journey(meta: Mapping[str, Any], lang: str, attachments: tuple[Attachment, 
             raise DraftError(f"'programme[{i}].title' is required")
         begins = _moment(raw["time"], f"programme[{i}].time", zone, start.date()) if raw.get("time") else None
         ends = _moment(raw["end"], f"programme[{i}].end", zone, start.date()) if raw.get("end") else None
+        if begins is not None and ends is not None and ends <= begins:
+            raise DraftError(f"'programme[{i}].end' must be after 'programme[{i}].time'")
         items.append(ProgrammeItem(title=title, start_time=_iso(begins) if begins else None,
-                                   end_time=_iso(ends) if ends else None, host=_text(raw, "host", 300) or None,
+                                   end_time=_iso(ends) if ends else None,
+                                   host=_text(raw, "host", 300, where=f"programme[{i}].") or None,
                                    place=_place(raw.get("place"), f"programme[{i}].place")))
     capacity = meta.get("capacity")
     if capacity is not None and (isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1):
@@ -301,7 +308,7 @@ def _outcome(meta: Mapping[str, Any], lang: str, attachments: tuple[Attachment, 
             item = {"name": item}
         if not isinstance(item, Mapping):
             raise DraftError(f"'participants[{i}]' must be a name or a mapping with name and url")
-        participants.append(Participant(name=_text(item, "name", 300, required=True),
+        participants.append(Participant(name=_text(item, "name", 300, required=True, where=f"participants[{i}]."),
                                         url=_url(item.get("url"), f"participants[{i}].url")))
     if not any(lists.values()):
         raise DraftError("an outcome needs at least one of: achievements, new_initiatives, issues, goals, next_steps")
@@ -318,16 +325,19 @@ def draft_from_mapping(meta: Mapping[str, Any], body: str, *, default_lang: str)
     kind = _text(meta, "type", 20, required=True)
     if kind not in KIND_PATHS:
         raise DraftError(f"'type' must be one of {', '.join(KIND_PATHS)}, got {kind!r}")
-    unknown = sorted(set(meta) - KEYS[kind])
+    unknown = sorted(str(k) for k in set(meta) - KEYS[kind])  # YAML keys may be numbers or dates too
     if unknown:
-        raise DraftError(f"unknown key(s) for a {kind}: {', '.join(map(str, unknown))}")
+        raise DraftError(f"unknown key(s) for {'an' if kind == 'outcome' else 'a'} {kind}: {', '.join(unknown)}")
     slug = _text(meta, "slug", 100, required=True)
     if not SLUG.match(slug):
         raise DraftError(f"'slug' must be lowercase letters, digits and '-', got {slug!r}")
     lang = _text(meta, "lang", 35) or default_lang
     if not is_lang_tag(lang):
         raise DraftError(f"'lang' is not a BCP 47 language tag: {lang!r}")
-    themes_raw = meta.get("themes", [])
+    lang = canonical_lang_tag(lang)  # `pt-br` and `pt-BR` are one language: one translation
+    themes_raw = meta.get("themes")
+    if themes_raw is None:  # `themes:` left empty
+        themes_raw = []
     if isinstance(themes_raw, str):
         themes_raw = [t.strip() for t in themes_raw.split(",")]
     if not isinstance(themes_raw, list) or not all(isinstance(t, str) for t in themes_raw):
@@ -343,6 +353,8 @@ def draft_from_mapping(meta: Mapping[str, Any], body: str, *, default_lang: str)
     journey = _text(meta, "journey", 2048) or None
     if kind == "outcome" and journey is None:
         raise DraftError("'journey' is required for an outcome (the slug of the journey it reports on)")
+    if journey is not None and not (SLUG.match(journey) or re.match(r"^https?://[^\s/]+", journey)):
+        raise DraftError(f"'journey' must be the slug of a journey on this node, or its IRI, got {journey!r}")
     return Draft(
         kind=kind, slug=slug, lang=lang, title=_text(meta, "title", MAX_TITLE, required=True),
         summary=_text(meta, "summary", MAX_SUMMARY, required=True), body_md=body.strip(), themes=themes,
@@ -357,6 +369,8 @@ def parse_markdown(text: str, *, default_lang: str) -> Draft:
         post = frontmatter.loads(text)
     except (yaml.YAMLError, ValueError) as exc:
         raise DraftError(f"front matter is not valid YAML: {exc}") from exc
+    except TypeError:  # python-frontmatter passes the keys as keyword arguments
+        raise DraftError("front matter keys must be names like 'title' (not numbers or dates)") from None
     if not post.metadata:
         raise DraftError("the file has no front matter (it must start with a '---' block)")
     try:

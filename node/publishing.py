@@ -40,18 +40,27 @@ class PublishResult:
     activity_iris: tuple[str, ...]
 
 
-def merge_fields(stored: Any, new: Any) -> Any:
+# Plain-text values that stand for the default language (beside their *Map): a translation adds to
+# the map but must not replace them.
+DEFAULT_LANGUAGE_VALUES = frozenset({"name", "inLanguage"})
+
+
+def merge_fields(stored: Any, new: Any, *, translation: bool = False) -> Any:
     """Merge one language's AS2 fields into the stored ones: language maps gain the new language,
     lists of the same length merge item by item (a translation of the same stakeholders), anything
-    else is replaced by the new value."""
+    else is replaced by the new value, except that a translation keeps the default language's
+    plain `name`/`inLanguage`."""
     if isinstance(stored, dict) and isinstance(new, dict):
         merged = dict(stored)
         for key, value in new.items():
-            merged[key] = merge_fields(stored[key], value) if key in stored else value
+            if key not in stored:
+                merged[key] = value
+            elif not (translation and key in DEFAULT_LANGUAGE_VALUES):
+                merged[key] = merge_fields(stored[key], value, translation=translation)
         return merged
     if isinstance(stored, list) and isinstance(new, list) and len(stored) == len(new) \
             and all(isinstance(v, dict) for v in (*stored, *new)):
-        return [merge_fields(a, b) for a, b in zip(stored, new, strict=True)]
+        return [merge_fields(a, b, translation=translation) for a, b in zip(stored, new, strict=True)]
     return new
 
 
@@ -103,10 +112,11 @@ async def publish(db: Database, urls: Urls, *, network: str, author: ActorRow, d
             )
         else:
             object_id = existing.id
+            merged = merge_fields(existing.fields, details, translation=draft.lang != existing.default_lang)
             await tx.execute(
                 "UPDATE objects SET fields = ?, updated_at = ?, journey_id = COALESCE(?, journey_id),"
                 " programme_id = COALESCE(?, programme_id) WHERE id = ?",
-                (json.dumps(merge_fields(existing.fields, details)), now, journey_id, programme_id, object_id),
+                (json.dumps(merged), now, journey_id, programme_id, object_id),
             )
         await tx.execute(
             "INSERT INTO translations (object_id, lang, title, summary, content_md, content_html)"

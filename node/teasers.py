@@ -44,15 +44,24 @@ def journey_teaser(summary: str, details: Mapping[str, Any], lang: str) -> str:
     parts = []
     if isinstance(start, str):
         parts.append(format_when(start, zone, lang))
+    words = _WORDS.get(lang.split("-")[0], _WORDS["en"])
     place = parse_place(details.get("location"))
     if place:
         parts.append(place.label())
     elif details.get("isOnline"):
-        parts.append("online")
+        parts.append(words["online"])
     status = details.get("ical:status")
     if status in ("CANCELLED", "TENTATIVE"):
-        parts.insert(0, str(status))
+        parts.insert(0, words[status])
     return f"{' · '.join(parts)} — {summary}" if parts else summary
+
+
+# The teaser is read as it is on Mastodon: its few words are in the reader's language too.
+_WORDS = {
+    "fr": {"online": "en ligne", "CANCELLED": "ANNULÉ", "TENTATIVE": "À CONFIRMER"},
+    "en": {"online": "online", "CANCELLED": "CANCELLED", "TENTATIVE": "TO BE CONFIRMED"},
+    "es": {"online": "en línea", "CANCELLED": "CANCELADO", "TENTATIVE": "POR CONFIRMAR"},
+}
 
 
 def outcome_teaser(summary: str, details: Mapping[str, Any], lang: str, default_lang: str,

@@ -9,6 +9,7 @@ in both `ical:status` and `status` (upper case), as Mobilizon sends it.
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from .attachments import Attachment, build_attachments, parse_attachments
@@ -18,8 +19,9 @@ from .places import Place, build_place, parse_place
 JOIN_MODES = ("free", "restricted", "external")
 STATUSES = ("TENTATIVE", "CONFIRMED", "CANCELLED")
 ONLINE_LINK_NAME = "Website"  # Mobilizon's name for the online address attachment
-DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$")
-TIMEZONE = re.compile(r"^[A-Za-z_]+(/[A-Za-z0-9_+\-]+){0,2}$|^UTC$")
+DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})", re.ASCII)
+# Every name of the IANA database (`EST5EDT`, `GMT-0` and `W-SU` included), nothing with a newline or a dot.
+TIMEZONE = re.compile(r"[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+){0,2}", re.ASCII)
 MAX_PROGRAMME = 100
 
 
@@ -64,8 +66,15 @@ class JourneyDetails:
 
 
 def is_datetime(value: Any) -> bool:
-    """An `xsd:dateTime` with an explicit offset, as AS2 and Mobilizon require for `startTime`."""
-    return isinstance(value, str) and bool(DATETIME.match(value))
+    """An `xsd:dateTime` with an explicit offset, as AS2 and Mobilizon require for `startTime`, and a real
+    date and time (no month 13, no hour 25): pages, feeds and calendars parse it again."""
+    if not isinstance(value, str) or not DATETIME.fullmatch(value):
+        return False
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
 
 
 def build_journey_details(details: JourneyDetails, default_lang: str) -> dict[str, Any]:
@@ -128,7 +137,7 @@ def _int(value: Any) -> int | None:
         return None
     try:
         number = int(value)
-    except ValueError:
+    except (ValueError, OverflowError):  # "12.5", NaN, infinity
         return None
     return number if 0 <= number <= 10_000_000 else None
 
@@ -184,7 +193,7 @@ def parse_journey_details(doc: dict[str, Any], default_lang: str) -> JourneyDeta
     return JourneyDetails(
         start_time=start,
         end_time=doc["endTime"] if is_datetime(doc.get("endTime")) else None,
-        timezone=timezone if isinstance(timezone, str) and TIMEZONE.match(timezone) else "UTC",
+        timezone=timezone if isinstance(timezone, str) and TIMEZONE.fullmatch(timezone) else "UTC",
         location=parse_place(doc.get("location") or doc.get("schema:location")),
         online_url=_online_url(doc.get("attachment")),
         programme=programme,

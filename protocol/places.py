@@ -66,7 +66,7 @@ def _coordinate(value: Any, bound: float) -> float | None:
         return None
     try:
         number = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: a JSON integer beyond float range
         return None
     return number if -bound <= number <= bound else None
 

@@ -8,6 +8,7 @@ since an option's `name` is what the vote sends back; votes in any of our langua
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from html import escape
 from typing import Any
 
 RSVP_CHOICES = ("going", "maybe", "not_going")
@@ -29,13 +30,13 @@ def build_rsvp_question(
     closed: bool = False,
 ) -> dict[str, Any]:
     """The Question (Mastodon poll) attached to a journey; `endTime` is the journey's start, after which
-    Mastodon shows the poll as closed."""
+    Mastodon shows the poll as closed. `question` is plain text (it holds the journey's title)."""
     labels = rsvp_labels(lang)
     doc: dict[str, Any] = {
         "id": iri,
         "type": "Question",
         "attributedTo": attributed_to,
-        "content": f'<p>{question}</p><p><a href="{journey_url}">{journey_url}</a></p>',
+        "content": f'<p>{escape(question)}</p><p><a href="{escape(journey_url)}">{escape(journey_url)}</a></p>',
         "context": journey_iri,
         "url": journey_url,
         "published": published,
