@@ -24,11 +24,13 @@ from .accounts import AccountError, add_user, check_username, get_actor
 from .app import create_app, user_agent
 from .bootstrap import InitError, init_node
 from .config import Config, ConfigError, load_config, validate_base_url
+from .content import find_object
 from .db import Database, StorageError
 from .drafts import DraftError, parse_markdown
 from .fetch import Fetcher, FetchError, Signer
 from .following import FollowError, follow, unfollow
 from .netguard import connector_kwargs
+from .participation import ParticipationError, decide, list_participants
 from .publishing import PublishError, delete, publish
 from .urls import INSTANCE_ACTOR_USERNAME, Urls
 
@@ -87,6 +89,13 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("unfollow", help="make the network stop following an actor (@name@host or URL)")
     p.add_argument("--data", required=True, type=Path)
     p.add_argument("target")
+
+    p = sub.add_parser("participants", help="list a journey's participants; approve or reject a request to join")
+    p.add_argument("--data", required=True, type=Path)
+    p.add_argument("journey", metavar="JOURNEY_SLUG")
+    decision = p.add_mutually_exclusive_group()
+    decision.add_argument("--approve", metavar="ACTOR_IRI", help="give this participant a seat (sends the Accept)")
+    decision.add_argument("--reject", metavar="ACTOR_IRI", help="refuse this participant (sends the Reject)")
 
     p = sub.add_parser("doctor", help="check the node from outside (public URL, proxy, clock) and inside")
     p.add_argument("--data", required=True, type=Path)
@@ -246,6 +255,29 @@ async def cmd_unfollow(args: argparse.Namespace) -> int:
     return 0
 
 
+async def cmd_participants(args: argparse.Namespace) -> int:
+    """Without --approve/--reject: one line per participant, `ACTOR<TAB>STATE<TAB>SOURCE[<TAB>MESSAGE]`."""
+    config = _load(args.data)
+    target = args.approve or args.reject
+    if target is None:
+        async with _database(config) as db:
+            journey = await find_object(db, "journey", args.journey)
+            if journey is None or journey.deleted_at:
+                raise CommandError(f"no journey {args.journey!r}")
+            for p in await list_participants(db, journey.id):
+                message = [" ".join(p.message.split())] if p.message else []
+                print("\t".join([p.actor_iri, p.state, p.source, *message]))
+        return 0
+    async with _network_fetcher(config) as (db, fetcher, _group):
+        try:
+            state = await decide(db, Urls(config.base_url), fetcher, slug=args.journey, actor_iri=target,
+                                 approve=args.approve is not None)
+        except (ParticipationError, FetchError) as exc:
+            raise CommandError(str(exc)) from exc
+    print(f"{target} {state}")
+    return 0
+
+
 async def cmd_doctor(args: argparse.Namespace) -> int:
     checks = await ops.doctor(_load(args.data))
     print(ops.format_checks(checks))
@@ -295,6 +327,7 @@ COMMANDS: dict[tuple[str, str | None], Callable[[argparse.Namespace], Coroutine[
     ("delete", None): cmd_delete,
     ("follow", None): cmd_follow,
     ("unfollow", None): cmd_unfollow,
+    ("participants", None): cmd_participants,
     ("doctor", None): cmd_doctor,
     ("status", None): cmd_status,
     ("backup", None): cmd_backup,

@@ -13,8 +13,9 @@ from protocol.activities import Activity, build_accept, build_reject, parse_acti
 from protocol.errors import ParseError
 from protocol.iri import require_http_iri, same_origin
 from protocol.jsonld import compact
+from protocol.polls import parse_vote
 
-from . import clock
+from . import clock, participation
 from .db import Database, Transaction
 from .fetch import Fetcher, FetchError
 from .follows import remove_follow, set_follow_state, upsert_follow
@@ -86,11 +87,14 @@ async def on_follow(ctx: InboxContext, activity: Activity, raw: dict[str, object
 
 
 async def on_undo(ctx: InboxContext, activity: Activity, raw: dict[str, object]) -> str:
-    """Undo of a Follow removes the follower; the undone activity may come embedded or by IRI."""
+    """Undo of a Follow removes the follower; the undone activity may come embedded or by IRI.
+    Undo of a Join is a Leave (some servers send it instead)."""
     obj = activity.object
     if obj is None:
         return "ignored"
     async with ctx.db.transaction() as tx:
+        if await participation.undo_join(tx, ctx.urls, activity):
+            return "done"
         if obj.type == "Follow" and obj.actor is not None:
             if obj.actor != activity.actor:
                 return "ignored"
@@ -148,11 +152,73 @@ async def on_create(ctx: InboxContext, activity: Activity, raw: dict[str, object
             document = await ctx.fetcher.get_object(obj.iri)
         except FetchError:
             return "ignored"
+    question = document.get("inReplyTo")
+    question = question.get("id") if isinstance(question, dict) else question
+    if isinstance(question, str) and participation.journey_of_question(ctx.urls, question):
+        vote = parse_vote(document)
+        if vote is not None:
+            return await _on_vote(ctx, activity, document, vote.choice, question)
+        if isinstance(document.get("name"), str) and not document.get("content"):
+            return "ignored"  # a vote for an option our poll does not have
     return await _store_remote_object(ctx, obj.iri, document)
 
 
+async def _on_vote(ctx: InboxContext, activity: Activity, document: dict[str, Any], choice: str,
+                   question: str) -> str:
+    """A vote on one of our journeys' RSVP polls (Mastodon's Create{Note{name, inReplyTo}}): a
+    participation, never a comment. Only the voter may vote for themself."""
+    voter = document.get("attributedTo", activity.actor)
+    if isinstance(voter, dict):
+        voter = voter.get("id")
+    journey_iri = participation.journey_of_question(ctx.urls, question)
+    if voter != activity.actor or journey_iri is None:
+        return "ignored"
+    async with ctx.db.transaction() as tx:
+        journey = await participation.local_journey(tx, journey_iri)
+        if journey is None:
+            return "ignored"
+        state = await participation.vote(tx, ctx.urls, journey, actor_iri=activity.actor, choice=choice,
+                                         activity_iri=activity.iri, now=clock.now())
+    return "ignored" if state is None else "done"
+
+
+async def on_join(ctx: InboxContext, activity: Activity, raw: dict[str, object]) -> str:
+    """Join of one of our journeys (its IRI, or embedded with that id), as Mobilizon sends it: answered
+    with an Accept or Reject, or kept pending (participation.join). A Join of anything else, or of a
+    deleted journey, is ignored."""
+    if activity.object is None:
+        return "ignored"
+    journey = await participation.local_journey(ctx.db, activity.object.iri)
+    if journey is None or journey.deleted_at:
+        return "ignored"
+    joiner = await ctx.fetcher.get_actor(activity.actor)
+    message = raw.get("participationMessage")
+    async with ctx.db.transaction() as tx:
+        journey = await participation.local_journey(tx, activity.object.iri)
+        if journey is None or journey.deleted_at:
+            return "ignored"
+        await participation.join(tx, ctx.urls, journey, join_iri=activity.iri, actor_iri=activity.actor,
+                                 inbox=joiner.inbox, message=message if isinstance(message, str) else None,
+                                 now=clock.now())
+    return "done"
+
+
+async def on_leave(ctx: InboxContext, activity: Activity, raw: dict[str, object]) -> str:
+    """Leave of one of our journeys: the participation is removed and the seat freed."""
+    if activity.object is None:
+        return "ignored"
+    async with ctx.db.transaction() as tx:
+        journey = await participation.local_journey(tx, activity.object.iri)
+        if journey is None or not await participation.leave(tx, ctx.urls, journey, activity.actor):
+            return "ignored"
+    return "done"
+
+
 async def _store_remote_object(ctx: InboxContext, iri: str, document: dict[str, Any]) -> str:
-    """Keep a remote object whose author sits on the object's own server."""
+    """Keep a remote object whose author sits on the object's own server, under the id its server gave it
+    (a server asked for one object and answering with another, even its own, vouches for neither)."""
+    if document.get("id") != iri:
+        return "ignored"
     attributed = document.get("attributedTo")
     try:
         # http(s) only: the author IRI becomes a link on our pages (`javascript://host/...` has a host too).
@@ -244,6 +310,8 @@ HANDLERS: dict[str, Handler] = {
     "Announce": on_announce,
     "Update": on_update,
     "Delete": on_delete,
+    "Join": on_join,
+    "Leave": on_leave,
 }
 
 
@@ -280,14 +348,15 @@ class InboxWorker:
 
     async def _process(self, document: str) -> tuple[str, str | None]:
         try:
-            activity = parse_activity(compact(json.loads(document)))
+            compacted = compact(json.loads(document))
+            activity = parse_activity(compacted)
         except (ParseError, ValueError) as exc:
             return "failed", str(exc)
         handler = HANDLERS.get(activity.type)
         if handler is None:
             return "ignored", None
         try:
-            return await handler(self.ctx, activity, {}), None
+            return await handler(self.ctx, activity, compacted), None
         except FetchError as exc:
             return "retry", exc.reason
         except ParseError as exc:

@@ -144,13 +144,14 @@ def build_follow(*, iri: str, actor: str, followee: str) -> dict[str, Any]:
 
 
 def build_accept(*, iri: str, actor: str, follow: dict[str, Any]) -> dict[str, Any]:
-    """Accept of a Follow. Mastodon matches the Follow by id and also accepts the embedded form,
-    so we embed the original Follow (id, type, actor, object) as received."""
+    """Accept of a Follow (or of a Join of an event). Mastodon matches the Follow by id and also accepts
+    the embedded form, Mobilizon matches a Join by its id: we embed the original activity (id, type,
+    actor, object) as received. (`follow` names any activity answered.)"""
     return _envelope("Accept", iri, actor, strip_context(follow), to=[follow.get("actor")])
 
 
 def build_reject(*, iri: str, actor: str, follow: dict[str, Any]) -> dict[str, Any]:
-    """Reject of a Follow, same shape as Accept."""
+    """Reject of a Follow or a Join, same shape as Accept."""
     return _envelope("Reject", iri, actor, strip_context(follow), to=[follow.get("actor")])
 
 
