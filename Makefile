@@ -25,6 +25,10 @@ test: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
+# The five benchmarks of tests/bench (not tests: pytest never collects them), under 10 minutes.
+bench: $(STAMP)
+	$(BIN)/python -m tests.bench
+
 demo: $(STAMP)
 	$(BIN)/maillage demo
 

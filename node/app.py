@@ -12,16 +12,19 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from . import __version__
+from . import __version__, social
 from .accounts import get_actor
-from .appkeys import CONFIG, DB, DELIVERY, FETCHER, HTTP, INBOX_WORKER, URLS, WORKER_TASKS
+from .appkeys import BACKFILL, CONFIG, DB, DELIVERY, FETCHER, HTTP, INBOX_WORKER, PEERS, URLS, WORKER_TASKS
+from .backfill import BackfillSettings, BackfillWorker
 from .config import Config
 from .db import Database
 from .delivery import DeliveryWorker
 from .fetch import Fetcher, Signer
+from .inbox_limit import inbox_rate_limit
 from .inbox_worker import InboxContext, InboxWorker
 from .middleware import error_middleware, security_headers
 from .netguard import connector_kwargs
+from .peers import PeerSettings, PeerWorker
 from .proxy import forwarded_middleware
 from .routes import setup_routes
 from .urls import INSTANCE_ACTOR_USERNAME, Urls
@@ -44,6 +47,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         instance = await get_actor(db, INSTANCE_ACTOR_USERNAME)
         if instance is None:
             raise RuntimeError("database has no instance actor: was it created with `maillage init`?")
+        await social.sync_comment_mode(db, config.comments)
         urls = app[URLS]
         app[DB] = db
         app[HTTP] = session
@@ -60,6 +64,9 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
             InboxContext(db=db, fetcher=app[FETCHER], urls=urls, manual_approval=config.manual_approval),
             on_sent=app[DELIVERY].wakeup.set,
         )
+        app[BACKFILL] = BackfillWorker(db=db, fetcher=app[FETCHER], local_base=urls.base,
+                                       settings=BackfillSettings.of(config), group_iri=urls.actor(config.network))
+        app[PEERS] = PeerWorker(db=db, fetcher=app[FETCHER], local_base=urls.base, settings=PeerSettings.of(config))
         yield
     finally:
         try:
@@ -75,21 +82,27 @@ async def _workers(app: web.Application) -> AsyncIterator[None]:
     `pending` in the queue for the next start. The inbox worker is cancelled: its rows roll back."""
     delivery = asyncio.create_task(app[DELIVERY].run(), name="delivery")
     inbox = asyncio.create_task(app[INBOX_WORKER].run(), name="inbox")
-    app[WORKER_TASKS] = [delivery, inbox]
+    # Backfill and the peer directory only read from other servers: cancelled at once, like the inbox.
+    readers = [asyncio.create_task(app[BACKFILL].run(), name="backfill"),
+               asyncio.create_task(app[PEERS].run(), name="peers")]
+    app[WORKER_TASKS] = [delivery, inbox, *readers]
     yield
     inbox.cancel()
+    for task in readers:
+        task.cancel()
     app[DELIVERY].stop()
     done, _ = await asyncio.wait([delivery], timeout=DRAIN_SECONDS)
     if not done:
         log.warning("deliveries still in flight after %ss; they stay queued for the next start", DRAIN_SECONDS)
-    for task in (delivery, inbox):
+    for task in (delivery, inbox, *readers):
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
 
 
 def create_app(config: Config, *, workers: bool = True) -> web.Application:
-    middlewares = [forwarded_middleware(config.trusted_proxies), security_headers, error_middleware]
+    middlewares = [forwarded_middleware(config.trusted_proxies), security_headers, error_middleware,
+                   inbox_rate_limit(config.inbox_rate_per_minute)]
     app = web.Application(middlewares=middlewares, client_max_size=1_048_576)
     app[CONFIG] = config
     app[URLS] = Urls(config.base_url)

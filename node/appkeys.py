@@ -5,11 +5,13 @@ import asyncio
 import aiohttp
 from aiohttp import web
 
+from .backfill import BackfillWorker
 from .config import Config
 from .db import Database
 from .delivery import DeliveryWorker
 from .fetch import Fetcher
 from .inbox_worker import InboxWorker
+from .peers import PeerWorker
 from .urls import Urls
 
 CONFIG = web.AppKey("config", Config)
@@ -19,4 +21,6 @@ HTTP = web.AppKey("http", aiohttp.ClientSession)
 FETCHER = web.AppKey("fetcher", Fetcher)
 DELIVERY = web.AppKey("delivery", DeliveryWorker)
 INBOX_WORKER = web.AppKey("inbox_worker", InboxWorker)
+BACKFILL = web.AppKey("backfill", BackfillWorker)
+PEERS = web.AppKey("peers", PeerWorker)
 WORKER_TASKS = web.AppKey("worker_tasks", list[asyncio.Task[None]])

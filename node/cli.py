@@ -19,7 +19,7 @@ from aiohttp import web
 
 from protocol.langmap import is_lang_tag
 
-from . import backup, ops
+from . import backfill, backup, cli_social, ops, social
 from .accounts import AccountError, add_user, check_username, get_actor
 from .app import create_app, user_agent
 from .bootstrap import InitError, init_node
@@ -28,7 +28,7 @@ from .content import find_object
 from .db import Database, StorageError
 from .drafts import DraftError, parse_markdown
 from .fetch import Fetcher, FetchError, Signer
-from .following import FollowError, follow, unfollow
+from .following import FollowError, follow, resolve_target, unfollow
 from .netguard import connector_kwargs
 from .participation import ParticipationError, decide, list_participants
 from .publishing import PublishError, delete, publish
@@ -108,18 +108,25 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True, type=Path)
     p.add_argument("--output", type=Path, help="archive file, or a folder for a timestamped name (default: here)")
 
+    p = sub.add_parser("backfill", help="import a peer's earlier practices, journeys and outcomes from its outbox")
+    p.add_argument("--data", required=True, type=Path)
+    p.add_argument("target", help="the peer's actor: @name@host or URL")
+
     p = sub.add_parser("restore", help="put a backup archive in place (the node must be stopped)")
     p.add_argument("--data", required=True, type=Path)
     p.add_argument("file", type=Path)
     p.add_argument("--force", action="store_true", help="replace an existing node (it is archived first)")
+    cli_social.add_parsers(sub)  # share, unshare, comments, reply
     return parser
 
 
 async def _open_db(config: Config) -> Database:
     try:
-        return await Database.open(config.database_path)
+        db = await Database.open(config.database_path)
     except StorageError as exc:
         raise CommandError(str(exc)) from exc
+    await social.sync_comment_mode(db, config.comments)  # documents built here announce the configured mode
+    return db
 
 
 @contextlib.asynccontextmanager
@@ -313,6 +320,28 @@ async def cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
+async def cmd_backfill(args: argparse.Namespace) -> int:
+    """Run a backfill here, to its end; prints `ACTOR STATE: N imported, N seen, N pages`."""
+    config = _load(args.data)
+    async with _network_fetcher(config) as (db, fetcher, _group):
+        try:
+            actor_iri = await resolve_target(fetcher, args.target)
+            await fetcher.get_actor(actor_iri, refresh=True)
+        except (FollowError, FetchError) as exc:
+            raise CommandError(f"cannot backfill {args.target}: {exc}") from exc
+        async with db.transaction() as tx:
+            await backfill.schedule(tx, actor_iri)
+        worker = backfill.BackfillWorker(db=db, fetcher=fetcher, local_base=config.base_url,
+                                         settings=backfill.BackfillSettings.of(config))
+        state = await worker.run_to_end(actor_iri)
+    summary = f"{state.imported} imported, {state.seen} seen, {state.pages} pages"
+    if state.state != "done":
+        raise CommandError(f"backfill of {actor_iri} stopped after {summary}: {state.error}"
+                           + (" (`maillage serve` retries it)" if state.state != "failed" else ""))
+    print(f"{actor_iri} {state.state}: {summary}")
+    return 0
+
+
 def _load(data: Path) -> Config:
     try:
         return load_config(data)
@@ -332,6 +361,8 @@ COMMANDS: dict[tuple[str, str | None], Callable[[argparse.Namespace], Coroutine[
     ("status", None): cmd_status,
     ("backup", None): cmd_backup,
     ("restore", None): cmd_restore,
+    ("backfill", None): cmd_backfill,
+    **cli_social.COMMANDS,
 }
 
 

@@ -38,7 +38,15 @@ class Config:
     delivery_concurrency: int = 16
     fetch_timeout: float = 10.0
     fetch_max_bytes: int = 2_000_000
+    inbox_rate_per_minute: int = 600
     trusted_proxies: tuple[str, ...] = ()
+    backfill_max_items: int = 500
+    backfill_max_pages: int = 50
+    backfill_delay: float = 1.0
+    backfill_concurrency: int = 2
+    peer_refresh_interval: float = 21600.0
+    peer_discovery_max: int = 50
+    comments: str = "open"
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -82,6 +90,16 @@ def _languages(value: Any) -> tuple[str, ...]:
     return langs
 
 
+def _comments(value: Any) -> str:
+    """open, held or closed; a boolean reads as open (true) or closed (false), like the front matter's."""
+    if isinstance(value, bool):
+        return "open" if value else "closed"
+    text = str(value).strip().lower()
+    if text not in ("open", "held", "closed"):
+        raise ValueError(f"must be open, held or closed, not {value!r}")
+    return text
+
+
 def _networks(value: Any) -> tuple[str, ...]:
     """IP addresses or CIDR networks, as a TOML list or a comma-separated string (environment)."""
     items = value if isinstance(value, list) else str(value).split(",")
@@ -101,7 +119,15 @@ _PARSERS: dict[str, Any] = {
     "delivery_concurrency": int,
     "fetch_timeout": float,
     "fetch_max_bytes": int,
+    "inbox_rate_per_minute": int,
     "trusted_proxies": _networks,
+    "backfill_max_items": int,
+    "backfill_max_pages": int,
+    "backfill_delay": float,
+    "backfill_concurrency": int,
+    "peer_refresh_interval": float,
+    "peer_discovery_max": int,
+    "comments": _comments,
 }
 
 

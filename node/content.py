@@ -13,6 +13,7 @@ from protocol.jsonld import AS_PUBLIC
 from protocol.langmap import pick
 from protocol.objects import Publication, Tag, Translation
 
+from . import social
 from .db import Database, Transaction
 from .teasers import journey_teaser, outcome_teaser, practice_teaser
 from .urls import Urls
@@ -120,6 +121,7 @@ async def live_fields(db: Database | Transaction, urls: Urls, obj: StoredObject)
         if journey:
             fields["context"] = journey
             fields["inReplyTo"] = journey
+    fields.update(await social.document_fields(db, obj.iri, obj.fields))  # likes, shares, moderation
     return fields
 
 

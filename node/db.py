@@ -91,17 +91,23 @@ class Database:
             else:
                 await self._writer.execute("COMMIT")
 
+    # Every call below is one trip to the connection's thread (aiosqlite's execute_fetchall/execute_insert):
+    # a cursor opened, read and closed from here would be three, and the trips, not SQLite, are what
+    # a busy node waits on. fetch_one is for queries that select one row (or a few).
+
     async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> aiosqlite.Row | None:
-        async with self._reader.execute(sql, params) as cur:
-            return await cur.fetchone()
+        return _first(await self._reader.execute_fetchall(sql, params))
 
     async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[aiosqlite.Row]:
-        async with self._reader.execute(sql, params) as cur:
-            return list(await cur.fetchall())
+        return list(await self._reader.execute_fetchall(sql, params))
 
     async def fetch_value(self, sql: str, params: Sequence[Any] = ()) -> Any:
         row = await self.fetch_one(sql, params)
         return row[0] if row is not None else None
+
+
+def _first(rows: Iterable[aiosqlite.Row]) -> aiosqlite.Row | None:
+    return next(iter(rows), None)
 
 
 class Transaction:
@@ -112,25 +118,22 @@ class Transaction:
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run one statement; returns the last inserted row id (0 when nothing was inserted)."""
-        async with self._conn.execute(sql, params) as cur:
-            return cur.lastrowid or 0
+        row = await self._conn.execute_insert(sql, params)
+        return (row[0] if row is not None else 0) or 0
 
     async def execute_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         await self._conn.executemany(sql, rows)
 
     async def changes(self) -> int:
         """Rows changed by the last statement (to tell an insert-or-ignore that ignored)."""
-        async with self._conn.execute("SELECT changes()") as cur:
-            row = await cur.fetchone()
+        row = _first(await self._conn.execute_fetchall("SELECT changes()"))
         return int(row[0]) if row else 0
 
     async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> aiosqlite.Row | None:
-        async with self._conn.execute(sql, params) as cur:
-            return await cur.fetchone()
+        return _first(await self._conn.execute_fetchall(sql, params))
 
     async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[aiosqlite.Row]:
-        async with self._conn.execute(sql, params) as cur:
-            return list(await cur.fetchall())
+        return list(await self._conn.execute_fetchall(sql, params))
 
     async def fetch_value(self, sql: str, params: Sequence[Any] = ()) -> Any:
         row = await self.fetch_one(sql, params)

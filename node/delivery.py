@@ -2,25 +2,40 @@
 
 One row per (activity, inbox), so a crash or restart loses nothing: whatever is still `pending`
 is sent when the worker next runs (at-least-once; receivers dedupe on activity ids).
+
+Double knocking (https://swicg.github.io/activitypub-http-signature/#how-to-upgrade-supported-versions):
+a POST is signed with draft-cavage HTTP Signatures, or with the scheme the domain is known to accept;
+a 400 or 401 answer sends it again at once with the other scheme (RFC 9421), and the scheme that got
+it accepted is remembered in `domains.signature_scheme` for the next deliveries to that domain.
 """
 
 import asyncio
+import dataclasses
+import functools
+import itertools
+import logging
+import os
 import random
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import aiohttp
 
+from protocol import httpsig9421
 from protocol.httpsig import sign_request
 from protocol.iri import iri_host
 from protocol.retry import UNAVAILABLE_AFTER_SECONDS, classify, retry_after_seconds
 
 from . import clock
 from .db import Database, Transaction
-from .netguard import BlockedAddressError, check_url
+from .netguard import BlockedAddressError, blocked_cause, check_url
 from .urls import Urls
 
 BATCH_SIZE = 200
+log = logging.getLogger(__name__)
+DRAFT_CAVAGE, RFC9421 = "draft-cavage", "rfc9421"
+KNOCK_AGAIN = (400, 401)
 
 
 async def enqueue(tx: Transaction, activity_id: int, inboxes: Iterable[str]) -> int:
@@ -34,6 +49,19 @@ async def enqueue(tx: Transaction, activity_id: int, inboxes: Iterable[str]) -> 
         rows,
     )
     return len(rows)
+
+
+_REMEMBER_SCHEME = ("INSERT INTO domains (host, signature_scheme) VALUES (?, ?) ON CONFLICT (host) DO UPDATE"
+                    " SET signature_scheme = excluded.signature_scheme")
+_DOMAIN_RESPONDS = "UPDATE domains SET failing_since = NULL, unavailable = 0 WHERE host = ?"
+_DOMAIN_FAILS = ("INSERT INTO domains (host, failing_since) VALUES (?, ?) ON CONFLICT (host) DO UPDATE"
+                 " SET failing_since = COALESCE(failing_since, excluded.failing_since)")
+
+
+@functools.cache
+def _signing_threads() -> ThreadPoolExecutor:
+    """The threads that sign outgoing POSTs, one per core, shared by every worker of the process."""
+    return ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="maillage-sign")
 
 
 @dataclass(frozen=True)
@@ -53,6 +81,8 @@ class _Result:
     status: int | None
     error: str | None
     retry_after: float | None
+    scheme: str | None = None  # a signature scheme the domain accepted, to remember
+
 
 
 class DeliveryWorker:
@@ -72,6 +102,7 @@ class DeliveryWorker:
         self.rng = rng or random.Random()
         self.wakeup = asyncio.Event()
         self.stopping = asyncio.Event()
+        self.schemes: dict[str, str] | None = None  # host -> remembered signature scheme, read once
 
     def stop(self) -> None:
         """Ask `run()` to return once the batch in flight is sent and recorded (graceful shutdown)."""
@@ -82,6 +113,10 @@ class DeliveryWorker:
         """Deliver every due row (in batches); returns how many attempts were made."""
         total = 0
         semaphore = asyncio.Semaphore(self.concurrency)
+        if self.schemes is None:
+            rows = await self.db.fetch_all(
+                "SELECT host, signature_scheme FROM domains WHERE signature_scheme IS NOT NULL")
+            self.schemes = {r["host"]: r["signature_scheme"] for r in rows}
 
         async def attempt(job: _Job, body: bytes) -> _Result:
             async with semaphore:
@@ -102,7 +137,10 @@ class DeliveryWorker:
         """Deliver forever: wake up when told (`wakeup.set()`) or every `poll_interval` seconds, which
         also picks up deliveries queued by another process (the `maillage` CLI)."""
         while not self.stopping.is_set():
-            await self.run_once()
+            try:
+                await self.run_once()
+            except Exception:  # a bug or a passing storage error must not stop every delivery for good
+                log.exception("delivery pass failed; trying again in %ss", poll_interval)
             if self.stopping.is_set():
                 return
             self.wakeup.clear()
@@ -135,43 +173,64 @@ class DeliveryWorker:
             check_url(job.inbox, self.allow_private)
         except BlockedAddressError as exc:
             return _Result(job, 403, f"refused: {exc}", None)
-        headers = sign_request(
-            method="POST", url=job.inbox, body=body, key_id=job.key_id, private_key_pem=job.private_key_pem,
+        scheme = (self.schemes or {}).get(job.host, DRAFT_CAVAGE)
+        first = await self._send(job, body, scheme)
+        if first.status not in KNOCK_AGAIN:
+            return first
+        other = DRAFT_CAVAGE if scheme == RFC9421 else RFC9421
+        second = await self._send(job, body, other)
+        accepted = second.status is not None and 200 <= second.status < 300
+        return dataclasses.replace(second, scheme=other if accepted else None)
+
+    async def _send(self, job: _Job, body: bytes, scheme: str) -> _Result:
+        """One POST signed with `scheme`."""
+        sign = httpsig9421.sign_request if scheme == RFC9421 else sign_request
+        # RSA signing is most of a delivery's CPU time and cryptography releases the GIL while it signs:
+        # in threads, it runs on the other cores while this loop sends and receives.
+        headers = await asyncio.get_running_loop().run_in_executor(_signing_threads(), functools.partial(
+            sign, method="POST", url=job.inbox, body=body, key_id=job.key_id, private_key_pem=job.private_key_pem,
             headers={"Content-Type": "application/activity+json", "User-Agent": self.user_agent},
             now=clock.now(),
-        )
+        ))
         try:
             async with self.session.post(
                 job.inbox, data=body, headers=headers, timeout=self.timeout, allow_redirects=False
             ) as resp:
                 await resp.content.read(65536)
                 retry_after = retry_after_seconds(resp.headers.get("Retry-After"), clock.now())
-                return _Result(job, resp.status, None if resp.status < 300 else f"HTTP {resp.status}", retry_after)
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+                error = None if resp.status < 300 else f"HTTP {resp.status}"
+                return _Result(job, resp.status, error, retry_after)
+        except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as exc:  # ValueError: a host IDNA refuses
+            if blocked := blocked_cause(exc):  # a name that resolves to a private address: final, like a literal
+                return _Result(job, 403, f"refused: {blocked}", None)
             return _Result(job, None, f"{exc.__class__.__name__}: {exc}"[:500], None)
 
     async def _record(self, results: list[_Result]) -> None:
+        """Record a batch's outcomes in one transaction: the statements one result at a time would run,
+        as one executemany per run of the same statement (each statement is a trip to the database thread)."""
         now_ts, now_iso = clock.timestamp(), clock.iso()
+        deliveries, domains = [], []
+        for r in results:
+            attempt = r.job.attempts + 1
+            outcome = classify(status=r.status, attempt=attempt, retry_after=r.retry_after, rng=self.rng)
+            state = "delivered" if outcome.delivered else "pending" if outcome.retry else "failed"
+            deliveries.append((state, attempt, now_ts + outcome.delay, r.status, r.error, now_iso, r.job.id))
+            if r.scheme is not None and self.schemes is not None and self.schemes.get(r.job.host) != r.scheme:
+                domains.append((_REMEMBER_SCHEME, (r.job.host, r.scheme)))
+                self.schemes[r.job.host] = r.scheme
+            if outcome.delivered:
+                domains.append((_DOMAIN_RESPONDS, (r.job.host,)))
+            elif r.status is None or r.status >= 500:
+                domains.append((_DOMAIN_FAILS, (r.job.host, now_ts)))
         async with self.db.transaction() as tx:
-            for r in results:
-                attempt = r.job.attempts + 1
-                outcome = classify(status=r.status, attempt=attempt, retry_after=r.retry_after, rng=self.rng)
-                state = "delivered" if outcome.delivered else "pending" if outcome.retry else "failed"
-                await tx.execute(
-                    "UPDATE deliveries SET state = ?, attempts = ?, next_attempt_at = ?, last_status = ?,"
-                    " last_error = ?, updated_at = ? WHERE id = ?",
-                    (state, attempt, now_ts + outcome.delay, r.status, r.error, now_iso, r.job.id),
-                )
-                if outcome.delivered:
-                    await tx.execute(
-                        "UPDATE domains SET failing_since = NULL, unavailable = 0 WHERE host = ?", (r.job.host,)
-                    )
-                elif r.status is None or r.status >= 500:
-                    await tx.execute(
-                        "INSERT INTO domains (host, failing_since) VALUES (?, ?) ON CONFLICT (host) DO UPDATE"
-                        " SET failing_since = COALESCE(failing_since, excluded.failing_since)",
-                        (r.job.host, now_ts),
-                    )
+            await tx.execute_many(
+                "UPDATE deliveries SET state = ?, attempts = ?, next_attempt_at = ?, last_status = ?,"
+                " last_error = ?, updated_at = ? WHERE id = ?",
+                deliveries,
+            )
+            # Domain statements keep their order; in a run of one statement a host's repeats change nothing.
+            for sql, run in itertools.groupby(domains, key=lambda d: d[0]):
+                await tx.execute_many(sql, list(dict.fromkeys(params for _, params in run)))
             await tx.execute(
                 "UPDATE domains SET unavailable = 1 WHERE unavailable = 0 AND failing_since < ?",
                 (now_ts - UNAVAILABLE_AFTER_SECONDS,),

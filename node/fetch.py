@@ -12,13 +12,13 @@ from protocol.actors import RemoteActor, parse_actor
 from protocol.errors import ParseError
 from protocol.handles import Handle
 from protocol.httpsig import key_owner_iri, sign_request
-from protocol.iri import iri_host, same_origin
+from protocol.iri import iri_host, require_http_iri, same_origin
 from protocol.jsonld import compact
 from protocol.webfinger import parse_jrd_actor_iri, webfinger_url
 
 from . import clock
 from .db import Database
-from .netguard import BlockedAddressError, check_url
+from .netguard import BlockedAddressError, blocked_cause, check_url
 
 AP_ACCEPT = 'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 AP_MEDIA_TYPES = ("application/activity+json", "application/ld+json", "application/json", "application/jrd+json")
@@ -67,6 +67,10 @@ class Fetcher:
         hop is re-signed for its own URL and re-checked by the SSRF guard."""
         for _ in range(MAX_REDIRECTS + 1):
             try:
+                require_http_iri(url, "URL")  # a keyId or Location is anything a remote chose to send
+            except ParseError as exc:
+                raise FetchError(f"refused to fetch {url[:200]}: {exc.reason}") from exc
+            try:
                 check_url(url, self.allow_private)
             except BlockedAddressError as exc:
                 raise FetchError(f"refused to fetch {url}: {exc}") from exc
@@ -89,7 +93,9 @@ class Fetcher:
                     if media not in AP_MEDIA_TYPES:
                         raise FetchError(f"GET {url} returned {media or 'no content type'}, not JSON")
                     body = await self._read_bounded(resp)
-            except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as exc:  # ValueError: a host IDNA refuses
+                if blocked := blocked_cause(exc):
+                    raise FetchError(f"refused to fetch {url}: {blocked}") from exc
                 raise FetchError(f"GET {url} failed: {exc.__class__.__name__}: {exc}") from exc
             try:
                 return url, json.loads(body)

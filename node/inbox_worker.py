@@ -15,7 +15,7 @@ from protocol.iri import require_http_iri, same_origin
 from protocol.jsonld import compact
 from protocol.polls import parse_vote
 
-from . import clock, participation
+from . import backfill, clock, comments, participation, peers, references, remote_content, search, sharing
 from .db import Database, Transaction
 from .fetch import Fetcher, FetchError
 from .follows import remove_follow, set_follow_state, upsert_follow
@@ -73,10 +73,13 @@ async def on_follow(ctx: InboxContext, activity: Activity, raw: dict[str, object
             reject = build_reject(iri=ctx.urls.new_activity(), actor=activity.object.iri, follow=follow_doc)
             await send(tx, actor_id=actor_id, document=reject, inboxes=[follower.inbox])
             return "done"
-        existing = await tx.fetch_value(
-            "SELECT state FROM follows WHERE follower_iri = ? AND followee_iri = ?",
+        row = await tx.fetch_one(
+            "SELECT state, activity_iri FROM follows WHERE follower_iri = ? AND followee_iri = ?",
             (activity.actor, activity.object.iri),
         )
+        if row and row["activity_iri"] == activity.iri and row["state"] == "accepted":
+            return "done"  # this very Follow was accepted before a crash stopped its row being marked done
+        existing = row["state"] if row else None
         pending = (manual or ctx.manual_approval) and existing != "accepted"
         await upsert_follow(tx, follower_iri=activity.actor, followee_iri=activity.object.iri,
                             activity_iri=activity.iri, state="pending" if pending else "accepted")
@@ -93,7 +96,7 @@ async def on_undo(ctx: InboxContext, activity: Activity, raw: dict[str, object])
     if obj is None:
         return "ignored"
     async with ctx.db.transaction() as tx:
-        if await participation.undo_join(tx, ctx.urls, activity):
+        if await participation.undo_join(tx, ctx.urls, activity) or await sharing.undo(tx, activity):
             return "done"
         if obj.type == "Follow" and obj.actor is not None:
             if obj.actor != activity.actor:
@@ -133,7 +136,14 @@ async def _answer_to_our_follow(ctx: InboxContext, activity: Activity, state: st
 
 
 async def on_accept(ctx: InboxContext, activity: Activity, raw: dict[str, object]) -> str:
-    return await _answer_to_our_follow(ctx, activity, "accepted")
+    """A peer accepted our follow: its earlier content is imported (node/backfill.py) and its node
+    described in the peer directory (node/peers.py)."""
+    state = await _answer_to_our_follow(ctx, activity, "accepted")
+    if state == "done":
+        async with ctx.db.transaction() as tx:
+            await backfill.schedule(tx, activity.actor)
+            await peers.note_actor(tx, ctx.urls.base, activity.actor, direct=True, due=True)
+    return state
 
 
 async def on_reject(ctx: InboxContext, activity: Activity, raw: dict[str, object]) -> str:
@@ -214,10 +224,9 @@ async def on_leave(ctx: InboxContext, activity: Activity, raw: dict[str, object]
     return "done"
 
 
-async def _store_remote_object(ctx: InboxContext, iri: str, document: dict[str, Any]) -> str:
-    """Keep a remote object whose author sits on the object's own server, under the id its server gave it
-    (a server asked for one object and answering with another, even its own, vouches for neither)."""
-    if document.get("id") != iri:
+async def _store_remote_object(ctx: InboxContext, iri: str, document: dict[str, Any], announce: Any = None) -> str:
+    """Keep a remote object whose author sits on the object's own server, served under the IRI asked for."""
+    if document.get("id") != iri:  # a server answering with another object vouches for neither
         return "ignored"
     attributed = document.get("attributedTo")
     try:
@@ -231,12 +240,17 @@ async def _store_remote_object(ctx: InboxContext, iri: str, document: dict[str, 
     in_reply_to = document.get("inReplyTo")
     in_reply_iri = in_reply_to.get("id") if isinstance(in_reply_to, dict) else in_reply_to
     async with ctx.db.transaction() as tx:
+        if not await comments.file_reply(tx, ctx.urls, iri=iri, document=document, author=attributed_iri, via=announce):
+            return "ignored"  # a reply to our item while comments are closed, or one an organizer rejected
         await tx.execute(
             "INSERT INTO remote_objects (iri, type, attributed_to, in_reply_to, document, received_at)"
             " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (iri) DO NOTHING",
             (iri, str(document.get("type")), attributed_iri,
              in_reply_iri if isinstance(in_reply_iri, str) else None, json.dumps(document), clock.iso()),
         )
+        await remote_content.store(tx, document)  # a peer's practice, journey or outcome, in full
+        await sharing.kept(tx, iri, announce)  # indexed for search; a re-share counted
+    await references.fetch_missing(ctx.db, ctx.fetcher, ctx.urls.base, document)
     return "done"
 
 
@@ -253,16 +267,16 @@ async def on_announce(ctx: InboxContext, activity: Activity, raw: dict[str, obje
             return "ignored"
         iri = obj.object_iri
     if iri.startswith(f"{ctx.urls.base}/"):
-        return "ignored"
+        return await sharing.on_reaction(ctx.db, activity, "Announce", iri)  # a re-share of ours: counted
     if await ctx.db.fetch_value("SELECT 1 FROM remote_objects WHERE iri = ?", (iri,)):
-        return "done"
+        return await sharing.announced(ctx.db, activity, iri)
     try:
         document = await ctx.fetcher.get_object(iri)
     except FetchError as exc:
         if exc.gone:
             return "ignored"
         raise
-    return await _store_remote_object(ctx, iri, document)
+    return await _store_remote_object(ctx, iri, document, activity)
 
 
 async def on_update(ctx: InboxContext, activity: Activity, raw: dict[str, object]) -> str:
@@ -281,7 +295,11 @@ async def on_update(ctx: InboxContext, activity: Activity, raw: dict[str, object
             "UPDATE remote_objects SET document = ?, updated_at = ? WHERE iri = ? AND attributed_to = ?",
             (json.dumps(obj.embedded), clock.iso(), obj.iri, activity.actor),
         )
-        return "done" if await tx.changes() else "ignored"
+        if not await tx.changes():
+            return "ignored"
+        await remote_content.store(tx, obj.embedded, replace=True)
+        await search.index_remote(tx, obj.iri)
+        return "done"
 
 
 async def on_delete(ctx: InboxContext, activity: Activity, raw: dict[str, object]) -> str:
@@ -293,12 +311,16 @@ async def on_delete(ctx: InboxContext, activity: Activity, raw: dict[str, object
         if obj.iri == activity.actor:
             await tx.execute("DELETE FROM follows WHERE follower_iri = ? OR followee_iri = ?", (obj.iri, obj.iri))
             await tx.execute("DELETE FROM remote_actors WHERE iri = ?", (obj.iri,))
+            await remote_content.delete_by_author(tx, obj.iri)
+            await search.reindex_author(tx, obj.iri)
             return "done"
         await tx.execute(
             "UPDATE remote_objects SET deleted_at = ?, document = '{}' WHERE iri = ? AND attributed_to = ?",
             (clock.iso(), obj.iri, activity.actor),
         )
-        return "done" if await tx.changes() else "ignored"
+        changed = await tx.changes() + await remote_content.delete(tx, obj.iri, activity.actor)
+        await search.index_remote(tx, obj.iri)
+        return "done" if changed else "ignored"
 
 
 HANDLERS: dict[str, Handler] = {
@@ -312,6 +334,7 @@ HANDLERS: dict[str, Handler] = {
     "Delete": on_delete,
     "Join": on_join,
     "Leave": on_leave,
+    "Like": sharing.on_like,
 }
 
 
@@ -367,7 +390,11 @@ class InboxWorker:
 
     async def run(self, poll_interval: float = 1.0) -> None:
         while True:
-            processed = await self.run_once()
+            try:
+                processed = await self.run_once()
+            except Exception:  # a passing storage error must not stop processing for good
+                log.exception("inbox pass failed; trying again in %ss", poll_interval)
+                processed = 0
             if processed:
                 continue
             self.wakeup.clear()

@@ -1,5 +1,6 @@
 """Middlewares: security headers on every response, and JSON errors instead of tracebacks."""
 
+import errno
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -40,6 +41,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return await handler(request)
     except web.HTTPException:
         raise
-    except Exception:
+    except Exception as exc:
+        if isinstance(exc, OSError) and exc.errno == errno.ENAMETOOLONG:
+            # aiohttp's static files handler asked for a name longer than the file system allows.
+            raise web.HTTPNotFound(text="Not found") from None
         log.exception("unhandled error on %s %s", request.method, request.path)
         return web.json_response({"error": "internal error"}, status=500)

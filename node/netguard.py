@@ -7,6 +7,7 @@ and a private one for the connection (DNS rebinding).
 
 import ipaddress
 import socket
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -32,6 +33,8 @@ def is_public_address(address: str) -> bool:
             return is_public_address(str(ip.sixtofour))
         if ip in ipaddress.ip_network("64:ff9b::/96"):
             return is_public_address(str(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)))
+        if ip.is_site_local:  # fec0::/10: deprecated, yet still routed inside some networks
+            return False
     return not (
         ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast
         or ip.is_reserved or ip.is_unspecified or not ip.is_global
@@ -39,22 +42,37 @@ def is_public_address(address: str) -> bool:
 
 
 class GuardedResolver(AbstractResolver):
-    """Wraps a resolver and drops every non-public address; raises if none is left."""
+    """Wraps a resolver and drops every non-public address; raises if none is left. `is_allowed` decides
+    what is public: tests let one loopback test server through it, to show that the others are not."""
 
-    def __init__(self, inner: AbstractResolver | None = None) -> None:
+    def __init__(self, inner: AbstractResolver | None = None, *,
+                 is_allowed: Callable[[str], bool] = is_public_address) -> None:
         self._inner = inner or DefaultResolver()
+        self._is_allowed = is_allowed
 
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
         results = await self._inner.resolve(host, port, family)
-        allowed = [r for r in results if is_public_address(r["host"])]
+        allowed = [r for r in results if self._is_allowed(r["host"])]
         if not allowed:
             raise BlockedAddressError(f"{host} resolves only to private or reserved addresses")
         return allowed
 
     async def close(self) -> None:
         await self._inner.close()
+
+
+def blocked_cause(exc: BaseException) -> BlockedAddressError | None:
+    """The guard's refusal behind a connection error (aiohttp wraps what the resolver raised), if any."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, BlockedAddressError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
 
 
 def connector_kwargs(allow_private: bool) -> dict[str, Any]:

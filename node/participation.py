@@ -167,6 +167,8 @@ async def join(tx: Transaction, urls: Urls, journey: StoredObject, *, join_iri: 
         return await answer(False)
     before = await _public_counts(tx, journey.id)
     if existing is not None and existing.state in ("going", "pending"):
+        if existing.source == "join" and existing.activity_iri == join_iri:
+            return "accepted" if existing.state == "going" else "pending"  # answered before a crash: not again
         await _save(tx, journey.id, actor_iri, state=existing.state, source="join", activity_iri=join_iri,
                     message=message or existing.message)
         return await answer(True) if existing.state == "going" else "pending"

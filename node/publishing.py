@@ -14,7 +14,7 @@ from protocol.activities import build_announce, build_create, build_delete, buil
 from protocol.jsonld import AS_PUBLIC
 from protocol.objects import build_object
 
-from . import clock
+from . import clock, search
 from .accounts import ActorRow
 from .content import StoredObject, find_object, find_object_by_iri, load_publication
 from .db import Database, Transaction
@@ -130,6 +130,7 @@ async def publish(db: Database, urls: Urls, *, network: str, author: ActorRow, d
                                   [(object_id, t) for t in draft.themes])
         stored = await find_object(tx, draft.kind, draft.slug)
         assert stored is not None
+        await search.reindex(tx, stored.iri)  # every translation, in the same transaction
         iris = await _announce_change(tx, urls, network, stored, created=existing is None, now=now)
     return PublishResult(iri=stored.iri, created=existing is None, activity_iris=tuple(iris))
 
@@ -178,6 +179,7 @@ async def delete(db: Database, urls: Urls, *, network: str, author: ActorRow, ki
             raise PublishError(f"{existing.iri} belongs to {existing.author}; only they or an admin can delete it")
         now = clock.iso()
         await tx.execute("UPDATE objects SET deleted_at = ? WHERE id = ?", (now, existing.id))
+        await search.reindex(tx, existing.iri)  # deleted: out of the index
         author_iri, network_iri = urls.actor(existing.author), urls.actor(network)
         former = {"practice": "Article", "journey": "Event", "outcome": "Article"}[kind]
         activity = build_delete(

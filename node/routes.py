@@ -4,7 +4,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from .web import actors, content, discovery, inbox, ops
+from .web import actors, content, discovery, feeds, inbox, items, ops, peers, search, social
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
@@ -30,8 +30,19 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/users/{username}/outbox", actors.get_outbox)
     r.add_get("/users/{username}/followers", actors.get_followers)
     r.add_get("/users/{username}/following", actors.get_following)
-    r.add_get("/{kind:practices|journeys|outcomes}/{slug}", content.get_object)
+    r.add_get("/feed.atom", feeds.get_atom)
+    r.add_get("/{kind:practices|journeys|outcomes}.atom", feeds.get_atom)
+    r.add_get("/journeys.ics", feeds.get_journeys_ics)
+    r.add_get("/journeys/{slug:[a-z0-9][a-z0-9-]*}.ics", feeds.get_journey_ics)
+    r.add_get("/journeys/{slug}/rsvp", items.get_rsvp)
+    r.add_get("/{kind:practices|journeys|outcomes}/{slug}/replies", items.get_replies)
+    r.add_get("/{kind:practices|journeys|outcomes}/{slug}/{which:likes|shares}", social.get_reactions)
+    r.add_get("/{kind:practices|journeys|outcomes}/{slug}", items.get_object)
+    r.add_get("/programmes/{slug}", items.get_programme)
     r.add_get("/activities/{token}", content.get_activity)
     r.add_get("/tags/{name}", content.get_tag)
+    r.add_get("/peers", peers.get_peers)
+    r.add_get("/search", search.get_search)
+    r.add_get("/notes/{token}", social.get_note)
     if STATIC_DIR.is_dir():
         r.add_static("/static", STATIC_DIR)

@@ -41,3 +41,7 @@ class Urls:
 
     def activity(self, token: str) -> str:
         return f"{self.base}/activities/{token}"
+
+    def note(self, token: str) -> str:
+        """An organizer's reply (node/replying.py)."""
+        return f"{self.base}/notes/{token}"

@@ -3,6 +3,7 @@
 ActivityStreams 2.0 vocabulary section 3; ActivityPub sections 6 and 7.
 """
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -125,6 +126,24 @@ def parse_activity(doc: Any) -> Activity:
         target=_id_of(target, "target") if target is not None else None,
         published=published if isinstance(published, str) else None,
     )
+
+
+def with_transient_id(doc: dict[str, Any], body: bytes) -> dict[str, Any]:
+    """`doc` with an `id` if it is a Delete sent without one (a transient activity, AS2 Core §4.1).
+
+    GoToSocial sends its Delete of a status without an `id` (typeutils.StatusToASDelete), and Mastodon
+    processes it. We dedupe on ids, so one is made on the actor's own origin from a digest of the exact
+    bytes received (a retried delivery dedupes), as a fragment no server mints. Any other activity, or a
+    Delete with an `id` member (even a bad one) or without an actor IRI, is returned unchanged and
+    `parse_activity` decides.
+    """
+    actor = doc.get("actor")
+    actor = actor.get("id") if isinstance(actor, dict) else actor
+    if doc.get("type") != "Delete" or "id" in doc or not isinstance(actor, str):
+        return doc
+    if not actor.startswith(("https://", "http://")):
+        return doc
+    return {**doc, "id": f"{actor.split('#', 1)[0]}#transient-{hashlib.sha256(body).hexdigest()[:32]}"}
 
 
 def _envelope(kind: str, iri: str, actor: str, obj: Any, **extra: Any) -> dict[str, Any]:

@@ -7,9 +7,10 @@ from protocol.collections import build_collection, build_collection_page
 from ..accounts import ActorRow, get_actor, local_actor_document
 from ..appkeys import CONFIG, DB, URLS
 from ..follows import count_follows, list_follows
-from ..negotiation import activity_json, html_page, json_error, wants_activity_json
+from ..negotiation import activity_json, json_error, wants_activity_json
 from ..outbox import count_public, outbox_page
 from ..urls import INSTANCE_ACTOR_USERNAME
+from .language import reader, render
 
 PAGE_SIZE = 20
 
@@ -39,10 +40,11 @@ async def get_actor_page(request: web.Request) -> web.StreamResponse:
         " ORDER BY o.id DESC LIMIT 50",
         (actor.id, actor.type),
     )
-    return html_page(
-        "actor.html", request,
+    return render(
+        request, "actor.html",
         {"actor": actor, "iri": iri, "handle": f"@{actor.username}@{config.domain}", "objects": objects,
          "followers": await count_follows(db, followee_iri=iri), "alternate": iri},
+        who=reader(request),
     )
 
 
@@ -54,7 +56,7 @@ async def get_instance_actor(request: web.Request) -> web.Response:
     return activity_json(local_actor_document(actor, request.app[URLS]))
 
 
-def _int_param(request: web.Request, name: str) -> int | None:
+def int_param(request: web.Request, name: str) -> int | None:
     value = request.query.get(name)
     if value is None:
         return None
@@ -73,7 +75,7 @@ async def get_outbox(request: web.Request) -> web.Response:
     if "page" not in request.query:
         total = await count_public(db, actor.id)
         return activity_json(build_collection(iri=iri, total=total, first=f"{iri}?page=true"))
-    max_id = _int_param(request, "max_id")
+    max_id = int_param(request, "max_id")
     items = await outbox_page(db, actor.id, before_id=max_id, limit=PAGE_SIZE)
     page_iri = f"{iri}?page=true" + (f"&max_id={max_id}" if max_id is not None else "")
     next_iri = f"{iri}?page=true&max_id={items[-1][0]}" if len(items) == PAGE_SIZE else None
@@ -93,7 +95,7 @@ async def _follow_collection(request: web.Request, which: str) -> web.Response:
     if "page" not in request.query:
         total = await count_follows(db, **side)
         return activity_json(build_collection(iri=iri, total=total, first=f"{iri}?page=true"))
-    after = _int_param(request, "after") or 0
+    after = int_param(request, "after") or 0
     rows = await list_follows(db, after_id=after, limit=PAGE_SIZE, **side)
     page_iri = f"{iri}?page=true" + (f"&after={after}" if after else "")
     next_iri = f"{iri}?page=true&after={rows[-1][0]}" if len(rows) == PAGE_SIZE else None

@@ -1,47 +1,14 @@
-"""Content pages and documents: practice write-ups, journeys, outcomes, our activities, tags, home."""
+"""The home page, tag pages, our activities (dereferenceable when public) and the health check.
+Item pages (practices, journeys, outcomes, programmes) are in node/web/items.py."""
 
 import json
 
-import aiohttp_jinja2
 from aiohttp import web
 
-from protocol.objects import build_object
-
 from ..appkeys import CONFIG, DB, URLS
-from ..content import find_object, latest_objects, load_publication
-from ..negotiation import activity_json, html_page, json_error, wants_activity_json
-from ..urls import KIND_PATHS
-
-PATH_KINDS = {path: kind for kind, path in KIND_PATHS.items()}
-
-
-async def get_object(request: web.Request) -> web.StreamResponse:
-    """`/practices/{slug}` and siblings: AS2 for ActivityPub clients, the page for browsers.
-    A deleted object answers 410 with a Tombstone, as Mastodon expects."""
-    kind = PATH_KINDS[request.match_info["kind"]]
-    db, urls, config = request.app[DB], request.app[URLS], request.app[CONFIG]
-    stored = await find_object(db, kind, request.match_info["slug"])
-    if stored is None:
-        if wants_activity_json(request):
-            return json_error(404, "no such object")
-        raise web.HTTPNotFound(text="Not found")
-    if stored.deleted_at:
-        return activity_json({"id": stored.iri, "type": "Tombstone", "deleted": stored.deleted_at}, status=410)
-    publication = await load_publication(db, urls, stored, config.network)
-    if wants_activity_json(request):
-        return activity_json(build_object(publication))
-    lang = request.query.get("lang")
-    comments = await db.fetch_all(
-        "SELECT iri, attributed_to, document, received_at FROM remote_objects WHERE in_reply_to = ?"
-        " AND deleted_at IS NULL ORDER BY id",
-        (stored.iri,),
-    )
-    return html_page(
-        "object.html", request,
-        {"pub": publication, "text": publication.translation(lang), "stored": stored, "alternate": stored.iri,
-         "author_iri": urls.actor(stored.author),
-         "comments": [{"author": c["attributed_to"], "doc": json.loads(c["document"])} for c in comments]},
-    )
+from ..content import latest_objects, load_publication
+from ..negotiation import activity_json, json_error
+from .language import reader, render
 
 
 async def get_activity(request: web.Request) -> web.Response:
@@ -56,15 +23,16 @@ async def get_activity(request: web.Request) -> web.Response:
 
 async def get_home(request: web.Request) -> web.StreamResponse:
     config, db, urls = request.app[CONFIG], request.app[DB], request.app[URLS]
+    who = reader(request)
     items = []
     for stored in await latest_objects(db, 20):
         pub = await load_publication(db, urls, stored, config.network)
-        items.append({"iri": stored.iri, "kind": stored.kind, "text": pub.translation(), "published": pub.published})
-    return aiohttp_jinja2.render_template(
-        "home.html", request,
-        {"items": items, "network_iri": urls.actor(config.network), "handle": f"@{config.network}@{config.domain}",
-         "alternate": urls.actor(config.network)},
-    )
+        text = pub.translation(who.content_lang([t.lang for t in pub.translations], pub.default_lang))
+        items.append({"iri": stored.iri, "kind": stored.kind, "text": text, "published": pub.published})
+    return render(request, "home.html",
+                  {"items": items, "network_iri": urls.actor(config.network),
+                   "handle": f"@{config.network}@{config.domain}", "alternate": urls.actor(config.network)},
+                  who=who)
 
 
 async def get_tag(request: web.Request) -> web.StreamResponse:
@@ -76,8 +44,8 @@ async def get_tag(request: web.Request) -> web.StreamResponse:
         " ORDER BY o.id DESC",
         (name,),
     )
-    return aiohttp_jinja2.render_template("tag.html", request, {"tag": name, "items": rows, "title": config.title,
-                                                                 "network_iri": urls.actor(config.network)})
+    return render(request, "tag.html", {"tag": name, "items": rows, "title": config.title,
+                                        "network_iri": urls.actor(config.network)}, who=reader(request))
 
 
 async def get_healthz(request: web.Request) -> web.Response:

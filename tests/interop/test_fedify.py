@@ -381,10 +381,11 @@ def test_a_fedify_reply_to_the_article_becomes_a_comment(
         servers.diagnostics,
     )
     assert [tuple(r) for r in rows] == [(published, servers.peer_iri)]
-    # The article's page lists it under Comments (the page shows the comment's author for now).
+    # The article's page lists it under Comments: its author and its text, sanitized.
     status, page = http("GET", published, accept="text/html")
     assert status == 200
-    assert f'<div class="comment"><p class="meta"><a href="{servers.peer_iri}"' in page
+    comments = page[page.index('<section class="comments"'):]
+    assert '<article class="comment">' in comments and "<p>Merci pour ce partage !</p>" in comments
 
 
 def test_fedify_pages_through_the_network_outbox_and_followers(

@@ -64,7 +64,8 @@ async def test_browsers_get_html_with_an_alternate_link(client: TestClient, publ
     resp = await get_as2(client, iri, accept)
     assert resp.status == 200
     assert resp.headers["Content-Type"] == "text/html; charset=utf-8"
-    assert resp.headers["Vary"] == "Accept"
+    # The page also depends on the reader's language (Accept-Language, the `lang` cookie).
+    assert resp.headers["Vary"] == "Accept, Accept-Language, Cookie"
     html = await resp.text()
     assert alternate_link(iri) in html
 
@@ -89,7 +90,7 @@ async def test_object_page_shows_the_write_up(client: TestClient, published: str
     assert "<h1>Une monnaie locale</h1>" in html
     assert "<p>Le <strong>récit</strong> complet.</p>" in html
     assert f'<a href="{BASE}/tags/social-currency">#social-currency</a>' in html
-    assert "No comments yet." in html
+    assert "Pas encore de commentaire." in html  # the node's default language, French
     assert resp.headers["X-Content-Type-Options"] == "nosniff"
 
 
@@ -119,15 +120,20 @@ async def test_a_slug_belongs_to_its_kind(client: TestClient, published: str, pa
     assert resp.status == 404
 
 
-@pytest.mark.parametrize("accept", [AS2, "text/html"])
-async def test_deleted_object_is_a_410_tombstone(client: TestClient, published: str, accept: str) -> None:
+async def test_deleted_object_is_a_410_tombstone(client: TestClient, published: str) -> None:
     async with client.app[DB].transaction() as tx:
         await tx.execute("UPDATE objects SET deleted_at = '2026-01-02T03:04:05Z' WHERE iri = ?", (PRACTICE,))
-    resp = await get_as2(client, PRACTICE, accept)
+    resp = await get_as2(client, PRACTICE)
     assert resp.status == 410
     assert resp.headers["Content-Type"] == "application/activity+json; charset=utf-8"
-    assert await resp.json(content_type=None) == {"id": PRACTICE, "type": "Tombstone",
-                                                  "deleted": "2026-01-02T03:04:05Z"}
+    assert await resp.json(content_type=None) == {
+        "@context": "https://www.w3.org/ns/activitystreams", "id": PRACTICE, "type": "Tombstone",
+        "formerType": "Article", "deleted": "2026-01-02T03:04:05Z"}
+    page = await get_as2(client, PRACTICE, "text/html")
+    assert page.status == 410
+    assert page.headers["Content-Type"] == "text/html; charset=utf-8"
+    html = await page.text()
+    assert "Cette page a été supprimée" in html and "Une monnaie locale" not in html
 
 
 async def test_translation_page_by_lang_parameter(client: TestClient, published: str) -> None:
@@ -135,7 +141,10 @@ async def test_translation_page_by_lang_parameter(client: TestClient, published:
                            body="The full *story*.")
     html_en = await (await get_as2(client, f"{PRACTICE}?lang=en", "text/html")).text()
     assert "<h1>A local currency</h1>" in html_en and "<p>The full <em>story</em>.</p>" in html_en
-    assert '<a href="?lang=fr" hreflang="fr">fr</a>' in html_en
+    assert '<a href="?lang=fr" hreflang="fr" lang="fr" rel="alternate">Français</a>' in html_en
+    remembered = await (await get_as2(client, PRACTICE, "text/html")).text()  # the `lang` cookie
+    assert "<h1>A local currency</h1>" in remembered
+    client.session.cookie_jar.clear()
     html_default = await (await get_as2(client, PRACTICE, "text/html")).text()
     assert "<h1>Une monnaie locale</h1>" in html_default
     doc = await (await get_as2(client, PRACTICE)).json(content_type=None)

@@ -54,9 +54,10 @@ async def test_reply_to_our_write_up_is_kept_and_listed_under_it(client: TestCli
         reply["id"], "Note", alice, PRACTICE)
     assert stored["deleted_at"] is None
     html = await page(client)
-    # The page lists who commented; the comment's text is not rendered (yet).
-    assert f'<div class="comment"><p class="meta"><a href="{alice}" rel="nofollow">{alice}</a></p></div>' in html
-    assert "No comments yet." not in html
+    # The page shows who commented (their cached name) and what they wrote, sanitized.
+    assert f'<a href="{alice}" rel="nofollow noopener">Alice</a>' in html
+    assert "<p>Bravo pour ce travail</p>" in html
+    assert "Pas encore de commentaire." not in html
 
 
 async def test_create_by_iri_is_fetched_from_the_actor_server(client: TestClient, peer: Peer) -> None:
@@ -141,7 +142,7 @@ async def test_delete_by_the_author_tombstones_the_reply(client: TestClient, pee
     [stored] = await remote_objects(client)
     assert stored["document"] == "{}" and stored["deleted_at"] is not None
     html = await page(client)
-    assert alice not in html and "No comments yet." in html
+    assert alice not in html and "Pas encore de commentaire." in html
 
 
 @pytest.mark.parametrize("kind", ["Arrive", "Poke", "https://example.org/ns#Poke"])

@@ -17,7 +17,7 @@ async def test_home_lists_the_latest_publications(client: TestClient) -> None:
     assert resp.status == 200
     assert resp.headers["Content-Type"] == "text/html; charset=utf-8"
     html = await resp.text()
-    assert "Nothing published yet." in html
+    assert "Rien n’a encore été publié." in html  # the node's default language
     assert '<code class="handle">@reseau@node.test</code>' in html
     assert f'<link rel="alternate" type="application/activity+json" href="{BASE}/users/reseau">' in html
 
@@ -26,7 +26,7 @@ async def test_home_lists_the_latest_publications(client: TestClient) -> None:
     html = await (await client.get("/")).text()
     assert html.index(f'<a href="{BASE}/practices/seconde">Seconde</a>') < html.index(
         f'<a href="{BASE}/practices/premiere">Première</a>')
-    assert "Nothing published yet." not in html
+    assert "Rien n’a encore été publié." not in html
 
 
 async def test_pages_escape_what_organizers_write(client: TestClient) -> None:
@@ -53,7 +53,7 @@ async def test_tag_page_lists_tagged_publications(client: TestClient, path: str)
 
 
 async def test_tag_page_without_publications(client: TestClient) -> None:
-    html = await (await client.get("/tags/nothing")).text()
+    html = await (await client.get("/tags/nothing", headers={"Accept-Language": "en"})).text()
     assert "Nothing tagged #nothing yet." in html
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import frontmatter
+from aiohttp.test_utils import TestClient
 from aiohttp.web import Application
 
 from node.accounts import get_actor
@@ -184,6 +185,11 @@ class Example:
     def slug(self) -> str:
         return str(self.meta["slug"])
 
+    @property
+    def iri(self) -> str:
+        """Its IRI on the test node (http://node.test)."""
+        return f"http://node.test/{self.kind}s/{self.slug}"
+
 
 def example(kind: str, lang: str) -> Example:
     """docs/examples/KIND.LANG.md when both languages of that kind are there, else our draft."""
@@ -221,3 +227,11 @@ async def publish_examples(app: Application, author: str = "admin") -> dict[tupl
             draft = parse_markdown(found[(kind, lang)].text, default_lang="fr")
             await publish(db, app[URLS], network="reseau", author=actor, draft=draft)
     return found
+
+
+async def get_page(client: TestClient, path: str, **headers: str) -> str:
+    """The HTML page at `path` (200 expected), as a browser asks for it."""
+    resp = await client.get(path, headers={"Accept": "text/html", **headers})
+    assert resp.status == 200, await resp.text()
+    assert resp.headers["Content-Type"] == "text/html; charset=utf-8"
+    return await resp.text()

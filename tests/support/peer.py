@@ -2,6 +2,7 @@
 records what arrives in its inbox. It is a peer on loopback, not a mock of our own code: the node
 fetches keys from it and delivers to it over real HTTP."""
 
+import asyncio
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +44,8 @@ class Peer:
     inbox_headers: dict[str, str] = field(default_factory=dict)
     actor_fields: dict[str, dict[str, Any]] = field(default_factory=dict)  # per actor, over the defaults
     documents: dict[str, Any] = field(default_factory=dict)
+    statuses: dict[str, int] = field(default_factory=dict)  # per path: answer this status instead
+    inbox_delay: float = 0.0  # seconds each inbox POST takes to answer (a slow receiver)
 
     @property
     def base(self) -> str:
@@ -94,12 +97,16 @@ class Peer:
             return web.json_response(self.actor_document(name), content_type=AS2)
 
         async def get_document(request: web.Request) -> web.Response:
+            if request.path in self.statuses:
+                return web.json_response({"error": "as configured"}, status=self.statuses[request.path])
             doc = self.documents.get(request.path)
             if doc is None:
                 return web.json_response({"error": "not found"}, status=404)
             return web.json_response(doc, content_type=AS2)
 
         async def post_inbox(request: web.Request) -> web.Response:
+            if self.inbox_delay:
+                await asyncio.sleep(self.inbox_delay)
             self.inbox.append(Received(request.path_qs, dict(request.headers), await request.read()))
             return web.Response(status=self.inbox_status, headers=self.inbox_headers)
 

@@ -1,0 +1,252 @@
+"""Backfill: when our network starts following a peer (or an admin runs `maillage backfill`), page
+through the peer's outbox and import its earlier practices, journeys and outcomes, so a network that
+joins late still learns from what the others wrote before.
+
+Bounded (`backfill_max_items`, `backfill_max_pages`), resumable (the next page's IRI and the counts are
+stored after each page, in the transaction that stores the page's items) and polite (at most
+`backfill_concurrency` requests at a time per domain, `backfill_delay` seconds between two pages of one
+outbox). Objects are always fetched from their origin: an outbox may embed them, but only the origin's
+current copy is up to date (edits) or gone (410 after a Delete).
+"""
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from protocol.iri import iri_host, same_origin
+
+from . import clock, remote_content
+from .config import Config
+from .db import Database, Transaction
+from .fetch import Fetcher, FetchError
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 5
+LEASE_SECONDS = 120.0  # a row being worked on is not picked up by another process (the CLI and `serve`)
+BATCH = 8
+CONTENT_TYPES = frozenset({"Article", "Event"})
+
+
+@dataclass(frozen=True)
+class BackfillSettings:
+    max_items: int = 500
+    max_pages: int = 50
+    delay: float = 1.0
+    concurrency: int = 2
+
+    @classmethod
+    def of(cls, config: Config) -> "BackfillSettings":
+        return cls(max_items=config.backfill_max_items, max_pages=config.backfill_max_pages,
+                   delay=config.backfill_delay, concurrency=config.backfill_concurrency)
+
+
+@dataclass(frozen=True)
+class BackfillState:
+    actor_iri: str
+    state: str
+    next_page: str | None
+    pages: int
+    seen: int
+    imported: int
+    attempts: int
+    next_attempt_at: float
+    error: str | None
+
+
+def retry_delay(attempt: int) -> float:
+    """10 s, 1 min, 6 min, 36 min: a peer that is down is usually restarting or being upgraded."""
+    return 10.0 * 6 ** (attempt - 1)
+
+
+async def schedule(tx: Transaction, actor_iri: str, *, restart: bool = True) -> None:
+    """Queue the backfill of an actor's outbox. A finished or failed one starts over when `restart`
+    (a new follow, the CLI): what we already hold is skipped without a fetch."""
+    now = clock.iso()
+    await tx.execute(
+        "INSERT INTO backfills (actor_iri, state, created_at, updated_at) VALUES (?, 'pending', ?, ?)"
+        " ON CONFLICT (actor_iri) DO UPDATE SET state = 'pending', next_page = NULL, pages = 0, seen = 0,"
+        " imported = 0, attempts = 0, next_attempt_at = 0, error = NULL, updated_at = excluded.updated_at"
+        " WHERE ? AND backfills.state IN ('done', 'failed')",
+        (actor_iri, now, now, int(restart)),
+    )
+
+
+async def get_state(db: Database | Transaction, actor_iri: str) -> BackfillState | None:
+    row = await db.fetch_one(
+        "SELECT actor_iri, state, next_page, pages, seen, imported, attempts, next_attempt_at, error"
+        " FROM backfills WHERE actor_iri = ?", (actor_iri,))
+    return BackfillState(**dict(row)) if row else None
+
+
+def _id(value: Any) -> str | None:
+    if isinstance(value, list) and len(value) == 1:
+        value = value[0]
+    if isinstance(value, dict):
+        value = value.get("id")
+    return value if isinstance(value, str) and value.startswith(("http://", "https://")) else None
+
+
+def _items(page: dict[str, Any]) -> list[Any]:
+    items = page.get("orderedItems", page.get("items"))
+    return items if isinstance(items, list) else [items] if items is not None else []
+
+
+def _target(activity: dict[str, Any]) -> str | None:
+    """The object a Create or Announce brings (Lemmy's Announce{Create{object}} included)."""
+    kind = activity.get("type")
+    obj = activity.get("object")
+    if kind == "Announce" and isinstance(obj, dict) and obj.get("type") == "Create":
+        obj = obj.get("object")
+    elif kind not in ("Create", "Announce"):
+        return None
+    return _id(obj)
+
+
+class BackfillWorker:
+    """Imports one outbox page per due backfill per pass; `run_once()` never sleeps (tests call it)."""
+
+    def __init__(self, *, db: Database, fetcher: Fetcher, local_base: str, settings: BackfillSettings,
+                 group_iri: str | None = None) -> None:
+        self.db = db
+        self.fetcher = fetcher
+        self.local_base = local_base
+        self.settings = settings
+        self.group_iri = group_iri  # our network: its accepted follows are backfilled (see _sweep)
+        self.swept = False
+        self.domains: dict[str, asyncio.Semaphore] = {}
+
+    async def run_once(self, only: str | None = None) -> int:
+        """One page for each due backfill (at most BATCH, concurrently: the domain limit applies across
+        them); returns how many were worked on."""
+        if not self.swept and self.group_iri:
+            await self._sweep()
+        now = clock.timestamp()
+        sql = ("SELECT actor_iri, next_attempt_at FROM backfills WHERE state IN ('pending', 'running')"
+               " AND next_attempt_at <= ?")
+        params: list[Any] = [now]
+        if only is not None:
+            sql, params = f"{sql} AND actor_iri = ?", [*params, only]
+        rows = await self.db.fetch_all(f"{sql} ORDER BY next_attempt_at LIMIT ?", [*params, BATCH])
+        claimed = []
+        async with self.db.transaction() as tx:
+            for row in rows:  # a lease: the CLI and `serve` never work on the same row at once
+                await tx.execute("UPDATE backfills SET next_attempt_at = ? WHERE actor_iri = ? AND next_attempt_at = ?",
+                                 (now + LEASE_SECONDS, row["actor_iri"], row["next_attempt_at"]))
+                if await tx.changes():
+                    claimed.append(row["actor_iri"])
+        states = [await get_state(self.db, iri) for iri in claimed]
+        await asyncio.gather(*(self._step(s) for s in states if s is not None))
+        return len(claimed)
+
+    async def _sweep(self) -> None:
+        """Follows of our network accepted before this worker existed (or while a crash lost the
+        schedule) get their backfill too, once."""
+        self.swept = True
+        rows = await self.db.fetch_all(
+            "SELECT followee_iri FROM follows WHERE follower_iri = ? AND state = 'accepted'"
+            " AND followee_iri NOT IN (SELECT actor_iri FROM backfills)", (self.group_iri,))
+        if rows:
+            async with self.db.transaction() as tx:
+                for row in rows:
+                    await schedule(tx, row["followee_iri"], restart=False)
+
+    async def _get(self, iri: str) -> dict[str, Any]:
+        """A signed GET from the origin, at most `concurrency` at a time per domain."""
+        host = iri_host(iri)
+        semaphore = self.domains.setdefault(host, asyncio.Semaphore(max(1, self.settings.concurrency)))
+        async with semaphore:
+            return await self.fetcher.get_object(iri)
+
+    async def _first_page(self, actor_iri: str) -> tuple[str, dict[str, Any]]:
+        actor = await self.fetcher.get_actor(actor_iri)
+        if not actor.outbox or not same_origin(actor.outbox, actor_iri):
+            raise FetchError(f"{actor_iri} has no outbox on its own server", 404)
+        outbox = await self._get(actor.outbox)
+        first = outbox.get("first")
+        if isinstance(first, dict):
+            return actor.outbox, first
+        first_iri = _id(first)
+        if first_iri is None:  # an OrderedCollection with its items inline, or empty
+            return actor.outbox, outbox
+        return first_iri, await self._get(first_iri)
+
+    async def _fetch_item(self, item: Any, tolerate: bool) -> tuple[str, dict[str, Any]] | None:
+        """The current document of the practice, journey or outcome an outbox item brings, or None."""
+        try:
+            activity = await self._get(item) if isinstance(item, str) else item
+            iri = _target(activity) if isinstance(activity, dict) else None
+            if iri is None or iri.startswith(f"{self.local_base}/") or await remote_content.known(self.db, iri):
+                return None
+            document = await self._get(iri)
+        except FetchError as exc:
+            if exc.gone or tolerate:  # deleted since; or the last attempt: skip what still fails
+                return None
+            raise
+        types = document.get("type")
+        types = types if isinstance(types, list) else [types]
+        return (iri, document) if CONTENT_TYPES.intersection(t for t in types if isinstance(t, str)) else None
+
+    async def _step(self, state: BackfillState) -> None:
+        """One page: fetch it and its objects, then store them and move the cursor in one transaction."""
+        limits = self.settings
+        try:
+            if state.next_page is None:
+                page_iri, page = await self._first_page(state.actor_iri)
+            else:
+                page_iri, page = state.next_page, await self._get(state.next_page)
+            items = _items(page)[:max(0, limits.max_items - state.seen)]
+            tolerate = state.attempts + 1 >= MAX_ATTEMPTS
+            fetched = await asyncio.gather(*(self._fetch_item(item, tolerate) for item in items))
+        except FetchError as exc:
+            await self._failed(state, exc)
+            return
+        next_page = _id(page.get("next"))
+        if next_page is not None and (next_page == page_iri or not same_origin(next_page, page_iri)):
+            next_page = None
+        pages, seen = state.pages + 1, state.seen + len(items)
+        finished = next_page is None or seen >= limits.max_items or pages >= limits.max_pages
+        imported = 0
+        async with self.db.transaction() as tx:
+            for found in fetched:
+                if found is not None and await remote_content.keep_fetched(tx, *found):
+                    imported += 1
+            await tx.execute(
+                "UPDATE backfills SET next_page = ?, pages = ?, seen = ?, imported = imported + ?, state = ?,"
+                " attempts = 0, next_attempt_at = ?, error = NULL, updated_at = ? WHERE actor_iri = ?",
+                (None if finished else next_page, pages, seen, imported, "done" if finished else "running",
+                 0 if finished else clock.timestamp() + limits.delay, clock.iso(), state.actor_iri))
+        log.info("backfill of %s: page %d, %d items, %d imported%s", state.actor_iri, pages, len(items), imported,
+                 " (done)" if finished else "")
+
+    async def _failed(self, state: BackfillState, exc: FetchError) -> None:
+        attempts = state.attempts + 1
+        final = exc.gone or attempts >= MAX_ATTEMPTS
+        log.warning("backfill of %s: %s%s", state.actor_iri, exc.reason, " (giving up)" if final else "")
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "UPDATE backfills SET attempts = ?, state = ?, next_attempt_at = ?, error = ?, updated_at = ?"
+                " WHERE actor_iri = ?",
+                (attempts, "failed" if final else state.state, clock.timestamp() + retry_delay(attempts),
+                 exc.reason[:500], clock.iso(), state.actor_iri))
+
+    async def run_to_end(self, actor_iri: str, poll: float = 0.5) -> BackfillState:
+        """Work on one backfill until it is done, failed, or waiting to retry after an error (the CLI;
+        `serve` retries later), waiting between pages as politeness asks."""
+        while True:
+            await self.run_once(only=actor_iri)
+            state = await get_state(self.db, actor_iri)
+            if state is None:
+                raise LookupError(f"no backfill of {actor_iri}")
+            if state.state in ("done", "failed") or state.attempts:
+                return state
+            await asyncio.sleep(min(poll, max(0.0, state.next_attempt_at - clock.timestamp())))
+
+    async def run(self, poll_interval: float = 1.0) -> None:
+        """Work forever; rows scheduled by the inbox worker or the CLI are picked up within a second."""
+        while True:
+            try:
+                await self.run_once()
+            except Exception:  # a bug must not stop the loop; the row's lease expires and it is retried
+                log.exception("backfill pass failed")
+            await asyncio.sleep(poll_interval)

@@ -1,0 +1,122 @@
+"""`maillage share`, `unshare`, `comments` and `reply`: re-sharing a peer's item, moderating comments and
+replying from the node. Kept out of node/cli.py (which registers them) so that file stays readable;
+the same contract holds: add to these commands, never change them."""
+
+import argparse
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+from protocol.langmap import is_lang_tag
+
+from . import comments
+from .fetch import FetchError
+from .replying import reply
+from .sharing import ShareError, share, unshare
+from .urls import Urls
+
+
+def add_parsers(sub: Any) -> None:
+    p = sub.add_parser("share", help="re-share (Announce) a peer's item to the network's followers")
+    p.add_argument("--data", required=True, type=Path)
+    p.add_argument("--as", dest="author", required=True, help="user name of the organizer re-sharing")
+    p.add_argument("iri", help="the item's address (IRI)")
+
+    p = sub.add_parser("unshare", help="undo a re-share")
+    p.add_argument("--data", required=True, type=Path)
+    p.add_argument("--as", dest="author", required=True, help="user name of the organizer")
+    p.add_argument("iri", help="the item's address (IRI)")
+
+    p = sub.add_parser("comments", help="list the comments held for approval; approve or reject one")
+    p.add_argument("--data", required=True, type=Path)
+    decision = p.add_mutually_exclusive_group()
+    decision.add_argument("--approve", metavar="IRI", help="show this comment (and relay it to followers)")
+    decision.add_argument("--reject", metavar="IRI", help="refuse this comment")
+
+    p = sub.add_parser("reply", help="reply from the node to an item or a comment (a Note with inReplyTo)")
+    p.add_argument("--data", required=True, type=Path)
+    p.add_argument("--as", dest="author", required=True, help="user name of the organizer replying")
+    p.add_argument("iri", help="what the reply answers: an item or a comment (IRI)")
+    p.add_argument("file", nargs="?", type=Path, help="Markdown file with the reply (or --text)")
+    p.add_argument("--text", help="the reply, in Markdown (instead of FILE)")
+    p.add_argument("--lang", help="language of the reply (default: the node's default_lang)")
+
+
+async def cmd_share(args: argparse.Namespace) -> int:
+    from .cli import CommandError, _load, _network_fetcher, _organizer
+
+    config = _load(args.data)
+    async with _network_fetcher(config) as (db, fetcher, _group):
+        organizer = await _organizer(db, args.author)
+        try:
+            await share(db, Urls(config.base_url), fetcher, network=config.network, organizer=organizer,
+                        iri=args.iri)
+        except ShareError as exc:
+            raise CommandError(str(exc)) from exc
+    print(f"{args.iri} shared")
+    return 0
+
+
+async def cmd_unshare(args: argparse.Namespace) -> int:
+    from .cli import CommandError, _load, _network_fetcher, _organizer
+
+    config = _load(args.data)
+    async with _network_fetcher(config) as (db, fetcher, _group):
+        await _organizer(db, args.author)
+        try:
+            await unshare(db, Urls(config.base_url), fetcher, network=config.network, iri=args.iri)
+        except ShareError as exc:
+            raise CommandError(str(exc)) from exc
+    print(f"{args.iri} unshared")
+    return 0
+
+
+async def cmd_comments(args: argparse.Namespace) -> int:
+    """Without --approve/--reject: one line per held comment, `IRI<TAB>AUTHOR<TAB>ITEM<TAB>TEXT`."""
+    from .cli import CommandError, _database, _load
+
+    config = _load(args.data)
+    async with _database(config) as db:
+        target = args.approve or args.reject
+        if target is None:
+            for c in await comments.held(db):
+                print("\t".join([c["iri"], c["author_iri"], c["root_iri"], c["text"]]))
+            return 0
+        try:
+            state = await comments.decide(db, Urls(config.base_url), target, approve=args.approve is not None)
+        except comments.CommentError as exc:
+            raise CommandError(str(exc)) from exc
+    print(f"{target} {state}")
+    return 0
+
+
+async def cmd_reply(args: argparse.Namespace) -> int:
+    from .cli import CommandError, _load, _network_fetcher, _organizer
+
+    config = _load(args.data)
+    if (args.file is None) == (args.text is None):
+        raise CommandError("give the reply as FILE or as --text, not both")
+    lang = args.lang or config.default_lang
+    if not is_lang_tag(lang):
+        raise CommandError(f"--lang is not a language tag: {lang!r}")
+    try:
+        text = args.text if args.text is not None else args.file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CommandError(f"cannot read {args.file}: {exc}") from exc
+    async with _network_fetcher(config) as (db, fetcher, _group):
+        organizer = await _organizer(db, args.author)
+        try:
+            note = await reply(db, Urls(config.base_url), fetcher, network=config.network, organizer=organizer,
+                               target=args.iri, text_md=text, lang=lang)
+        except (comments.CommentError, FetchError) as exc:
+            raise CommandError(str(exc)) from exc
+    print(note)
+    return 0
+
+
+COMMANDS: dict[tuple[str, str | None], Callable[[argparse.Namespace], Coroutine[Any, Any, int]]] = {
+    ("share", None): cmd_share,
+    ("unshare", None): cmd_unshare,
+    ("comments", None): cmd_comments,
+    ("reply", None): cmd_reply,
+}

@@ -1,0 +1,47 @@
+"""Fetch on demand what arrives by reference: the object a received reply answers (a comment on a
+peer's practice we did not hold yet, an outcome whose journey we lack), up the thread a few steps,
+each fetched from its own origin. Objects announced by IRI are fetched by the inbox worker itself."""
+
+import logging
+from typing import Any
+
+from . import remote_content
+from .db import Database
+from .fetch import Fetcher, FetchError
+
+log = logging.getLogger(__name__)
+MAX_DEPTH = 3  # a thread is followed this far up; a hostile chain of replies costs at most this many GETs
+
+
+def _reply_target(document: dict[str, Any]) -> str | None:
+    value = document.get("inReplyTo")
+    if isinstance(value, list) and len(value) == 1:
+        value = value[0]
+    if isinstance(value, dict):
+        value = value.get("id")
+    return value if isinstance(value, str) and value.startswith(("http://", "https://")) else None
+
+
+async def fetch_missing(db: Database, fetcher: Fetcher, local_base: str, document: dict[str, Any],
+                        depth: int = MAX_DEPTH) -> list[str]:
+    """Fetch and keep the objects `document` replies to, as far as `depth`, that are neither ours nor
+    known; returns their IRIs. A failure is logged, not raised: the reply itself is already kept."""
+    fetched: list[str] = []
+    current = document
+    while len(fetched) < depth:
+        iri = _reply_target(current)
+        if iri is None or iri.startswith(f"{local_base}/") \
+                or await db.fetch_value("SELECT 1 FROM remote_objects WHERE iri = ?", (iri,)):
+            break
+        try:
+            current = await fetcher.get_object(iri)
+        except FetchError as exc:
+            log.info("could not fetch %s, referenced by %s: %s", iri, document.get("id"), exc.reason)
+            break
+        async with db.transaction() as tx:
+            await remote_content.keep_fetched(tx, iri, current)
+            kept = await tx.fetch_value("SELECT 1 FROM remote_objects WHERE iri = ?", (iri,))
+        if not kept:  # not the object asked for, or its author is elsewhere: trust stops here
+            break
+        fetched.append(iri)
+    return fetched

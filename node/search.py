@@ -1,0 +1,263 @@
+"""Search across the network: SQLite FTS5 over our items and the peers' items we hold, every language,
+ranked by bm25 with the title weighted most. This is the one module with FTS5 (and JSON1) SQL: the
+rest of storage stays portable, as DESIGN.md asks.
+
+Tokenizer: `unicode61 remove_diacritics 2`, not trigram. SQLite 3.40's trigram tokenizer cannot fold
+accents (`remove_diacritics` came to it in 3.45), so "economie" would miss "économie"; the network
+writes in Latin-script languages (fr, en, es, pt), where word tokens folded for case and accents, and
+queried as prefixes ("cooperativ" finds "coopératives" and "cooperativa"), are what readers expect, at
+about a third of trigram's index size.
+
+Index rows are derived from storage by SQL, the same statements the migration used to backfill, so an
+item is indexed the same way whoever stored it: call `reindex(tx, iri)` in the transaction that changed
+the item (publish, translation, update, delete); a deleted or unknown item drops out of the index.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from protocol.langmap import is_lang_tag
+
+from .db import Database, Transaction
+
+WEIGHTS = "10.0, 4.0, 1.0, 1.5, 2.0"  # title, summary, body, structured details, territory
+MAX_QUERY = 200
+MAX_TERMS = 12
+PAGE_SIZE = 20
+MAX_PAGE = 50
+KINDS = ("practice", "journey", "outcome")
+_MARK_OPEN, _MARK_CLOSE = "\ue000", "\ue001"  # snippet highlights: characters no text contains
+
+# One row per item and language, from our objects and the peers' content (node/remote_content.py).
+_SOURCES = """src(iri, lang, kind, node, local, title, summary, html, fields, date) AS (
+  SELECT o.iri, t.lang, o.kind,
+         lower(substr(o.iri, instr(o.iri, '://') + 3, instr(substr(o.iri, instr(o.iri, '://') + 3) || '/', '/') - 1)),
+         1, t.title, t.summary, t.content_html, o.fields,
+         COALESCE(json_extract(o.fields, '$.startTime'), o.published_at)
+  FROM objects o JOIN translations t ON t.object_id = o.id WHERE o.deleted_at IS NULL AND {local}
+  UNION ALL
+  SELECT c.iri, t.lang, c.kind, c.origin, 0, t.title, t.summary, t.content_html, c.fields,
+         COALESCE(json_extract(c.fields, '$.startTime'), c.published_at, c.received_at)
+  FROM remote_content c JOIN remote_translations t ON t.content_id = c.id WHERE c.deleted_at IS NULL AND {remote}
+)"""
+
+_TEXT = ("{v} <> '' AND {v} NOT LIKE 'http://%' AND {v} NOT LIKE 'https://%' AND {v} NOT LIKE 'mailto:%'"
+         " AND {v} NOT GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*'")
+# Structured strings that are codes, not words for people.
+_CODES = ("'type', 'mediaType', 'timezone', 'joinMode', 'status', 'ical:status', 'origin',"
+          " 'repliesModerationOption', 'inLanguage', 'email'")
+
+INDEX_ENTRIES = "WITH " + _SOURCES + """
+INSERT INTO search_entries (iri, lang, kind, node, local, title, summary, date)
+SELECT iri, lang, kind, node, local, title, summary, date FROM src"""
+
+# Text pieces per entry (0 title, 1 summary, 2 body, 3 details: every string of the structured fields but
+# the territory, 4 territory), stripped of HTML tags and the entities our sanitizer writes.
+INDEX_TEXT = "WITH RECURSIVE " + _SOURCES + """,
+hit(eid, src_fields, title, summary, html) AS (
+  SELECT e.id, src.fields, src.title, src.summary, src.html
+  FROM src JOIN search_entries e ON e.iri = src.iri AND e.lang = src.lang
+),
+pieces(eid, col, s) AS (
+  SELECT eid, 0, title FROM hit
+  UNION ALL SELECT eid, 1, summary FROM hit
+  UNION ALL SELECT eid, 2, html FROM hit
+  UNION ALL SELECT eid, CASE WHEN top.key = 'location' THEN 4 ELSE 3 END, top.value
+    FROM hit, json_each(hit.src_fields) top
+    WHERE top.type = 'text' AND top.key NOT IN (""" + _CODES + ") AND " + _TEXT.format(v="top.value") + """
+  UNION ALL SELECT eid, CASE WHEN top.key = 'location' THEN 4 ELSE 3 END, j.value
+    FROM hit, json_each(hit.src_fields) top, json_tree(top.value) j
+    WHERE top.type IN ('object', 'array') AND j.type = 'text'
+      AND (typeof(j.key) <> 'text' OR j.key NOT IN (""" + _CODES + "))\n      AND " + _TEXT.format(v="j.value") + """
+),
+strip(eid, col, s) AS (
+  SELECT eid, col, s FROM pieces
+  UNION ALL
+  SELECT eid, col,
+         substr(s, 1, instr(s, '<') - 1) || ' ' || substr(s, instr(s, '<') + instr(substr(s, instr(s, '<')), '>'))
+  FROM strip WHERE instr(s, '<') > 0 AND instr(substr(s, instr(s, '<')), '>') > 0
+),
+plain(eid, col, s) AS (
+  SELECT eid, col, replace(replace(replace(replace(replace(replace(s, '&nbsp;', ' '), '&lt;', '<'), '&gt;', '>'),
+                                           '&quot;', '"'), '&#39;', ''''), '&amp;', '&')
+  FROM strip WHERE NOT (instr(s, '<') > 0 AND instr(substr(s, instr(s, '<')), '>') > 0)
+)
+INSERT INTO search_fts (rowid, title, summary, body, details, territory)
+SELECT eid,
+  substr(COALESCE(group_concat(CASE WHEN col = 0 THEN s END, ' '), ''), 1, 50000),
+  substr(COALESCE(group_concat(CASE WHEN col = 1 THEN s END, ' '), ''), 1, 50000),
+  substr(COALESCE(group_concat(CASE WHEN col = 2 THEN s END, ' '), ''), 1, 50000),
+  substr(COALESCE(group_concat(CASE WHEN col = 3 THEN s END, ' '), ''), 1, 50000),
+  substr(COALESCE(group_concat(CASE WHEN col = 4 THEN s END, ' '), ''), 1, 50000)
+FROM plain GROUP BY eid"""
+
+
+async def reindex(tx: Transaction, iri: str) -> None:
+    """Bring one item's index rows in line with storage (ours or a peer's), in the caller's transaction."""
+    await tx.execute("DELETE FROM search_fts WHERE rowid IN (SELECT id FROM search_entries WHERE iri = ?)", (iri,))
+    await tx.execute("DELETE FROM search_entries WHERE iri = ?", (iri,))
+    for sql in (INDEX_ENTRIES, INDEX_TEXT):
+        await tx.execute(sql.format(local="o.iri = ?", remote="c.iri = ?"), (iri, iri))
+
+
+async def index_remote(tx: Transaction, iri: str) -> None:
+    """A peer's item was stored, replaced or deleted (node/remote_content.py): reindex it."""
+    await reindex(tx, iri)
+
+
+async def reindex_author(tx: Transaction, author_iri: str) -> None:
+    """An actor was deleted with everything they wrote (node/remote_content.py): their items leave the index."""
+    for row in await tx.fetch_all("SELECT iri FROM remote_content WHERE attributed_to = ?", (author_iri,)):
+        await reindex(tx, row["iri"])
+
+
+# Querying.
+
+
+@dataclass(frozen=True)
+class Query:
+    """What a reader asked for, already bounded; `terms` empty means there is nothing to search."""
+
+    terms: tuple[str, ...] = ()
+    kind: str | None = None
+    theme: str | None = None
+    territory: tuple[str, ...] = ()
+    lang: str | None = None
+    node: str | None = None
+    date_from: str | None = None
+    date_to: str | None = None
+    page: int = 1
+
+    @property
+    def empty(self) -> bool:
+        return not self.terms and not self.territory
+
+
+@dataclass(frozen=True)
+class Hit:
+    iri: str
+    kind: str
+    title: str
+    summary: str
+    lang: str
+    node: str
+    local: bool
+    date: str | None
+    snippet: str  # plain text; highlighted words between _MARK_OPEN and _MARK_CLOSE
+
+
+def _terms(text: str) -> tuple[str, ...]:
+    """Words of a query; one- and two-letter words ("de", "la") are dropped when longer ones remain."""
+    words = re.findall(r"\w+", text[:MAX_QUERY].lower())
+    long_words = [w for w in words if len(w) >= 3]
+    return tuple(dict.fromkeys(long_words or words))[:MAX_TERMS]
+
+
+def _day(value: str | None) -> str | None:
+    try:
+        return date.fromisoformat(value).isoformat() if value else None
+    except ValueError:
+        return None
+
+
+def parse_query(params: dict[str, str]) -> Query:
+    """A Query from request parameters (`q`, `type`, `theme`, `territory`, `lang`, `node`, `from`, `to`,
+    `page`); anything invalid is dropped rather than refused, as a search form should."""
+    kind = params.get("type") or None
+    lang = (params.get("lang") or "").strip()
+    theme = (params.get("theme") or "").strip().lstrip("#").lower()[:100]
+    try:
+        page = min(max(int(params.get("page") or 1), 1), MAX_PAGE)
+    except ValueError:
+        page = 1
+    return Query(
+        terms=_terms(params.get("q") or ""),
+        kind=kind if kind in KINDS else None,
+        theme=theme or None,
+        territory=_terms(params.get("territory") or ""),
+        lang=lang if lang and is_lang_tag(lang) else None,
+        node=(params.get("node") or "").strip().lower()[:300] or None,
+        date_from=_day(params.get("from")), date_to=_day(params.get("to")), page=page,
+    )
+
+
+def _match(query: Query) -> str:
+    """An FTS5 expression: every word as a quoted prefix (quoting makes any input literal), all required."""
+    def word(w: str) -> str:
+        return f'"{w}"*' if len(w) >= 3 else f'"{w}"'
+    parts = [word(w) for w in query.terms] + [f"territory : {word(w)}" for w in query.territory]
+    return " AND ".join(parts)
+
+
+def _filters(query: Query) -> tuple[str, list[object]]:
+    where, params = ["search_fts MATCH ?"], [_match(query)]
+    if query.kind:
+        where.append("e.kind = ?")
+        params.append(query.kind)
+    if query.lang:
+        where.append("(e.lang = ? OR e.lang LIKE ?)")
+        params += [query.lang, f"{query.lang}-%"]
+    if query.node:
+        where.append("e.node = ?")
+        params.append(query.node)
+    if query.date_from:
+        where.append("substr(e.date, 1, 10) >= ?")
+        params.append(query.date_from)
+    if query.date_to:
+        where.append("substr(e.date, 1, 10) <= ?")
+        params.append(query.date_to)
+    if query.theme:
+        where.append("e.iri IN (SELECT o.iri FROM object_tags g JOIN objects o ON o.id = g.object_id WHERE g.name = ?"
+                     " UNION ALL SELECT c.iri FROM remote_tags g JOIN remote_content c ON c.id = g.content_id"
+                     " WHERE g.name = ?)")
+        params += [query.theme, query.theme]
+    return " AND ".join(where), params
+
+
+async def search(db: Database, query: Query, *, page_size: int = PAGE_SIZE) -> tuple[list[Hit], int]:
+    """One page of results, best first (one per item: its best-matching language), and how many items
+    matched. bm25 and snippet() run only over the rows the filters keep, snippets only for the page."""
+    if query.empty:
+        return [], 0
+    where, params = _filters(query)
+    ranked = await db.fetch_all(
+        "WITH hits AS MATERIALIZED (SELECT e.id, e.iri, e.date, bm25(search_fts, " + WEIGHTS + ") AS score"
+        " FROM search_fts JOIN search_entries e ON e.id = search_fts.rowid WHERE " + where + ")"
+        " SELECT id, iri, min(score) AS best, count(*) OVER () AS total FROM hits GROUP BY iri"
+        " ORDER BY best, date DESC, iri LIMIT ? OFFSET ?",
+        (*params, page_size, (query.page - 1) * page_size),
+    )
+    if not ranked:
+        return [], 0
+    ids = [r["id"] for r in ranked]
+    rows = await db.fetch_all(
+        "SELECT e.id, e.iri, e.lang, e.kind, e.node, e.local, e.title, e.summary, e.date,"
+        f" snippet(search_fts, -1, '{_MARK_OPEN}', '{_MARK_CLOSE}', '…', 24) AS snip"
+        " FROM search_fts JOIN search_entries e ON e.id = search_fts.rowid"
+        f" WHERE search_fts MATCH ? AND e.id IN ({','.join('?' * len(ids))})",
+        (params[0], *ids),
+    )
+    by_id = {r["id"]: r for r in rows}
+    hits = [Hit(iri=r["iri"], kind=r["kind"], title=r["title"], summary=r["summary"], lang=r["lang"],
+                node=r["node"], local=bool(r["local"]), date=r["date"], snippet=" ".join(r["snip"].split()))
+            for r in (by_id[i] for i in ids if i in by_id)]
+    return hits, int(ranked[0]["total"])
+
+
+def snippet_parts(snippet: str) -> list[tuple[str, bool]]:
+    """The snippet as (text, highlighted) pieces, for a template to escape and mark up."""
+    parts: list[tuple[str, bool]] = []
+    for i, chunk in enumerate(re.split(f"[{_MARK_OPEN}{_MARK_CLOSE}]", snippet)):
+        if chunk:
+            parts.append((chunk, i % 2 == 1))
+    return parts
+
+
+def plain_snippet(snippet: str) -> str:
+    return snippet.replace(_MARK_OPEN, "").replace(_MARK_CLOSE, "")
+
+
+async def nodes(db: Database) -> list[str]:
+    """The nodes whose items are in the index, for the search form's node filter."""
+    return [r["node"] for r in await db.fetch_all("SELECT DISTINCT node FROM search_entries ORDER BY node")]

@@ -1,0 +1,76 @@
+"""Feeds: Atom for the whole network and per type, iCalendar for all journeys and for each one.
+Texts are in the reader's language when a translation exists (`?lang=`, cookie, Accept-Language)."""
+
+from aiohttp import web
+
+from protocol.journeys import parse_journey_details
+
+from .. import __version__, clock
+from ..appkeys import CONFIG, DB, URLS
+from ..calendar import build_calendar
+from ..content import StoredObject, find_object, latest_objects, load_publication
+from ..feeds import atom_feed, entry_from
+from ..i18n import translator
+from ..urls import KIND_PATHS
+from .language import VARY, reader
+
+FEED_SIZE = 50
+MAX_JOURNEYS = 1000
+TYPE_NAMES = {"practice": "Practices", "journey": "Learning journeys", "outcome": "Meeting outcomes"}
+PATH_KINDS = {path: kind for kind, path in KIND_PATHS.items()}
+
+
+def _response(body: bytes, content_type: str) -> web.Response:
+    return web.Response(body=body, content_type=content_type, charset="utf-8",
+                        headers={"Vary": VARY, "Cache-Control": "public, max-age=300"})
+
+
+async def get_atom(request: web.Request) -> web.Response:
+    """`/feed.atom` (everything) and `/practices.atom`, `/journeys.atom`, `/outcomes.atom`."""
+    config, db, urls = request.app[CONFIG], request.app[DB], request.app[URLS]
+    kind = PATH_KINDS.get(request.match_info.get("kind", ""))
+    who = reader(request)
+    _ = translator(who.ui)
+    names = {r["username"]: r["name"] for r in await db.fetch_all("SELECT username, name FROM actors")}
+    entries = []
+    for stored in await latest_objects(db, FEED_SIZE, kind):
+        pub = await load_publication(db, urls, stored, config.network)
+        lang = who.content_lang([t.lang for t in pub.translations], pub.default_lang)
+        entries.append(entry_from(pub, lang, names.get(stored.author) or stored.author))
+    path = f"/{KIND_PATHS[kind]}.atom" if kind else "/feed.atom"
+    title = f"{config.title} — {_(TYPE_NAMES[kind])}" if kind else config.title
+    body = atom_feed(feed_iri=f"{urls.base}{path}", site_url=f"{urls.base}/", title=title, lang=who.ui,
+                     entries=entries, fallback_updated=clock.iso(), generator_version=__version__)
+    return _response(body, "application/atom+xml")
+
+
+async def _journeys(request: web.Request, objects: list[StoredObject]) -> web.Response:
+    config, db, urls = request.app[CONFIG], request.app[DB], request.app[URLS]
+    who = reader(request)
+    journeys = []
+    for stored in objects:
+        pub = await load_publication(db, urls, stored, config.network)
+        details = parse_journey_details(pub.extra, pub.default_lang)
+        if details is not None:
+            journeys.append((pub, details))
+    journeys.sort(key=lambda j: j[1].start_time)
+    lang = who.ui
+    if len(objects) == 1 and journeys:
+        lang = who.content_lang([t.lang for t in journeys[0][0].translations], journeys[0][0].default_lang)
+    name = f"{config.title} — {translator(who.ui)(TYPE_NAMES['journey'])}"
+    return _response(build_calendar(journeys, name=name, lang=lang), "text/calendar")
+
+
+async def get_journeys_ics(request: web.Request) -> web.Response:
+    """`/journeys.ics`: every journey, past and upcoming (cancelled ones say so)."""
+    return await _journeys(request, await latest_objects(request.app[DB], MAX_JOURNEYS, "journey"))
+
+
+async def get_journey_ics(request: web.Request) -> web.Response:
+    """`/journeys/{slug}.ics`: one journey."""
+    stored = await find_object(request.app[DB], "journey", request.match_info["slug"])
+    if stored is None:
+        raise web.HTTPNotFound(text="Not found")
+    if stored.deleted_at:
+        raise web.HTTPGone(text="This journey was deleted")
+    return await _journeys(request, [stored])

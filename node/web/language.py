@@ -1,0 +1,62 @@
+"""The reader's language on HTML pages: chosen by node/i18n.py from `?lang=`, the `lang` cookie and
+Accept-Language; a `?lang=` choice is remembered in the cookie. Pages vary by all three, so they say so."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from ..appkeys import CONFIG
+from ..i18n import language_name, negotiate, requested_languages, translator
+from ..views import format_day
+
+LANG_COOKIE = "lang"
+COOKIE_MAX_AGE = 365 * 24 * 3600
+VARY = "Accept, Accept-Language, Cookie"
+
+
+@dataclass(frozen=True)
+class Reader:
+    """What one request asked for: `ui` is the interface language among the node's languages."""
+
+    ui: str
+    requested: tuple[str, ...]
+
+    def content_lang(self, available: Sequence[str], default: str) -> str:
+        """Which translation of an item to show."""
+        return negotiate(self.requested, available, default)
+
+
+def reader(request: web.Request) -> Reader:
+    config = request.app[CONFIG]
+    requested = tuple(requested_languages(request.query.get("lang"), request.cookies.get(LANG_COOKIE),
+                                          request.headers.get("Accept-Language")))
+    return Reader(ui=negotiate(requested, config.languages, config.default_lang), requested=requested)
+
+
+def ui_context(request: web.Request, who: Reader) -> dict[str, Any]:
+    """What base.html needs: `lang`, the `_` gettext function, `day` (dates), and the switcher."""
+    return {
+        "lang": who.ui,
+        "_": translator(who.ui),
+        "day": lambda iso: format_day(iso, who.ui),
+        "ui_languages": [{"tag": tag, "name": language_name(tag), "current": tag == who.ui}
+                         for tag in request.app[CONFIG].languages],
+    }
+
+
+def render(request: web.Request, template: str, context: dict[str, Any], *, who: Reader,
+           content_langs: Sequence[str] = (), status: int = 200) -> web.Response:
+    """Render an HTML page in the reader's language; remember a `?lang=` choice that is on offer."""
+    config = request.app[CONFIG]
+    response = aiohttp_jinja2.render_template(template, request, {**ui_context(request, who), **context},
+                                              status=status)
+    response.headers["Vary"] = VARY
+    chosen = request.query.get("lang")
+    if chosen and (chosen in config.languages or chosen in content_langs) \
+            and request.cookies.get(LANG_COOKIE) != chosen:
+        response.set_cookie(LANG_COOKIE, chosen, max_age=COOKIE_MAX_AGE, path="/", samesite="Lax", httponly=True,
+                            secure=config.base_url.startswith("https://"))
+    return response

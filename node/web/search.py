@@ -1,0 +1,52 @@
+"""`GET /search?q=...&type=&theme=&territory=&lang=&node=&from=&to=&page=`: the results page for people,
+and the same results as JSON for `Accept: application/json`. Bounded: the query is cut to 200
+characters and 12 words, 20 results a page, 50 pages."""
+
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from ..appkeys import DB
+from ..i18n import language_name
+from ..search import KINDS, MAX_PAGE, PAGE_SIZE, Query, parse_query, plain_snippet, search, snippet_parts
+from ..search import nodes as indexed_nodes
+from .language import reader, render
+
+PARAMS = ("q", "type", "theme", "territory", "lang", "node", "from", "to")
+
+
+def _wants_json(request: web.Request) -> bool:
+    """JSON when asked for and HTML is not (browsers send text/html)."""
+    accept = request.headers.get("Accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def _page_url(request: web.Request, page: int) -> str:
+    params = {k: v for k in PARAMS if (v := request.query.get(k))}
+    return f"/search?{urlencode({**params, 'page': page})}"
+
+
+def _next_page(request: web.Request, query: Query, total: int) -> str | None:
+    more = query.page * PAGE_SIZE < total and query.page < MAX_PAGE
+    return _page_url(request, query.page + 1) if more else None
+
+
+async def get_search(request: web.Request) -> web.Response:
+    query = parse_query({k: request.query.get(k, "") for k in (*PARAMS, "page")})
+    db = request.app[DB]
+    hits, total = await search(db, query)
+    next_url = _next_page(request, query, total)
+    if _wants_json(request):
+        results = [{"iri": h.iri, "url": h.iri, "type": h.kind, "title": h.title, "summary": h.summary,
+                    "language": h.lang, "node": h.node, "local": h.local, "date": h.date,
+                    "snippet": plain_snippet(h.snippet)} for h in hits]
+        return web.json_response({"query": request.query.get("q", "")[:200], "total": total, "page": query.page,
+                                  "next": next_url, "results": results}, headers={"Vary": "Accept"})
+    who = reader(request)
+    context = {
+        "form": {k: request.query.get(k, "")[:200] for k in PARAMS}, "kinds": KINDS, "total": total,
+        "searched": not query.empty, "nodes": await indexed_nodes(db), "next_url": next_url,
+        "prev_url": _page_url(request, query.page - 1) if query.page > 1 else None,
+        "results": [{"hit": h, "parts": snippet_parts(h.snippet), "language": language_name(h.lang)} for h in hits],
+    }
+    return render(request, "search.html", context, who=who)  # Vary: Accept, Accept-Language, Cookie

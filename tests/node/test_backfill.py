@@ -1,0 +1,229 @@
+"""Backfill of a peer's outbox (node/backfill.py) against a loopback peer serving N pages: everything that
+is content of ours is imported from its origin, within the bounds, one page per pass, resumable after a
+restart, politely, and started by the Accept of our follow or by `maillage backfill`."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from node import clock
+from node.accounts import get_actor
+from node.appkeys import BACKFILL, DB, FETCHER, URLS
+from node.backfill import BackfillSettings, BackfillWorker, get_state, schedule
+from node.cli import main
+from node.config import Config
+from node.following import follow
+from tests.support.node import AS_CONTEXT, activity, handled
+from tests.support.outbox import OutboxPeer, start_outbox_peer
+
+
+@pytest.fixture
+async def network() -> AsyncIterator[OutboxPeer]:
+    """A peer network: the Group `reseau` and its organizer `alice`."""
+    remote = await start_outbox_peer("reseau", "alice")
+    remote.actor_fields["reseau"] = {"type": "Group"}
+    yield remote
+    assert remote.server is not None
+    await remote.server.close()
+
+
+def seven_items(peer: OutboxPeer) -> list[Any]:
+    """An outbox of 7 activities, newest first; 4 bring a practice."""
+    p = [peer.article("alice", f"p{n}") for n in range(1, 5)]
+    note = {"id": f"{peer.base}/notes/1", "type": "Note", "attributedTo": peer.actor_iri("alice"),
+            "content": "<p>hello</p>"}
+    peer.documents["/notes/1"] = {"@context": AS_CONTEXT, **note}
+    peer.statuses["/practices/gone"] = 410
+    by_iri = peer.announce("reseau", p[3]["id"], 7)
+    peer.documents["/users/reseau/activities/a7"] = {"@context": AS_CONTEXT, **by_iri}
+    return [
+        peer.announce("reseau", p[0]["id"], 1),
+        peer.create("alice", p[1], 2),
+        peer.announce("reseau", f"{peer.base}/practices/gone", 3),
+        peer.create("alice", note, 4),
+        peer.announce("reseau", p[2]["id"], 5),
+        {"id": f"{peer.base}/activities/u6", "type": "Update", "actor": peer.actor_iri("alice"), "object": p[0]},
+        by_iri["id"],
+    ]
+
+
+def worker(client: TestClient, **settings: Any) -> BackfillWorker:
+    app = client.app
+    return BackfillWorker(db=app[DB], fetcher=app[FETCHER], local_base=app[URLS].base,
+                          settings=BackfillSettings(**{"delay": 0.0, **settings}))
+
+
+async def start(client: TestClient, actor: str) -> None:
+    async with client.app[DB].transaction() as tx:
+        await schedule(tx, actor)
+
+
+async def imported(client: TestClient) -> dict[str, str]:
+    rows = await client.app[DB].fetch_all(
+        "SELECT c.iri, t.title FROM remote_content c JOIN remote_translations t ON t.content_id = c.id"
+        " AND t.lang = 'en' ORDER BY c.iri")
+    return {r["iri"].rsplit("/", 1)[-1]: r["title"] for r in rows}
+
+
+async def test_pages_through_the_outbox_and_imports_content_from_its_origin(client: TestClient,
+                                                                             network: OutboxPeer) -> None:
+    pages = network.publish_outbox("reseau", seven_items(network), page_size=3)
+    group = network.actor_iri("reseau")
+    await start(client, group)
+    w = worker(client)
+    assert [await w.run_once() for _ in range(4)] == [1, 1, 1, 0]  # one page per pass, then nothing due
+    state = await get_state(client.app[DB], group)
+    assert state is not None
+    assert (state.state, state.pages, state.seen, state.imported, state.next_page) == ("done", 3, 7, 4, None)
+    assert await imported(client) == {f"p{n}": f"Practice p{n}" for n in range(1, 5)}
+    assert [network.gets(p) for p in pages] == [[p] for p in pages]
+    # Embedded or by IRI, every object came from its origin; the deleted one answered 410 and was skipped.
+    assert all(network.gets(f"/practices/p{n}") == [f"/practices/p{n}"] for n in range(1, 5))
+    assert network.gets("/practices/gone") == ["/practices/gone"]
+    raw = await client.app[DB].fetch_all("SELECT iri, type FROM remote_objects ORDER BY iri")
+    assert [(r["iri"].rsplit("/", 1)[-1], r["type"]) for r in raw] == [(f"p{n}", "Article") for n in range(1, 5)]
+
+
+@pytest.mark.parametrize(("limits", "pages_read", "seen"), [({"max_items": 4}, 2, 4), ({"max_pages": 1}, 1, 3)])
+async def test_bounds(client: TestClient, network: OutboxPeer, limits: dict[str, int], pages_read: int,
+                      seen: int) -> None:
+    pages = network.publish_outbox("reseau", seven_items(network), page_size=3)
+    group = network.actor_iri("reseau")
+    await start(client, group)
+    w = worker(client, **limits)
+    while await w.run_once():
+        pass
+    state = await get_state(client.app[DB], group)
+    assert state is not None
+    assert (state.state, state.pages, state.seen) == ("done", pages_read, seen)
+    assert [p for p in pages if network.gets(p)] == pages[:pages_read]
+    assert network.gets("/users/reseau/activities/a7") == []  # the last item, beyond the bounds
+
+
+async def test_a_restart_continues_from_the_stored_cursor(client: TestClient, network: OutboxPeer) -> None:
+    pages = network.publish_outbox("reseau", seven_items(network), page_size=3)
+    group = network.actor_iri("reseau")
+    await start(client, group)
+    assert await worker(client).run_once() == 1
+    state = await get_state(client.app[DB], group)
+    assert state is not None
+    assert (state.state, state.next_page, state.imported) == ("running", f"{network.base}{pages[1]}", 2)
+    # A process that died holding the row: nobody takes it until its lease ends, then the next one resumes.
+    async with client.app[DB].transaction() as tx:
+        await tx.execute("UPDATE backfills SET next_attempt_at = ?", (clock.timestamp() + 60,))
+    fresh = worker(client)
+    assert await fresh.run_once() == 0
+    async with client.app[DB].transaction() as tx:
+        await tx.execute("UPDATE backfills SET next_attempt_at = 0")
+    while await fresh.run_once():
+        pass
+    assert [len(network.gets(p)) for p in pages] == [1, 1, 1]
+    assert len(await imported(client)) == 4
+
+
+async def test_politeness_per_domain(client: TestClient, network: OutboxPeer) -> None:
+    items = [network.announce("reseau", network.article("alice", f"p{n}")["id"], n) for n in range(6)]
+    network.publish_outbox("reseau", items, page_size=6)
+    network.latency = 0.05
+    group = network.actor_iri("reseau")
+    for concurrency in (1, 2):
+        async with client.app[DB].transaction() as tx:
+            await tx.execute("DELETE FROM remote_content")
+            await tx.execute("DELETE FROM backfills")
+        network.max_in_flight = 0
+        await start(client, group)
+        assert await worker(client, concurrency=concurrency).run_once() == 1
+        assert network.max_in_flight == concurrency
+    # Between two pages of one outbox, `backfill_delay` seconds.
+    network.publish_outbox("reseau", items, page_size=2)
+    async with client.app[DB].transaction() as tx:
+        await tx.execute("DELETE FROM backfills")
+    await start(client, group)
+    slow = worker(client, delay=30.0)
+    assert await slow.run_once() == 1
+    assert await slow.run_once() == 0
+    state = await get_state(client.app[DB], group)
+    assert state is not None and state.next_attempt_at > clock.timestamp() + 25
+
+
+async def test_a_failing_page_is_retried_later_and_a_gone_outbox_fails(client: TestClient,
+                                                                        network: OutboxPeer) -> None:
+    pages = network.publish_outbox("reseau", seven_items(network), page_size=3)
+    group = network.actor_iri("reseau")
+    network.statuses[pages[1]] = 503
+    await start(client, group)
+    w = worker(client)
+    assert await w.run_once() == 1
+    assert await w.run_once() == 1
+    state = await get_state(client.app[DB], group)
+    assert state is not None
+    assert (state.state, state.attempts, state.next_page) == ("running", 1, f"{network.base}{pages[1]}")
+    assert "503" in (state.error or "")
+    assert state.next_attempt_at > clock.timestamp()
+    del network.statuses[pages[1]]
+    async with client.app[DB].transaction() as tx:
+        await tx.execute("UPDATE backfills SET next_attempt_at = 0")
+    while await w.run_once():
+        pass
+    state = await get_state(client.app[DB], group)
+    assert state is not None and (state.state, state.imported, state.attempts) == ("done", 4, 0)
+
+    network.statuses["/users/alice/outbox"] = 410
+    await start(client, network.actor_iri("alice"))
+    assert await w.run_once() == 1
+    gone = await get_state(client.app[DB], network.actor_iri("alice"))
+    assert gone is not None and gone.state == "failed"
+
+
+async def test_known_and_deleted_objects_are_not_fetched_again(client: TestClient, network: OutboxPeer) -> None:
+    pages = network.publish_outbox("reseau", seven_items(network), page_size=7)
+    group = network.actor_iri("reseau")
+    await start(client, group)
+    w = worker(client)
+    await w.run_once()
+    async with client.app[DB].transaction() as tx:
+        await tx.execute("UPDATE remote_content SET deleted_at = 'x' WHERE iri LIKE '%/p1'")
+        await schedule(tx, group)  # a new follow starts it over
+    network.requests.clear()
+    await w.run_once()
+    assert network.gets(pages[0]) == [pages[0]]
+    assert [r for r in network.requests if r.startswith("/practices/p")] == []
+    assert await client.app[DB].fetch_value("SELECT count(*) FROM remote_content WHERE deleted_at IS NULL") == 3
+
+
+async def test_the_accept_of_our_follow_starts_the_backfill(client: TestClient, network: OutboxPeer) -> None:
+    items = [network.announce("reseau", network.article("alice", f"p{n}")["id"], n) for n in range(2)]
+    network.publish_outbox("reseau", items, page_size=5)
+    app = client.app
+    group = await get_actor(app[DB], "reseau")
+    assert group is not None
+    result = await follow(app[DB], app[URLS], app[FETCHER], follower=group, target=network.handle("reseau"))
+    accept = activity(network, "reseau", "Accept",
+                      {"id": result.activity_iri, "type": "Follow", "actor": app[URLS].actor("reseau"),
+                       "object": network.actor_iri("reseau")})
+    assert await handled(client, network, "reseau", accept) == "done"
+    state = await get_state(app[DB], network.actor_iri("reseau"))
+    assert state is not None and state.state == "pending"
+    assert await app[DB].fetch_value("SELECT next_refresh_at FROM peers WHERE host = ?", (network.host,)) == 0
+    assert await app[BACKFILL].run_once() == 1
+    assert await imported(client) == {"p0": "Practice p0", "p1": "Practice p1"}
+
+
+async def test_cli_backfill(client: TestClient, network: OutboxPeer, node_config: Config,
+                            capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    network.publish_outbox("reseau", seven_items(network), page_size=3)
+    monkeypatch.setenv("MAILLAGE_BACKFILL_DELAY", "0")
+    argv = ["backfill", "--data", str(node_config.data_dir), network.handle("reseau")]
+    assert await asyncio.to_thread(main, argv) == 0
+    out = capsys.readouterr().out.strip()
+    assert out == f"{network.actor_iri('reseau')} done: 4 imported, 7 seen, 3 pages"
+    assert len(await imported(client)) == 4
+
+    network.statuses["/users/alice/outbox"] = 503
+    assert await asyncio.to_thread(main, ["backfill", "--data", str(node_config.data_dir),
+                                          network.actor_iri("alice")]) == 1
+    err = capsys.readouterr().err
+    assert "503" in err and "`maillage serve` retries it" in err
