@@ -8,7 +8,7 @@ NAME ?= reseau
 TITLE ?= Mon réseau
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench demo clean
+.PHONY: run test lint bench demo clean i18n
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,17 @@ test: $(STAMP)
 # The five benchmarks of tests/bench (not tests: pytest never collects them), under 10 minutes.
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench
+
+# Interface strings: extract `_()`/`ngettext()` from node/ and templates/ (babel.cfg) into
+# locale/messages.pot, then merge it into locale/{fr,es}/LC_MESSAGES/messages.po. New strings arrive
+# untranslated (and close guesses as fuzzy): translate them, remove the fuzzy flags; tests/node/test_i18n.py
+# fails until every string is translated. The app compiles the .po files in memory at start.
+i18n: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -o locale/messages.pot --ignore-dirs=".* _* tests deploy docs static" \
+		--add-location=file --sort-output --project=Maillage --version=0.1 \
+		--copyright-holder="Maillage contributors" --msgid-bugs-address="" .
+	$(BIN)/pybabel update -i locale/messages.pot -d locale -D messages -w 100 --ignore-obsolete \
+		--ignore-pot-creation-date
 
 demo: $(STAMP)
 	$(BIN)/maillage demo

@@ -35,6 +35,7 @@ class ActorRow:
     public_key_pem: str
     manually_approves: bool
     created_at: str
+    icon_url: str | None = None
 
     def iri(self, urls: Urls) -> str:
         return urls.actor(self.username)
@@ -48,7 +49,7 @@ def _row_to_actor(row: object) -> ActorRow:
     return ActorRow(
         id=r["id"], username=r["username"], type=r["type"], name=r["name"], summary=r["summary"],
         private_key_pem=r["private_key_pem"], public_key_pem=r["public_key_pem"],
-        manually_approves=bool(r["manually_approves"]), created_at=r["created_at"],
+        manually_approves=bool(r["manually_approves"]), created_at=r["created_at"], icon_url=r.get("icon_url"),
     )
 
 
@@ -106,6 +107,41 @@ async def add_user(
     return actor_id
 
 
+@dataclass(frozen=True)
+class Login:
+    """What a login needs: the user's actor, password hash and role."""
+
+    actor_id: int
+    username: str
+    name: str
+    password_hash: str
+    role: str
+
+
+async def get_login(db: Database | Transaction, username: str) -> Login | None:
+    row = await db.fetch_one(
+        "SELECT a.id, a.username, a.name, u.password_hash, u.role FROM users u JOIN actors a ON a.id = u.actor_id"
+        " WHERE a.username = ?", (username,))
+    return Login(row[0], row[1], row[2], row[3], row[4]) if row else None
+
+
+async def get_login_by_id(db: Database | Transaction, actor_id: int) -> Login | None:
+    row = await db.fetch_one(
+        "SELECT a.id, a.username, a.name, u.password_hash, u.role FROM users u JOIN actors a ON a.id = u.actor_id"
+        " WHERE a.id = ?", (actor_id,))
+    return Login(row[0], row[1], row[2], row[3], row[4]) if row else None
+
+
+async def set_password(tx: Transaction, actor_id: int, password: str) -> None:
+    await tx.execute("UPDATE users SET password_hash = ? WHERE actor_id = ?", (hash_password(password), actor_id))
+
+
+async def set_role(tx: Transaction, actor_id: int, role: str) -> None:
+    if role not in ROLES:
+        raise AccountError(f"unknown role {role!r} (expected one of: {', '.join(ROLES)})")
+    await tx.execute("UPDATE users SET role = ? WHERE actor_id = ?", (role, actor_id))
+
+
 async def get_actor(db: Database | Transaction, username: str) -> ActorRow | None:
     row = await db.fetch_one("SELECT * FROM actors WHERE username = ?", (username,))
     return _row_to_actor(row) if row else None
@@ -140,6 +176,7 @@ def local_actor_document(actor: ActorRow, urls: Urls, *, title_suffix: str = "")
             published=actor.created_at,
             manually_approves_followers=actor.manually_approves,
             discoverable=not is_instance,
+            icon_url=actor.icon_url,
         )
     )
     if is_instance:

@@ -12,14 +12,16 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from . import __version__, social
+from . import __version__, settings, social
 from .accounts import get_actor
-from .appkeys import BACKFILL, CONFIG, DB, DELIVERY, FETCHER, HTTP, INBOX_WORKER, PEERS, URLS, WORKER_TASKS
+from .appkeys import BACKFILL, CONFIG, DB, DELIVERY, FETCHER, HTTP, INBOX_WORKER, PEERS, SETTINGS, URLS, WORKER_TASKS
+from .auth import LOGIN_LIMITS, LoginLimits, csrf_middleware, sessions
 from .backfill import BackfillSettings, BackfillWorker
 from .config import Config
 from .db import Database
 from .delivery import DeliveryWorker
 from .fetch import Fetcher, Signer
+from .i18n import load_catalogs
 from .inbox_limit import inbox_rate_limit
 from .inbox_worker import InboxContext, InboxWorker
 from .middleware import error_middleware, security_headers
@@ -28,6 +30,7 @@ from .peers import PeerSettings, PeerWorker
 from .proxy import forwarded_middleware
 from .routes import setup_routes
 from .urls import INSTANCE_ACTOR_USERNAME, Urls
+from .web.errors import error_pages
 
 log = logging.getLogger(__name__)
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -48,6 +51,8 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         if instance is None:
             raise RuntimeError("database has no instance actor: was it created with `maillage init`?")
         await social.sync_comment_mode(db, config.comments)
+        app[SETTINGS].update(await settings.load(db, config))  # maillage.toml with the admin's changes
+        aiohttp_jinja2.get_env(app).globals["site_title"] = app[SETTINGS].title
         urls = app[URLS]
         app[DB] = db
         app[HTTP] = session
@@ -61,7 +66,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
             concurrency=config.delivery_concurrency, timeout=config.fetch_timeout, user_agent=user_agent(config),
         )
         app[INBOX_WORKER] = InboxWorker(
-            InboxContext(db=db, fetcher=app[FETCHER], urls=urls, manual_approval=config.manual_approval),
+            InboxContext(db=db, fetcher=app[FETCHER], urls=urls, manual_approval=app[SETTINGS].manual_approval),
             on_sent=app[DELIVERY].wakeup.set,
         )
         app[BACKFILL] = BackfillWorker(db=db, fetcher=app[FETCHER], local_base=urls.base,
@@ -101,15 +106,21 @@ async def _workers(app: web.Application) -> AsyncIterator[None]:
 
 
 def create_app(config: Config, *, workers: bool = True) -> web.Application:
-    middlewares = [forwarded_middleware(config.trusted_proxies), security_headers, error_middleware,
-                   inbox_rate_limit(config.inbox_rate_per_minute)]
+    middlewares = [forwarded_middleware(config.trusted_proxies), security_headers, error_pages, error_middleware,
+                   inbox_rate_limit(config.inbox_rate_per_minute), sessions(config), csrf_middleware]
     app = web.Application(middlewares=middlewares, client_max_size=1_048_576)
     app[CONFIG] = config
     app[URLS] = Urls(config.base_url)
     env = aiohttp_jinja2.setup(
         app, loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=jinja2.select_autoescape(default=True)
     )
-    env.globals.update(site_title=config.title, base_url=config.base_url, lang=config.default_lang)
+    app[SETTINGS] = settings.NodeSettings(title=config.title, languages=config.languages,
+                                          manual_approval=config.manual_approval, comments=config.comments,
+                                          default_lang=config.default_lang)
+    app[LOGIN_LIMITS] = LoginLimits()
+    env.globals.update(site_title=config.title, base_url=config.base_url, lang=config.default_lang,
+                       node_settings=app[SETTINGS])
+    load_catalogs()  # the interface's gettext catalogs, compiled once: a broken .po stops the start, not a page
     app.cleanup_ctx.append(_resources)
     if workers:
         app.cleanup_ctx.append(_workers)

@@ -12,6 +12,7 @@ from .delivery import DeliveryWorker
 from .fetch import Fetcher
 from .inbox_worker import InboxWorker
 from .peers import PeerWorker
+from .settings import NodeSettings
 from .urls import Urls
 
 CONFIG = web.AppKey("config", Config)
@@ -24,3 +25,4 @@ INBOX_WORKER = web.AppKey("inbox_worker", InboxWorker)
 BACKFILL = web.AppKey("backfill", BackfillWorker)
 PEERS = web.AppKey("peers", PeerWorker)
 WORKER_TASKS = web.AppKey("worker_tasks", list[asyncio.Task[None]])
+SETTINGS = web.AppKey("settings", NodeSettings)  # mutable: an admin's change applies at once (node/settings.py)

@@ -16,7 +16,7 @@ from typing import Any
 
 from protocol.iri import iri_host, same_origin
 
-from . import clock, remote_content
+from . import clock, remote_content, search
 from .config import Config
 from .db import Database, Transaction
 from .fetch import Fetcher, FetchError
@@ -93,12 +93,15 @@ def _items(page: dict[str, Any]) -> list[Any]:
 
 
 def _target(activity: dict[str, Any]) -> str | None:
-    """The object a Create or Announce brings (Lemmy's Announce{Create{object}} included)."""
+    """The object a Create or Announce brings (Lemmy's Announce{Create{object}} included); None when
+    the object comes embedded and is plainly not content of ours (a Note, a Question): no fetch."""
     kind = activity.get("type")
     obj = activity.get("object")
     if kind == "Announce" and isinstance(obj, dict) and obj.get("type") == "Create":
         obj = obj.get("object")
     elif kind not in ("Create", "Announce"):
+        return None
+    if isinstance(obj, dict) and isinstance(obj.get("type"), str) and obj["type"] not in CONTENT_TYPES:
         return None
     return _id(obj)
 
@@ -128,6 +131,8 @@ class BackfillWorker:
         if only is not None:
             sql, params = f"{sql} AND actor_iri = ?", [*params, only]
         rows = await self.db.fetch_all(f"{sql} ORDER BY next_attempt_at LIMIT ?", [*params, BATCH])
+        if not rows:
+            return 0
         claimed = []
         async with self.db.transaction() as tx:
             for row in rows:  # a lease: the CLI and `serve` never work on the same row at once
@@ -201,6 +206,10 @@ class BackfillWorker:
         except FetchError as exc:
             await self._failed(state, exc)
             return
+        except Exception as exc:  # a bug or a malformed answer: counted like a failure, not retried forever
+            log.exception("backfill of %s failed", state.actor_iri)
+            await self._failed(state, FetchError(f"{exc.__class__.__name__}: {exc}"))
+            return
         next_page = _id(page.get("next"))
         if next_page is not None and (next_page == page_iri or not same_origin(next_page, page_iri)):
             next_page = None
@@ -210,6 +219,7 @@ class BackfillWorker:
         async with self.db.transaction() as tx:
             for found in fetched:
                 if found is not None and await remote_content.keep_fetched(tx, *found):
+                    await search.index_remote(tx, found[0])
                     imported += 1
             await tx.execute(
                 "UPDATE backfills SET next_page = ?, pages = ?, seen = ?, imported = imported + ?, state = ?,"

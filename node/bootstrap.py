@@ -3,6 +3,7 @@
 import shutil
 
 from .accounts import add_user, create_actor
+from .auth import KEY_FILE, ensure_session_key
 from .config import CONFIG_FILE, DATABASE_FILE, Config, write_config
 from .db import Database
 from .urls import INSTANCE_ACTOR_USERNAME
@@ -23,6 +24,7 @@ async def init_node(config: Config, *, admin: str, password: str) -> None:
     created_dir = not data.exists()
     try:
         data.mkdir(parents=True, exist_ok=True)
+        ensure_session_key(data)  # the key of login session cookies (0600)
         db = await Database.open(config.database_path)
         try:
             async with db.transaction() as tx:
@@ -37,6 +39,7 @@ async def init_node(config: Config, *, admin: str, password: str) -> None:
         for suffix in ("", "-wal", "-shm"):
             (data / f"{DATABASE_FILE}{suffix}").unlink(missing_ok=True)
         (data / CONFIG_FILE).unlink(missing_ok=True)
+        (data / KEY_FILE).unlink(missing_ok=True)
         if created_dir:
             shutil.rmtree(data, ignore_errors=True)
         raise

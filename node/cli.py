@@ -19,7 +19,7 @@ from aiohttp import web
 
 from protocol.langmap import is_lang_tag
 
-from . import backfill, backup, cli_social, ops, social
+from . import backfill, backup, cli_social, ops
 from .accounts import AccountError, add_user, check_username, get_actor
 from .app import create_app, user_agent
 from .bootstrap import InitError, init_node
@@ -122,11 +122,9 @@ def _parser() -> argparse.ArgumentParser:
 
 async def _open_db(config: Config) -> Database:
     try:
-        db = await Database.open(config.database_path)
+        return await Database.open(config.database_path)
     except StorageError as exc:
         raise CommandError(str(exc)) from exc
-    await social.sync_comment_mode(db, config.comments)  # documents built here announce the configured mode
-    return db
 
 
 @contextlib.asynccontextmanager

@@ -1,9 +1,14 @@
 """Follow relationships in both directions, and who receives what a local actor sends."""
 
 from collections.abc import Sequence
+from typing import Any
+
+from protocol.activities import build_accept, build_reject
 
 from . import clock
 from .db import Database, Transaction
+from .outbox import send
+from .urls import Urls
 
 
 async def upsert_follow(
@@ -76,3 +81,16 @@ async def list_follows(
         (arg, after_id, limit),
     )
     return [(r["id"], r["other"]) for r in rows]
+
+
+def follow_document(activity_iri: str, follower_iri: str, followee_iri: str) -> dict[str, Any]:
+    """A received Follow as our Accept or Reject embeds it (id, type, actor, object)."""
+    return {"id": activity_iri, "type": "Follow", "actor": follower_iri, "object": followee_iri}
+
+
+async def answer_follow(tx: Transaction, urls: Urls, *, actor_id: int, follow: dict[str, Any], inbox: str,
+                        accept: bool) -> None:
+    """Accept or Reject a Follow of one of our actors (at once from the inbox, or an admin's decision)."""
+    build = build_accept if accept else build_reject
+    document = build(iri=urls.new_activity(), actor=follow["object"], follow=follow)
+    await send(tx, actor_id=actor_id, document=document, inboxes=[inbox])

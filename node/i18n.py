@@ -1,16 +1,25 @@
 """Which language a reader sees: `?lang=` first, then the `lang` cookie, then Accept-Language (by
 q-value), then the default. Pure functions of those inputs and the languages on offer, so pages, feeds
-and tests agree; the interface strings themselves live in node/ui_messages.py until gettext catalogs
-(issue 5) replace it."""
+and tests agree. The interface strings are gettext catalogs: `locale/{lang}/LC_MESSAGES/messages.po`,
+English being the source language (the msgid); `make i18n` extracts and updates them (babel.cfg).
+The .po files are compiled in memory once per process (`load_catalogs`, called by the app factory)."""
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
+from gettext import NullTranslations
+from io import BytesIO
+from pathlib import Path
 
 from babel.core import Locale, UnknownLocaleError
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
 
 from protocol.langmap import is_lang_tag
 
-from .ui_messages import MESSAGES
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+DOMAIN = "messages"
+SOURCE_LANGUAGE = "en"
 
 MAX_ACCEPT_ITEMS = 20
 
@@ -77,14 +86,48 @@ def babel_locale(lang: str) -> Locale:
         return Locale.parse("en")
 
 
+def compile_po(path: Path) -> Translations:
+    """A .po file as gettext Translations, compiled in memory (fuzzy entries left out, as msgfmt does)."""
+    with path.open("rb") as po:
+        messages = read_po(po, locale=path.parent.parent.name, domain=DOMAIN)
+    mo = BytesIO()
+    write_mo(mo, messages, use_fuzzy=False)
+    mo.seek(0)
+    return Translations(mo, domain=DOMAIN)
+
+
+@lru_cache(maxsize=4)
+def load_catalogs(locale_dir: Path = LOCALE_DIR) -> Mapping[str, Translations]:
+    """{language: Translations} for every `{lang}/LC_MESSAGES/messages.po`; read once, then cached."""
+    return {po.parent.parent.name: compile_po(po) for po in sorted(locale_dir.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))}
+
+
+def catalog(lang: str) -> NullTranslations:
+    """The catalog of `lang` (`fr-CA` uses `fr`); English and languages without one show the msgid."""
+    catalogs = load_catalogs()
+    if lang.split("-")[0].lower() == SOURCE_LANGUAGE:
+        return NullTranslations()
+    return catalogs.get(lang) or catalogs.get(lang.split("-")[0].lower()) or NullTranslations()
+
+
 def translator(lang: str) -> Callable[..., str]:
-    """`_(message, name=...)` with `%(name)s` in the message: jinja2's "newstyle" gettext call, so
-    templates keep working when issue 5 installs real catalogs. English is the message id; languages
-    without a catalog fall back to it."""
-    catalog = MESSAGES.get(lang.split("-")[0].lower(), {})
+    """`_(message, name=...)` with `%(name)s` in the message: jinja2's "newstyle" gettext call. English
+    is the message id; languages without a catalog fall back to it."""
+    translations = catalog(lang)
 
     def gettext(message: str, **values: object) -> str:
-        text = catalog.get(message, message)
+        text = translations.gettext(message)
         return text % values if values else text
 
     return gettext
+
+
+def plural_translator(lang: str) -> Callable[..., str]:
+    """`ngettext(singular, plural, n, name=...)`, newstyle: `%(num)s` is `n` unless given."""
+    translations = catalog(lang)
+
+    def ngettext(singular: str, plural: str, n: int, **values: object) -> str:
+        values.setdefault("num", n)
+        return translations.ngettext(singular, plural, n) % values
+
+    return ngettext

@@ -151,7 +151,7 @@ async def receive(
     if owner != activity.actor:
         raise InboxRejection(401, f"signed by {owner}, but the activity's actor is {activity.actor}")
     stored = await _InboxWriter.of(db).store(
-        host, (activity.iri, activity.type, activity.actor, recipient_actor_id, json.dumps(doc), clock.iso())
+        db, host, (activity.iri, activity.type, activity.actor, recipient_actor_id, json.dumps(doc), clock.iso())
     )
     return Received(activity=activity, stored=stored)
 
@@ -168,8 +168,7 @@ class _InboxWriter:
 
     MAX_ROWS = 500
 
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    def __init__(self) -> None:
         self.queue: list[_Pending] = []
         self.task: asyncio.Task[None] | None = None
 
@@ -177,22 +176,22 @@ class _InboxWriter:
     def of(cls, db: Database) -> "_InboxWriter":
         writer = _writers.get(db)
         if writer is None:
-            writer = _writers[db] = cls(db)
+            writer = _writers[db] = cls()  # holds no reference to `db`, so the entry goes with it
         return writer
 
-    async def store(self, host: str, row: tuple[Any, ...]) -> bool:
+    async def store(self, db: Database, host: str, row: tuple[Any, ...]) -> bool:
         """True when the row was inserted, False when its activity id was already stored."""
         done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self.queue.append((host, row, done))
         if self.task is None or self.task.done():
-            self.task = asyncio.create_task(self._drain())
+            self.task = asyncio.create_task(self._drain(db))
         return await done
 
-    async def _drain(self) -> None:
+    async def _drain(self, db: Database) -> None:
         while self.queue:
             batch, self.queue = self.queue[: self.MAX_ROWS], self.queue[self.MAX_ROWS :]
             try:
-                outcomes = await self._outcomes(batch)
+                outcomes = await self._outcomes(db, batch)
             except BaseException:  # cancelled (shutdown): nobody may wait for an answer that will not come
                 for _, _, done in (*batch, *self.queue):
                     done.cancel()
@@ -205,23 +204,23 @@ class _InboxWriter:
                     else:
                         done.set_result(outcome)
 
-    async def _outcomes(self, batch: list[_Pending]) -> list[bool | Exception]:
+    async def _outcomes(self, db: Database, batch: list[_Pending]) -> list[bool | Exception]:
         try:
-            return list(await self._write(batch))
+            return list(await self._write(db, batch))
         except Exception as exc:
             if len(batch) == 1:
                 return [exc]
         outcomes: list[bool | Exception] = []
         for item in batch:
             try:
-                outcomes.extend(await self._write([item]))
+                outcomes.extend(await self._write(db, [item]))
             except Exception as exc:
                 outcomes.append(exc)
         return outcomes
 
-    async def _write(self, batch: list[_Pending]) -> list[bool]:
+    async def _write(self, db: Database, batch: list[_Pending]) -> list[bool]:
         iris = [row[0] for _, row, _ in batch]
-        async with self.db.transaction() as tx:
+        async with db.transaction() as tx:
             await tx.execute_many(
                 "UPDATE domains SET failing_since = NULL, unavailable = 0 WHERE host = ? AND failing_since IS NOT NULL",
                 [(host,) for host in dict.fromkeys(host for host, _, _ in batch)],

@@ -9,17 +9,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from protocol.activities import Activity, build_accept, build_reject, parse_activity
+from protocol.activities import Activity, parse_activity
 from protocol.errors import ParseError
 from protocol.iri import require_http_iri, same_origin
 from protocol.jsonld import compact
 from protocol.polls import parse_vote
 
-from . import backfill, clock, comments, participation, peers, references, remote_content, search, sharing
+from . import backfill, clock, comments, participation, peers, references, remote_content, reports, search, sharing
 from .db import Database, Transaction
 from .fetch import Fetcher, FetchError
-from .follows import remove_follow, set_follow_state, upsert_follow
-from .outbox import send
+from .follows import answer_follow, follow_document, remove_follow, set_follow_state, upsert_follow
 from .urls import INSTANCE_ACTOR_USERNAME, Urls
 
 log = logging.getLogger(__name__)
@@ -68,10 +67,9 @@ async def on_follow(ctx: InboxContext, activity: Activity, raw: dict[str, object
         if target is None:
             return "ignored"
         actor_id, username, manual = target
-        follow_doc = {"id": activity.iri, "type": "Follow", "actor": activity.actor, "object": activity.object.iri}
+        follow_doc = follow_document(activity.iri, activity.actor, activity.object.iri)
         if username == INSTANCE_ACTOR_USERNAME:
-            reject = build_reject(iri=ctx.urls.new_activity(), actor=activity.object.iri, follow=follow_doc)
-            await send(tx, actor_id=actor_id, document=reject, inboxes=[follower.inbox])
+            await answer_follow(tx, ctx.urls, actor_id=actor_id, follow=follow_doc, inbox=follower.inbox, accept=False)
             return "done"
         row = await tx.fetch_one(
             "SELECT state, activity_iri FROM follows WHERE follower_iri = ? AND followee_iri = ?",
@@ -84,8 +82,7 @@ async def on_follow(ctx: InboxContext, activity: Activity, raw: dict[str, object
         await upsert_follow(tx, follower_iri=activity.actor, followee_iri=activity.object.iri,
                             activity_iri=activity.iri, state="pending" if pending else "accepted")
         if not pending:
-            accept = build_accept(iri=ctx.urls.new_activity(), actor=activity.object.iri, follow=follow_doc)
-            await send(tx, actor_id=actor_id, document=accept, inboxes=[follower.inbox])
+            await answer_follow(tx, ctx.urls, actor_id=actor_id, follow=follow_doc, inbox=follower.inbox, accept=True)
     return "done"
 
 
@@ -335,6 +332,7 @@ HANDLERS: dict[str, Handler] = {
     "Join": on_join,
     "Leave": on_leave,
     "Like": sharing.on_like,
+    "Flag": reports.on_flag,
 }
 
 

@@ -89,9 +89,12 @@ class PeerWorker:
         seen = await self.db.fetch_all(
             "SELECT max(id) AS last_id, actor_iri, max(received_at) AS last FROM inbox WHERE id > ? GROUP BY actor_iri",
             (self.inbox_cursor,))
+        new = [iri for iri in others if known.get(iri_host(iri)) is None]
+        if not new and not seen:
+            return direct
         async with self.db.transaction() as tx:
-            for iri in others:
-                if iri_host(iri) not in known or known[iri_host(iri)] is None:
+            for iri in new:
+                if known.get(iri_host(iri)) is None:
                     await note_actor(tx, self.local_base, iri, direct=True)
                     known[iri_host(iri)] = iri
             for row in seen:

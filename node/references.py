@@ -5,7 +5,7 @@ each fetched from its own origin. Objects announced by IRI are fetched by the in
 import logging
 from typing import Any
 
-from . import remote_content
+from . import remote_content, search
 from .db import Database
 from .fetch import Fetcher, FetchError
 
@@ -39,7 +39,8 @@ async def fetch_missing(db: Database, fetcher: Fetcher, local_base: str, documen
             log.info("could not fetch %s, referenced by %s: %s", iri, document.get("id"), exc.reason)
             break
         async with db.transaction() as tx:
-            await remote_content.keep_fetched(tx, iri, current)
+            if await remote_content.keep_fetched(tx, iri, current):
+                await search.index_remote(tx, iri)
             kept = await tx.fetch_value("SELECT 1 FROM remote_objects WHERE iri = ?", (iri,))
         if not kept:  # not the object asked for, or its author is elsewhere: trust stops here
             break

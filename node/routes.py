@@ -4,7 +4,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from .web import actors, content, discovery, feeds, inbox, items, ops, peers, search, social
+from .web import actors, content, discovery, feeds, inbox, items, ops, peers, search, site, social
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
@@ -15,7 +15,7 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/.well-known/host-meta", discovery.get_host_meta)
     r.add_get("/.well-known/nodeinfo", discovery.get_nodeinfo_links)
     r.add_get("/nodeinfo/2.1", discovery.get_nodeinfo)
-    r.add_get("/", content.get_home)
+    r.add_get("/", site.get_home)
     r.add_get("/healthz", content.get_healthz)
     r.add_get("/readyz", ops.get_readyz)
     r.add_get("/readyz/request/{tail:.*}", ops.get_request_echo)
@@ -30,6 +30,9 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/users/{username}/outbox", actors.get_outbox)
     r.add_get("/users/{username}/followers", actors.get_followers)
     r.add_get("/users/{username}/following", actors.get_following)
+    r.add_get("/practices", site.get_library)
+    r.add_get("/journeys", site.get_calendar)
+    r.add_get("/outcomes", site.get_outcomes)
     r.add_get("/feed.atom", feeds.get_atom)
     r.add_get("/{kind:practices|journeys|outcomes}.atom", feeds.get_atom)
     r.add_get("/journeys.ics", feeds.get_journeys_ics)

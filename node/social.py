@@ -2,9 +2,11 @@
 the node's comment moderation in Mobilizon's terms. A leaf module, so content.py can read it when it
 builds documents.
 
-The moderation mode comes from the config key `comments`; it is copied into `node_settings` when a
-process opens the database (`sync_comment_mode`), because documents are built in places that see no
-config (a journey's counts republished from the inbox worker)."""
+The moderation mode comes from the config key `comments`; `maillage serve` copies it into
+`node_settings` when it starts (`sync_comment_mode`), because documents are built in places that see
+no config (a journey's counts republished from the inbox worker, `maillage publish`). The serving
+process is the one authority: a CLI command run with other environment variables cannot change it.
+"""
 
 import json
 from typing import Any
@@ -16,7 +18,10 @@ MOBILIZON = {"open": "allow_all", "held": "moderated", "closed": "closed"}
 
 
 async def sync_comment_mode(db: Database, mode: str) -> None:
-    """Record the configured mode; written only when it changed (every CLI command opens the database)."""
+    """Record the configured mode; written only when it changed (every CLI command opens the database).
+    A mode an admin chose in the admin pages (`settings` table, node/settings.py) wins over the config."""
+    override = await db.fetch_value("SELECT value FROM settings WHERE key = 'comments'")
+    mode = json.loads(override) if override else mode
     if await db.fetch_value("SELECT value FROM node_settings WHERE key = 'comments'") == mode:
         return
     async with db.transaction() as tx:

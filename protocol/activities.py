@@ -113,7 +113,10 @@ def parse_activity(doc: Any) -> Activity:
     if "actor" not in doc:
         raise ParseError("actor is missing")
     actor = _id_of(doc.get("actor"), "actor")
-    obj = _object_ref(doc["object"]) if doc.get("object") is not None else None
+    value = doc.get("object")
+    if kind == "Flag" and isinstance(value, list) and value:
+        value = value[0]  # a report names an account and its posts: the handler reads them all from the document
+    obj = _object_ref(value) if value is not None else None
     target = doc.get("target")
     published = doc.get("published")
     return Activity(

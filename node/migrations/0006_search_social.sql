@@ -57,12 +57,18 @@ CREATE TABLE comments (
 CREATE INDEX comments_root ON comments (root_iri, state, id);
 CREATE INDEX comments_held ON comments (state, id);
 
--- Settings the node announces in its documents, copied from maillage.toml when it opens the database
--- (`comments`: open, held or closed), so that every process building a document reads the same value.
+-- Settings the node announces in its documents, copied from the config by `maillage serve` when it
+-- starts (`comments`: open, held or closed), so that every process building a document reads one value.
 CREATE TABLE node_settings (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+
+-- Replies to our items received before comments were moderated stay shown.
+INSERT INTO comments (iri, root_iri, in_reply_to, author_iri, state, created_at)
+SELECT r.iri, r.in_reply_to, r.in_reply_to, r.attributed_to, 'approved', r.received_at
+FROM remote_objects r JOIN objects o ON o.iri = r.in_reply_to
+WHERE r.type = 'Note' AND r.deleted_at IS NULL ORDER BY r.id;
 
 WITH src(iri, lang, kind, node, local, title, summary, html, fields, date) AS (
   SELECT o.iri, t.lang, o.kind,

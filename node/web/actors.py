@@ -7,6 +7,7 @@ from protocol.collections import build_collection, build_collection_page
 from ..accounts import ActorRow, get_actor, local_actor_document
 from ..appkeys import CONFIG, DB, URLS
 from ..follows import count_follows, list_follows
+from ..listing import authored
 from ..negotiation import activity_json, json_error, wants_activity_json
 from ..outbox import count_public, outbox_page
 from ..urls import INSTANCE_ACTOR_USERNAME
@@ -34,17 +35,15 @@ async def get_actor_page(request: web.Request) -> web.StreamResponse:
     if wants_activity_json(request):
         return activity_json(local_actor_document(actor, urls))
     iri = urls.actor(actor.username)
-    objects = await db.fetch_all(
-        "SELECT o.iri, t.title, t.summary, o.published_at FROM objects o JOIN translations t ON t.object_id = o.id"
-        " AND t.lang = o.default_lang WHERE o.deleted_at IS NULL AND (o.actor_id = ? OR ? = 'Group')"
-        " ORDER BY o.id DESC LIMIT 50",
-        (actor.id, actor.type),
-    )
+    who = reader(request)
+    objects = await authored(db, actor_id=actor.id, everyone=actor.type == "Group", local_node=config.domain,
+                             choose=who.content_lang)  # in the reader's language, one query per list
     return render(
         request, "actor.html",
         {"actor": actor, "iri": iri, "handle": f"@{actor.username}@{config.domain}", "objects": objects,
-         "followers": await count_follows(db, followee_iri=iri), "alternate": iri},
-        who=reader(request),
+         "followers": await count_follows(db, followee_iri=iri), "alternate": iri,
+         "network_iri": urls.actor(config.network)},
+        who=who,
     )
 
 

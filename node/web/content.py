@@ -1,12 +1,12 @@
-"""The home page, tag pages, our activities (dereferenceable when public) and the health check.
-Item pages (practices, journeys, outcomes, programmes) are in node/web/items.py."""
+"""Tag pages, our activities (dereferenceable when public) and the health check.
+Item pages (practices, journeys, outcomes, programmes) are in node/web/items.py; the home page and
+the list pages in node/web/site.py."""
 
 import json
 
 from aiohttp import web
 
-from ..appkeys import CONFIG, DB, URLS
-from ..content import latest_objects, load_publication
+from ..appkeys import CONFIG, DB, SETTINGS, URLS
 from ..negotiation import activity_json, json_error
 from .language import reader, render
 
@@ -21,20 +21,6 @@ async def get_activity(request: web.Request) -> web.Response:
     return activity_json(json.loads(row["document"]))
 
 
-async def get_home(request: web.Request) -> web.StreamResponse:
-    config, db, urls = request.app[CONFIG], request.app[DB], request.app[URLS]
-    who = reader(request)
-    items = []
-    for stored in await latest_objects(db, 20):
-        pub = await load_publication(db, urls, stored, config.network)
-        text = pub.translation(who.content_lang([t.lang for t in pub.translations], pub.default_lang))
-        items.append({"iri": stored.iri, "kind": stored.kind, "text": text, "published": pub.published})
-    return render(request, "home.html",
-                  {"items": items, "network_iri": urls.actor(config.network),
-                   "handle": f"@{config.network}@{config.domain}", "alternate": urls.actor(config.network)},
-                  who=who)
-
-
 async def get_tag(request: web.Request) -> web.StreamResponse:
     db, config, urls = request.app[DB], request.app[CONFIG], request.app[URLS]
     name = request.match_info["name"].lower()
@@ -44,7 +30,7 @@ async def get_tag(request: web.Request) -> web.StreamResponse:
         " ORDER BY o.id DESC",
         (name,),
     )
-    return render(request, "tag.html", {"tag": name, "items": rows, "title": config.title,
+    return render(request, "tag.html", {"tag": name, "items": rows, "title": request.app[SETTINGS].title,
                                         "network_iri": urls.actor(config.network)}, who=reader(request))
 
 

@@ -11,7 +11,7 @@ from protocol.nodeinfo import NodeStats, build_nodeinfo, build_nodeinfo_links
 from protocol.webfinger import build_host_meta, build_jrd, parse_resource
 
 from .. import __version__
-from ..appkeys import CONFIG, DB, URLS
+from ..appkeys import CONFIG, DB, SETTINGS, URLS
 from ..urls import INSTANCE_ACTOR_USERNAME
 
 CORS = {"Access-Control-Allow-Origin": "*"}
@@ -71,8 +71,8 @@ async def get_nodeinfo(request: web.Request) -> web.Response:
         version=__version__,
         open_registrations=False,
         stats=NodeStats(users_total=users, users_active_month=users, users_active_halfyear=users, local_posts=posts),
-        metadata={"nodeName": config.title, "network": f"@{config.network}@{config.domain}",
-                  "languages": list(config.languages)},
+        metadata={"nodeName": request.app[SETTINGS].title, "network": f"@{config.network}@{config.domain}",
+                  "languages": list(request.app[SETTINGS].languages)},
     )
     profile = 'application/json; profile="http://nodeinfo.diaspora.software/ns/schema/2.1#"'
     # Bytes, not text: aiohttp rewrites a text response's Content-Type and drops the quotes the profile URL needs.

@@ -6,7 +6,7 @@ from aiohttp import web
 from protocol.journeys import parse_journey_details
 
 from .. import __version__, clock
-from ..appkeys import CONFIG, DB, URLS
+from ..appkeys import CONFIG, DB, SETTINGS, URLS
 from ..calendar import build_calendar
 from ..content import StoredObject, find_object, latest_objects, load_publication
 from ..feeds import atom_feed, entry_from
@@ -38,7 +38,8 @@ async def get_atom(request: web.Request) -> web.Response:
         lang = who.content_lang([t.lang for t in pub.translations], pub.default_lang)
         entries.append(entry_from(pub, lang, names.get(stored.author) or stored.author))
     path = f"/{KIND_PATHS[kind]}.atom" if kind else "/feed.atom"
-    title = f"{config.title} — {_(TYPE_NAMES[kind])}" if kind else config.title
+    site = request.app[SETTINGS].title
+    title = f"{site} — {_(TYPE_NAMES[kind])}" if kind else site
     body = atom_feed(feed_iri=f"{urls.base}{path}", site_url=f"{urls.base}/", title=title, lang=who.ui,
                      entries=entries, fallback_updated=clock.iso(), generator_version=__version__)
     return _response(body, "application/atom+xml")
@@ -57,7 +58,7 @@ async def _journeys(request: web.Request, objects: list[StoredObject]) -> web.Re
     lang = who.ui
     if len(objects) == 1 and journeys:
         lang = who.content_lang([t.lang for t in journeys[0][0].translations], journeys[0][0].default_lang)
-    name = f"{config.title} — {translator(who.ui)(TYPE_NAMES['journey'])}"
+    name = f"{request.app[SETTINGS].title} — {translator(who.ui)(TYPE_NAMES['journey'])}"
     return _response(build_calendar(journeys, name=name, lang=lang), "text/calendar")
 
 

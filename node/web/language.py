@@ -8,8 +8,8 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from ..appkeys import CONFIG
-from ..i18n import language_name, negotiate, requested_languages, translator
+from ..appkeys import CONFIG, SETTINGS
+from ..i18n import language_name, negotiate, plural_translator, requested_languages, translator
 from ..views import format_day
 
 LANG_COOKIE = "lang"
@@ -33,17 +33,21 @@ def reader(request: web.Request) -> Reader:
     config = request.app[CONFIG]
     requested = tuple(requested_languages(request.query.get("lang"), request.cookies.get(LANG_COOKIE),
                                           request.headers.get("Accept-Language")))
-    return Reader(ui=negotiate(requested, config.languages, config.default_lang), requested=requested)
+    languages = request.app[SETTINGS].languages  # maillage.toml's, or as an admin set them
+    return Reader(ui=negotiate(requested, languages, config.default_lang), requested=requested)
 
 
 def ui_context(request: web.Request, who: Reader) -> dict[str, Any]:
-    """What base.html needs: `lang`, the `_` gettext function, `day` (dates), and the switcher."""
+    """What base.html needs: `lang`, the `_` and `ngettext` gettext functions, `day` (dates), and the
+    switcher."""
     return {
         "lang": who.ui,
         "_": translator(who.ui),
+        "ngettext": plural_translator(who.ui),
         "day": lambda iso: format_day(iso, who.ui),
-        "ui_languages": [{"tag": tag, "name": language_name(tag), "current": tag == who.ui}
-                         for tag in request.app[CONFIG].languages],
+        "ui_languages": [{"tag": tag, "name": language_name(tag), "current": tag == who.ui,
+                          "href": str(request.rel_url.update_query(lang=tag))}  # the same page, filters kept
+                         for tag in request.app[SETTINGS].languages],
     }
 
 
@@ -55,7 +59,7 @@ def render(request: web.Request, template: str, context: dict[str, Any], *, who:
                                               status=status)
     response.headers["Vary"] = VARY
     chosen = request.query.get("lang")
-    if chosen and (chosen in config.languages or chosen in content_langs) \
+    if chosen and (chosen in request.app[SETTINGS].languages or chosen in content_langs) \
             and request.cookies.get(LANG_COOKIE) != chosen:
         response.set_cookie(LANG_COOKIE, chosen, max_age=COOKIE_MAX_AGE, path="/", samesite="Lax", httponly=True,
                             secure=config.base_url.startswith("https://"))

@@ -43,7 +43,10 @@ def main() -> int:
     print(f"\n== Summary ({time.monotonic() - start:.0f}s)")
     for line in lines:
         r = json.loads(line)
-        print(f"{r['verdict']}  {r['bench']}: ratio {r['ratio']:.2f} (target {r['target']}) -- {r['figure']}")
+        if r["verdict"] == "NOTE":
+            print(f"NOTE  {r['bench']}: {r['figure']}")
+        else:
+            print(f"{r['verdict']}  {r['bench']}: ratio {r['ratio']:.2f} (target {r['target']}) -- {r['figure']}")
     for failure in failed:
         print(f"ERROR {failure}")
     return 1 if failed else 0

@@ -28,6 +28,7 @@ from tests.bench.harness import (
     insert_many,
     maillage_serve,
     new_node,
+    note,
     percentile,
     result,
     run_load,
@@ -130,7 +131,7 @@ async def main() -> None:
                "50 ms budget", lookup95 / 50, "<= 1 (p95 < 50 ms)", lookup95 < 50, size)
         result("scale memory", f"{rss:.0f} MB resident after the page loads (peak {peak:.0f} MB)", "200 MB budget",
                peak / 200, "<= 1 (< 200 MB)", peak < 200, size)
-        info(f"[scale storage] {per_object:.0f} database bytes per stored object ({size}, with indexes)")
+        note("scale storage", f"{per_object:.0f} database bytes per stored object ({size}, with indexes)")
 
 
 if __name__ == "__main__":

@@ -74,12 +74,22 @@ def result(bench: str, figure: str, baseline: str, ratio: float, target: str, ok
     verdict = "PASS" if ok else "MISS"
     print(f"[{bench}] {figure} | baseline {baseline} | ratio {ratio:.2f} | target {target} | {verdict}"
           + (f" | {detail}" if detail else ""), flush=True)
+    _record({"bench": bench, "figure": figure, "baseline": baseline, "ratio": round(ratio, 3), "target": target,
+             "verdict": verdict, "detail": detail})
+    return ok
+
+
+def note(bench: str, figure: str) -> None:
+    """A figure reported without a target (database bytes per object)."""
+    print(f"[{bench}] {figure} | reported, no target", flush=True)
+    _record({"bench": bench, "figure": figure, "verdict": "NOTE"})
+
+
+def _record(line: dict[str, Any]) -> None:
     out = os.environ.get(RESULTS_ENV)
     if out:
         with open(out, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps({"bench": bench, "figure": figure, "baseline": baseline, "ratio": round(ratio, 3),
-                                 "target": target, "verdict": verdict, "detail": detail}) + "\n")
-    return ok
+            fh.write(json.dumps(line) + "\n")
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -83,8 +83,11 @@ async def test_pages_through_the_outbox_and_imports_content_from_its_origin(clie
     # Embedded or by IRI, every object came from its origin; the deleted one answered 410 and was skipped.
     assert all(network.gets(f"/practices/p{n}") == [f"/practices/p{n}"] for n in range(1, 5))
     assert network.gets("/practices/gone") == ["/practices/gone"]
+    assert network.gets("/notes/") == []  # an embedded Note is plainly not a write-up: not fetched
     raw = await client.app[DB].fetch_all("SELECT iri, type FROM remote_objects ORDER BY iri")
     assert [(r["iri"].rsplit("/", 1)[-1], r["type"]) for r in raw] == [(f"p{n}", "Article") for n in range(1, 5)]
+    # Searchable like what the inbox brings, in both languages.
+    assert await client.app[DB].fetch_value("SELECT count(*) FROM search_entries WHERE local = 0") == 8
 
 
 @pytest.mark.parametrize(("limits", "pages_read", "seen"), [({"max_items": 4}, 2, 4), ({"max_pages": 1}, 1, 3)])

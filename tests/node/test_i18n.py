@@ -1,13 +1,27 @@
 """The reader's language, as a pure function: `?lang=`, then the cookie, then Accept-Language by q-value,
-then the default; and the interface strings every template asks for exist in French and Spanish."""
+then the default; and the gettext catalogs: every interface string of node/ and templates/ (extracted
+as `make i18n` does, from babel.cfg) is in locale/messages.pot and translated in French and Spanish,
+none fuzzy, placeholders kept."""
 
 import re
 from pathlib import Path
 
 import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.pofile import read_po
 
-from node.i18n import choose_language, language_name, negotiate, parse_accept_language, translator
-from node.ui_messages import MESSAGES
+from node.i18n import (
+    LOCALE_DIR,
+    choose_language,
+    compile_po,
+    language_name,
+    negotiate,
+    parse_accept_language,
+    plural_translator,
+    translator,
+)
 
 AVAILABLE = ("fr", "en", "es")
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,18 +84,69 @@ def test_translator_formats_and_falls_back_to_english() -> None:
     assert translator("fr")("A string nobody translated") == "A string nobody translated"
 
 
-def _template_messages() -> set[str]:
-    sources = [*(ROOT / "templates").glob("*.html"), *(ROOT / "node").rglob("*.py")]
-    found: set[str] = set()
-    for path in sources:
-        found |= {m[1] for m in re.findall(r"""\b_\((['"])(.+?)\1""", path.read_text(encoding="utf-8"))}
+def test_plurals_follow_each_language() -> None:
+    one, many = "%(num)s follower", "%(num)s followers"
+    assert [plural_translator("fr")(one, many, n) for n in (0, 1, 2)] == ["0 abonné", "1 abonné", "2 abonnés"]
+    assert [plural_translator("es")(one, many, n) for n in (0, 1, 2)] == [
+        "0 seguidores", "1 seguidor", "2 seguidores"]
+    assert plural_translator("en")(one, many, 1) == "1 follower"
+
+
+CATALOG_LANGS = ("fr", "es")
+SKIPPED_DIRS = {"tests", "deploy", "docs", "static", "locale", "node_modules"}
+
+
+def _source_messages() -> dict[str, str | tuple[str, ...]]:
+    """{msgid: message} from node/**.py and templates/**.html, with the mapping `make i18n` uses."""
+    with (ROOT / "babel.cfg").open() as cfg:
+        method_map, options_map = parse_mapping_cfg(cfg, "babel.cfg")
+
+    def keep(dirname: str) -> bool:
+        name = Path(dirname).name
+        return not name.startswith((".", "_")) and name not in SKIPPED_DIRS
+
+    found: dict[str, str | tuple[str, ...]] = {}
+    for _filename, _lineno, message, _comments, _context in extract_from_dir(
+            ROOT, method_map, options_map, directory_filter=keep):
+        found[message if isinstance(message, str) else message[0]] = message
     return found
 
 
-def test_every_interface_string_is_translated() -> None:
-    used = _template_messages()
-    assert {"Comments", "Territory", "Observers’ feedback", "Seats left:"} <= used
-    for lang, catalog in MESSAGES.items():
-        assert sorted(used - set(catalog)) == [], f"missing in {lang}"
-        for message, text in catalog.items():
-            assert re.findall(r"%\(\w+\)s", message) == re.findall(r"%\(\w+\)s", text), (lang, message)
+def _catalog(path: Path) -> Catalog:
+    with path.open("rb") as po:
+        return read_po(po)
+
+
+def _placeholders(text: str) -> list[str]:
+    return sorted(re.findall(r"%\(\w+\)s", text))
+
+
+def test_the_template_lists_every_interface_string() -> None:
+    used = _source_messages()
+    assert {"Comments", "Territory", "Observers’ feedback", "Seats left:"} <= set(used)
+    pot = {m.id if isinstance(m.id, str) else m.id[0] for m in _catalog(LOCALE_DIR / "messages.pot") if m.id}
+    assert sorted(set(used) - pot) == [], "run `make i18n`: locale/messages.pot is behind the sources"
+
+
+@pytest.mark.parametrize("lang", CATALOG_LANGS)
+def test_every_interface_string_is_translated(lang: str) -> None:
+    used = _source_messages()
+    catalog = _catalog(LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po")
+    assert catalog.num_plurals == 2
+    entries = {m.id if isinstance(m.id, str) else m.id[0]: m for m in catalog if m.id}
+    assert sorted(set(used) - set(entries)) == [], f"missing in {lang}: run `make i18n`, then translate"
+    for key, message in entries.items():
+        assert not message.fuzzy, (lang, key, "fuzzy: check the suggestion and remove the flag")
+        ids = [message.id] if isinstance(message.id, str) else list(message.id)
+        texts = [message.string] if isinstance(message.string, str) else list(message.string)
+        assert all(texts), (lang, key, "not translated")
+        for text in texts:
+            # A translation may leave out `%(num)s` ("un abonné") but never invent or drop another name.
+            wanted = {p for i in ids for p in _placeholders(i)} - {"%(num)s"}
+            assert wanted <= set(_placeholders(text)) <= wanted | {"%(num)s"}, (lang, key, text)
+
+
+@pytest.mark.parametrize("lang", CATALOG_LANGS)
+def test_catalogs_compile(lang: str) -> None:
+    translations = compile_po(LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po")
+    assert translations.gettext("Comments") == {"fr": "Commentaires", "es": "Comentarios"}[lang]

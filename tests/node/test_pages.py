@@ -18,7 +18,7 @@ async def test_home_lists_the_latest_publications(client: TestClient) -> None:
     assert resp.headers["Content-Type"] == "text/html; charset=utf-8"
     html = await resp.text()
     assert "Rien n’a encore été publié." in html  # the node's default language
-    assert '<code class="handle">@reseau@node.test</code>' in html
+    assert '<code class="handle" id="handle">@reseau@node.test</code>' in html
     assert f'<link rel="alternate" type="application/activity+json" href="{BASE}/users/reseau">' in html
 
     await publish_practice(client.app, "premiere", title="Première")

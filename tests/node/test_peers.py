@@ -58,7 +58,8 @@ async def test_followed_peer_and_its_peers_are_listed(client: TestClient, networ
     assert second["languages"] == [] and second["posts"] is None
 
     # Once the follow is accepted: shown as followed, and described again at once.
-    accept = activity(network, "reseau", "Accept", {"type": "Follow", "id": sent.activity_iri, "actor": app[URLS].actor("reseau"),
+    accept = activity(network, "reseau", "Accept", {"type": "Follow", "id": sent.activity_iri,
+                                                     "actor": app[URLS].actor("reseau"),
                                                      "object": network.actor_iri("reseau")})
     assert await handled(client, network, "reseau", accept) == "done"
     assert await app[PEERS].run_once() == 1

@@ -63,7 +63,8 @@ async def test_create_from_a_peer_is_stored_in_full(client: TestClient, peer: Pe
     elif kind == "journey":
         assert parse_journey_details(pub.extra, "fr") == JOURNEY
     # The raw document stays in remote_objects, which other code reads.
-    assert await client.app[DB].fetch_value("SELECT type FROM remote_objects WHERE iri = ?", (obj["id"],)) == obj["type"]
+    raw_type = await client.app[DB].fetch_value("SELECT type FROM remote_objects WHERE iri = ?", (obj["id"],))
+    assert raw_type == obj["type"]
     assert [i.iri for i in await latest_remote(client.app[DB], kind=kind)] == [obj["id"]]
     assert await latest_remote(client.app[DB], origin="elsewhere.example") == []
 

@@ -1,0 +1,200 @@
+"""Who is logged in, and proof that a form was sent from one of our pages.
+
+Sessions live in a cookie encrypted and authenticated with Fernet (aiohttp-session's
+EncryptedCookieStorage): HttpOnly, SameSite=Lax, Secure when the node is served over https. The key is
+`DATA/session.key` (0600), made at `maillage init` or at the first start of an older node. A session
+holds the user's actor id, a fingerprint of their password hash (changing the password logs out every
+other session, since a cookie cannot be revoked otherwise) and a CSRF token. The role is read from
+the database on every request, so a role change applies at once.
+
+CSRF: every form carries the session's token in a hidden `csrf_token` field; the middleware below
+refuses (403) any POST whose token is missing or differs (compared in constant time), before the
+handler runs. ActivityPub inboxes are exempt: they authenticate each request with HTTP Signatures
+and never read the session."""
+
+import functools
+import hashlib
+import hmac
+import logging
+import os
+import secrets
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from urllib.parse import quote
+
+from aiohttp import web
+from aiohttp_session import get_session, new_session, session_middleware
+from aiohttp_session.cookie_storage import EncryptedCookieStorage
+from cryptography.fernet import Fernet
+
+from .accounts import Login, get_login_by_id
+from .appkeys import DB
+from .config import Config
+from .ratelimit import RateLimiter
+
+log = logging.getLogger(__name__)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+KEY_FILE = "session.key"
+COOKIE = "maillage_session"
+SESSION_MAX_AGE = 14 * 24 * 3600
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Routes that authenticate every request with an HTTP Signature: no session, no CSRF token.
+CSRF_EXEMPT_ROUTES = frozenset({"/inbox", "/actor/inbox", "/users/{username}/inbox"})
+_USER_KEY = web.RequestKey("maillage_user", Login | None)  # type: ignore[arg-type]
+LOGIN_ATTEMPTS, LOGIN_PERIOD = 10, 600.0  # failed logins allowed per address and per user name, per 10 minutes
+
+
+class LoginLimits:
+    """Failed logins per client address and per user name (node/ratelimit.py token buckets)."""
+
+    def __init__(self, attempts: int = LOGIN_ATTEMPTS, period: float = LOGIN_PERIOD) -> None:
+        self.by_address = RateLimiter(attempts, period)
+        self.by_name = RateLimiter(attempts, period)
+
+    def wait(self, address: str, name: str) -> float:
+        return max(self.by_address.wait(address), self.by_name.wait(name.lower()))
+
+    def failed(self, address: str, name: str) -> None:
+        self.by_address.spend(address)
+        self.by_name.spend(name.lower())
+
+
+LOGIN_LIMITS = web.AppKey("login_limits", LoginLimits)
+
+
+def ensure_session_key(data_dir: Path) -> bytes:
+    """The Fernet key of session cookies, created (0600) when missing; an existing file readable by
+    others is made private."""
+    path = data_dir / KEY_FILE
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        if path.stat().st_mode & 0o077:
+            log.warning("%s was readable by others; making it private", path)
+            path.chmod(0o600)
+        return path.read_bytes().strip()
+    with os.fdopen(fd, "wb") as out:
+        out.write(Fernet.generate_key())
+    return path.read_bytes().strip()
+
+
+def session_storage(config: Config) -> EncryptedCookieStorage:
+    return EncryptedCookieStorage(
+        Fernet(ensure_session_key(config.data_dir)), cookie_name=COOKIE, max_age=SESSION_MAX_AGE, httponly=True,
+        samesite="Lax", secure=config.base_url.startswith("https://"))
+
+
+def sessions(config: Config) -> Callable[..., Awaitable[web.StreamResponse]]:
+    return session_middleware(session_storage(config))
+
+
+def fingerprint(password_hash: str) -> str:
+    """Changes with the password: a session made before a password change no longer matches."""
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:24]
+
+
+async def csrf_token(request: web.Request) -> str:
+    """The session's token, made on first use (which sets the session cookie)."""
+    session = await get_session(request)
+    token = session.get("csrf")
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        session["csrf"] = token
+    return token
+
+
+async def start_session(request: web.Request, user: Login) -> None:
+    """A fresh session at login (never the one the visitor had before: no session fixation)."""
+    session = await new_session(request)
+    session["uid"] = user.actor_id
+    session["pw"] = fingerprint(user.password_hash)
+    session["csrf"] = secrets.token_urlsafe(32)
+
+
+async def current_user(request: web.Request) -> Login | None:
+    if _USER_KEY in request:
+        return request[_USER_KEY]
+    session = await get_session(request)
+    user = None
+    uid = session.get("uid")
+    if isinstance(uid, int):
+        found = await get_login_by_id(request.app[DB], uid)
+        if found is not None and hmac.compare_digest(str(session.get("pw", "")), fingerprint(found.password_hash)):
+            user = found
+    request[_USER_KEY] = user
+    return user
+
+
+def safe_next(value: str | None) -> str:
+    """Where to go after logging in: a path on this node only (never `//host` or a scheme)."""
+    if not value or not value.startswith("/") or value.startswith(("//", "/\\")) or any(c in value for c in "\r\n\\"):
+        return "/desk"
+    return value
+
+
+def login_redirect(request: web.Request) -> web.HTTPFound:
+    target = request.path_qs if request.method == "GET" else request.path
+    return web.HTTPFound(f"/login?next={quote(target, safe='/')}")
+
+
+def login_required(handler: Handler) -> Handler:
+    """Logged-in organizers and admins only; others are sent to /login and back."""
+    @functools.wraps(handler)
+    async def wrapper(request: web.Request) -> web.StreamResponse:
+        if await current_user(request) is None:
+            raise login_redirect(request)
+        return await handler(request)
+
+    wrapper.login_required = True  # type: ignore[attr-defined]
+    return wrapper
+
+
+def admin_required(handler: Handler) -> Handler:
+    """Admins only: an organizer gets 403."""
+    @functools.wraps(handler)
+    async def wrapper(request: web.Request) -> web.StreamResponse:
+        user = await current_user(request)
+        if user is None:
+            raise login_redirect(request)
+        if user.role != "admin":
+            raise web.HTTPForbidden(text="This page is for the node's admins.")
+        return await handler(request)
+
+    wrapper.login_required = True  # type: ignore[attr-defined]
+    return wrapper
+
+
+def accepts_upload(max_body: int) -> Callable[[Handler], Handler]:
+    """A multipart form with a file: its body may be up to `max_body` bytes (others: the app's 1 MiB)."""
+    def mark(handler: Handler) -> Handler:
+        handler.max_body = max_body  # type: ignore[attr-defined]
+        return handler
+    return mark
+
+
+def _exempt(request: web.Request) -> bool:
+    route = request.match_info.route
+    return route.resource is not None and route.resource.canonical in CSRF_EXEMPT_ROUTES
+
+
+@web.middleware
+async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Refuse a form POST without the session's token before the handler sees it."""
+    if request.method not in UNSAFE_METHODS or request.match_info.http_exception is not None or _exempt(request):
+        return await handler(request)
+    route_handler = request.match_info.handler
+    session = await get_session(request)
+    if getattr(route_handler, "login_required", False) and await current_user(request) is None:
+        raise login_redirect(request)  # an expired session: log in again rather than a bare 403
+    expected = session.get("csrf")
+    if not isinstance(expected, str):
+        raise web.HTTPForbidden(text="This form has expired: reload the page and send it again.")
+    max_body = getattr(route_handler, "max_body", None)
+    if max_body:
+        request = request.clone(client_max_size=max_body)
+    form = await request.post()
+    token = form.get("csrf_token")
+    if not isinstance(token, str) or not hmac.compare_digest(token.encode(), expected.encode()):
+        raise web.HTTPForbidden(text="This form has expired or was not sent from this site: reload the page "
+                                     "and send it again.")
+    return await handler(request)

@@ -1,0 +1,91 @@
+"""`/login`, `/logout` and `/account/password`. A failed login is counted per client address and per
+user name (node/auth.py LoginLimits); past the limit the form answers 429 with how long to wait,
+whether the password is right or not, so guessing gains nothing."""
+
+import math
+
+from aiohttp import web
+from aiohttp_session import get_session
+
+from ..accounts import MIN_PASSWORD_LENGTH, AccountError, hash_password, set_password, verify_password
+from ..accounts import get_login as find_login
+from ..appkeys import DB
+from ..auth import LOGIN_LIMITS, fingerprint, login_required, safe_next, start_session
+from ..ratelimit import retry_after_header
+from .forms import fields, gettext, notice, page, redirect, user_of
+
+# Verified when the name is unknown, so an unknown name costs the same time as a wrong password.
+_DUMMY_HASH = hash_password("not anyone's password")
+
+
+async def get_login(request: web.Request) -> web.Response:
+    return await page(request, "desk/login.html", {"form": {"next": safe_next(request.query.get("next"))}})
+
+
+async def post_login(request: web.Request) -> web.Response:
+    form = await fields(request)
+    _who, _ = gettext(request)
+    name, password = form.get("username", "").strip(), form.get("password", "")
+    shown = {"username": name, "next": safe_next(form.get("next"))}
+    address = request.remote or "unknown"
+    limits = request.app[LOGIN_LIMITS]
+    wait = limits.wait(address, name)
+    if wait > 0:
+        minutes = max(1, math.ceil(wait / 60))
+        response = await page(request, "desk/login.html", {"form": shown, "errors": {
+            "": _("Too many failed attempts. Try again in %(minutes)s minutes.", minutes=minutes)}}, status=429)
+        response.headers["Retry-After"] = retry_after_header(wait)
+        return response
+    errors = {}
+    if not name:
+        errors["username"] = _("Enter your user name.")
+    if not password:
+        errors["password"] = _("Enter your password.")
+    if errors:
+        return await page(request, "desk/login.html", {"form": shown, "errors": errors}, status=400)
+    user = await find_login(request.app[DB], name)
+    if not verify_password(user.password_hash if user else _DUMMY_HASH, password) or user is None:
+        limits.failed(address, name)
+        return await page(request, "desk/login.html", {"form": shown, "errors": {
+            "": _("Wrong user name or password.")}}, status=401)
+    await start_session(request, user)
+    raise redirect(shown["next"])
+
+
+async def post_logout(request: web.Request) -> web.Response:
+    session = await get_session(request)
+    session.invalidate()
+    raise redirect("/")
+
+
+@login_required
+async def get_password(request: web.Request) -> web.Response:
+    return await page(request, "desk/password.html", {})
+
+
+@login_required
+async def post_password(request: web.Request) -> web.Response:
+    user = await user_of(request)
+    form = await fields(request)
+    _who, _ = gettext(request)
+    current, new = form.get("current_password", ""), form.get("new_password", "")
+    again = form.get("confirm_password", "")
+    errors = {}
+    if not verify_password(user.password_hash, current):
+        errors["current_password"] = _("This is not your current password.")
+    try:
+        hash_password(new)
+    except AccountError:
+        errors["new_password"] = _("Use at least %(count)s characters.", count=MIN_PASSWORD_LENGTH)
+    if not errors.get("new_password") and new != again:
+        errors["confirm_password"] = _("The two new passwords differ.")
+    if errors:
+        return await page(request, "desk/password.html", {"errors": errors}, status=400)
+    async with request.app[DB].transaction() as tx:
+        await set_password(tx, user.actor_id, new)
+    fresh = await find_login(request.app[DB], user.username)
+    assert fresh is not None
+    session = await get_session(request)
+    session["pw"] = fingerprint(fresh.password_hash)  # this session stays; every other one is logged out
+    await notice(request, _("Your password was changed."))
+    raise redirect("/desk")

@@ -1,0 +1,261 @@
+"""The organizer desk's item forms: write a practice, schedule a journey, report a journey's outcome;
+edit any of them; add a translation beside the original; preview without saving.
+
+A form becomes the mapping `maillage publish` reads (node/web/desk_forms.py) and goes through the same
+validation (node/drafts.py) and the same use case (node/publishing.py, one transaction): an invalid
+form is shown again with what was typed and the message beside its field, and nothing is stored."""
+
+from functools import lru_cache
+from typing import Any
+from urllib.parse import quote, urlsplit
+from zoneinfo import available_timezones
+
+from aiohttp import web
+
+from protocol.attachments import parse_attachments
+from protocol.journeys import JOIN_MODES, parse_journey_details
+from protocol.outcomes import parse_outcome_details
+from protocol.practices import parse_practice_details
+
+from ..accounts import get_actor
+from ..appkeys import CONFIG, DB, SETTINGS, URLS
+from ..auth import login_required
+from ..content import StoredObject, find_object
+from ..drafts import Draft, DraftError, draft_from_mapping
+from ..formerrors import FieldError
+from ..i18n import language_name
+from ..media import list_media
+from ..publishing import PublishError, publish
+from ..render import markdown_to_html
+from ..urls import KIND_PATHS
+from ..views import when
+from .desk_forms import FIELDS, field_of, from_stored, readable, slugify, to_mapping
+from .forms import fields, gettext, notice, page, redirect, user_of
+
+KINDS = tuple(KIND_PATHS)
+MAX_ATTACHMENTS = 50
+
+
+@lru_cache(maxsize=1)
+def time_zones() -> list[str]:
+    return sorted(z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/")))
+
+
+def _kind(request: web.Request) -> str:
+    kind = request.match_info["kind"]
+    if kind not in KINDS:
+        raise web.HTTPNotFound(text="Not found")
+    return kind
+
+
+async def _editable(request: web.Request, kind: str) -> StoredObject:
+    """The item in the path, if the user may edit it (its author, or an admin)."""
+    stored = await find_object(request.app[DB], kind, request.match_info["slug"])
+    if stored is None or stored.deleted_at:
+        raise web.HTTPNotFound(text="Not found")
+    user = await user_of(request)
+    if stored.actor_id != user.actor_id and user.role != "admin":
+        raise web.HTTPForbidden(text="Only its author or an admin can edit this item.")
+    return stored
+
+
+def _details_attachments(kind: str, fields_: dict[str, Any], default_lang: str) -> tuple[Any, ...]:
+    if kind == "practice":
+        return parse_practice_details(fields_, default_lang).attachments
+    if kind == "journey":
+        details = parse_journey_details(fields_, default_lang)
+        return details.attachments if details else ()
+    return parse_outcome_details(fields_, default_lang).attachments
+
+
+async def _stored_form(request: web.Request, stored: StoredObject, lang: str) -> dict[str, str]:
+    """The item's fields in `lang` (its default language when it has no such translation yet)."""
+    db = request.app[DB]
+    row = await db.fetch_one("SELECT lang, title, summary, content_md FROM translations WHERE object_id = ?"
+                             " ORDER BY lang = ? DESC, lang = ? DESC LIMIT 1", (stored.id, lang, stored.default_lang))
+    themes = [r["name"] for r in await db.fetch_all("SELECT name FROM object_tags WHERE object_id = ? ORDER BY name",
+                                                    (stored.id,))]
+    form = {"slug": stored.slug, "lang": row["lang"] if row else lang, "title": row["title"] if row else "",
+            "summary": row["summary"] if row else "", "body": row["content_md"] if row else "",
+            "themes": ", ".join(themes), **from_stored(stored.kind, stored.fields, stored.default_lang, lang)}
+    if stored.journey_id is not None:
+        form["journey"] = await db.fetch_value("SELECT slug FROM objects WHERE id = ?", (stored.journey_id,)) or ""
+    if stored.programme_id is not None:
+        form["cycle"] = await db.fetch_value("SELECT slug FROM programmes WHERE id = ?", (stored.programme_id,)) or ""
+    attachments = _details_attachments(stored.kind, stored.fields, stored.default_lang)
+    form["att_count"] = str(len(attachments))
+    for i, a in enumerate(attachments):
+        alt = a.alt.get(lang) or a.alt.get(stored.default_lang) or next(iter(a.alt.values()), "")
+        form.update({f"att_url_{i}": a.url, f"att_type_{i}": a.media_type, f"att_alt_{i}": alt})
+    return form
+
+
+def _attachments(form: dict[str, str], media: list[Any]) -> list[dict[str, Any]]:
+    """The attachments the form keeps (rows att_*) and adds (uploaded images ticked, media_*)."""
+    out: list[dict[str, Any]] = []
+    count = min(int(form["att_count"]) if form.get("att_count", "").isdigit() else 0, MAX_ATTACHMENTS)
+    for i in range(count):
+        url = form.get(f"att_url_{i}", "").strip()
+        if url and form.get(f"att_remove_{i}") != "on":
+            item = {"url": url, "alt": form.get(f"att_alt_{i}", "")}
+            if form.get(f"att_type_{i}"):
+                item["media_type"] = form[f"att_type_{i}"]
+            out.append(item)
+    kept = {a["url"] for a in out}
+    for m in media:
+        if form.get(f"media_{m.id}") == "on" and m.url not in kept:
+            out.append({"url": m.url, "media_type": m.media_type, "alt": form.get(f"media_alt_{m.id}", m.alt)})
+    return out
+
+
+async def _context(request: web.Request, kind: str, mode: str, form: dict[str, str], *,
+                   stored: StoredObject | None = None, errors: dict[str, str] | None = None,
+                   preview: dict[str, Any] | None = None) -> dict[str, Any]:
+    db, config = request.app[DB], request.app[CONFIG]
+    user = await user_of(request)
+    media = await list_media(db, config.base_url, user.actor_id)
+    count = int(form["att_count"]) if form.get("att_count", "").isdigit() else 0
+    rows = [{"i": i, "url": form.get(f"att_url_{i}", ""), "type": form.get(f"att_type_{i}", ""),
+             "alt": form.get(f"att_alt_{i}", ""), "removed": form.get(f"att_remove_{i}") == "on"}
+            for i in range(min(count, MAX_ATTACHMENTS)) if form.get(f"att_url_{i}")]
+    attached = {r["url"] for r in rows}
+    context: dict[str, Any] = {
+        "kind": kind, "mode": mode, "form": form, "errors": errors or {}, "preview": preview, "stored": stored,
+        "attachment_rows": rows, "media": [m for m in media if m.url not in attached],
+        "time_zones": time_zones(), "join_modes": JOIN_MODES,
+        "languages": [(tag, language_name(tag)) for tag in request.app[SETTINGS].languages],
+        "action": request.path, "section": "desk",
+    }
+    if kind == "outcome":
+        context["journeys"] = [(r["slug"], r["title"]) for r in await db.fetch_all(
+            "SELECT o.slug, t.title FROM objects o JOIN translations t"
+            " ON t.object_id = o.id AND t.lang = o.default_lang"
+            " WHERE o.kind = 'journey' AND o.deleted_at IS NULL ORDER BY o.id DESC LIMIT 200")]
+    if mode == "translate" and stored is not None:
+        original = await _stored_form(request, stored, stored.default_lang)
+        context["original"] = original
+        context["original_lang"] = stored.default_lang
+        existing = await db.fetch_all("SELECT lang FROM translations WHERE object_id = ?", (stored.id,))
+        context["existing_langs"] = [r["lang"] for r in existing]
+    return context
+
+
+@login_required
+async def get_new(request: web.Request) -> web.Response:
+    kind = _kind(request)
+    who, _ = gettext(request)
+    form = {"lang": who.ui, "comments": "on", "join_mode": "free", "status": "confirmed", "timezone": "Europe/Paris"}
+    if kind == "outcome" and request.query.get("journey"):
+        form["journey"] = request.query["journey"]
+    return await page(request, "desk/item_form.html", await _context(request, kind, "new", form))
+
+
+@login_required
+async def get_edit(request: web.Request) -> web.Response:
+    kind = _kind(request)
+    stored = await _editable(request, kind)
+    form = await _stored_form(request, stored, request.query.get("lang") or stored.default_lang)
+    return await page(request, "desk/item_form.html", await _context(request, kind, "edit", form, stored=stored))
+
+
+@login_required
+async def get_translate(request: web.Request) -> web.Response:
+    kind = _kind(request)
+    stored = await _editable(request, kind)
+    form = await _stored_form(request, stored, stored.default_lang)
+    form["lang"] = request.query.get("lang", "")
+    return await page(request, "desk/item_form.html", await _context(request, kind, "translate", form, stored=stored))
+
+
+def _preview(draft: Draft) -> dict[str, Any]:
+    """What the item will look like: its texts rendered, its details read back as pages read them."""
+    details: Any
+    if draft.kind == "practice":
+        details = parse_practice_details(draft.details, draft.lang)
+    elif draft.kind == "journey":
+        details = parse_journey_details(draft.details, draft.lang)
+    else:
+        details = parse_outcome_details(draft.details, draft.lang)
+    preview: dict[str, Any] = {"draft": draft, "body_html": markdown_to_html(draft.body_md), "details": details,
+                               "attachments": parse_attachments(draft.details.get("attachment"), draft.lang)}
+    if draft.kind == "journey" and details is not None:
+        preview["when"] = when(details.start_time, details.end_time, details.timezone, draft.lang)
+    return preview
+
+
+async def _submit(request: web.Request, kind: str, mode: str, stored: StoredObject | None) -> web.Response:
+    db, config, urls = request.app[DB], request.app[CONFIG], request.app[URLS]
+    user = await user_of(request)
+    who, _ = gettext(request)
+    form = await fields(request)
+    if stored is not None:
+        form["slug"] = stored.slug  # the address of an item never changes
+    elif not form.get("slug", "").strip() and form.get("title", "").strip():
+        form["slug"] = slugify(form["title"])
+    errors: dict[str, str] = {}
+    draft = None
+    try:
+        if not form.get("slug", "").strip():
+            raise FieldError("title", _("The title is required."))
+        media = await list_media(db, config.base_url, user.actor_id, limit=100)
+        meta, body = to_mapping(kind, {k: v for k, v in form.items() if k in FIELDS[kind]}, _attachments(form, media))
+        await _check_mode(request, kind, mode, stored, form)
+        draft = draft_from_mapping(meta, body, default_lang=config.default_lang)
+    except FieldError as exc:
+        errors[exc.field] = exc.text(_)
+    except DraftError as exc:
+        errors[field_of(str(exc), kind)] = readable(str(exc))
+    if errors or draft is None or form.get("action") == "preview":
+        context = await _context(request, kind, mode, form, stored=stored, errors=errors,
+                                 preview=_preview(draft) if draft is not None and not errors else None)
+        return await page(request, "desk/item_form.html", context, status=400 if errors else 200)
+    author = await get_actor(db, user.username)
+    assert author is not None
+    try:
+        result = await publish(db, urls, network=config.network, author=author, draft=draft)
+    except PublishError as exc:
+        errors["journey" if "journey" in str(exc) and kind == "outcome" else ""] = readable(str(exc))
+        return await page(request, "desk/item_form.html",
+                          await _context(request, kind, mode, form, stored=stored, errors=errors), status=400)
+    await notice(request, _("Published: %(title)s", title=draft.title))
+    raise redirect(f"/desk?published={quote(urlsplit(result.iri).path)}")
+
+
+async def _check_mode(request: web.Request, kind: str, mode: str, stored: StoredObject | None,
+                      form: dict[str, str]) -> None:
+    """A new item must not take an existing item's address; a translation must be in a new language."""
+    _who, _ = gettext(request)
+    if mode == "new":
+        existing = await find_object(request.app[DB], kind, form.get("slug", "").strip())
+        if existing is not None:
+            raise FieldError("slug", _("This address is already taken: choose another one."))
+    elif mode == "translate" and stored is not None:
+        lang = form.get("lang", "").strip()
+        if not lang:
+            raise FieldError("lang", _("Choose the language of the translation."))
+        langs = {r["lang"].lower() for r in await request.app[DB].fetch_all(
+            "SELECT lang FROM translations WHERE object_id = ?", (stored.id,))}
+        if lang.lower() in langs:
+            raise FieldError("lang", _("This item is already written in this language: edit that version instead."))
+    elif mode == "edit" and stored is not None:
+        exists = await request.app[DB].fetch_value(
+            "SELECT 1 FROM translations WHERE object_id = ? AND lang = ?", (stored.id, form.get("lang", "")))
+        if not exists:
+            raise FieldError("lang", _("To write this item in another language, add a translation."))
+
+
+@login_required
+async def post_new(request: web.Request) -> web.Response:
+    return await _submit(request, _kind(request), "new", None)
+
+
+@login_required
+async def post_edit(request: web.Request) -> web.Response:
+    kind = _kind(request)
+    return await _submit(request, kind, "edit", await _editable(request, kind))
+
+
+@login_required
+async def post_translate(request: web.Request) -> web.Response:
+    kind = _kind(request)
+    return await _submit(request, kind, "translate", await _editable(request, kind))

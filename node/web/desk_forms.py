@@ -1,0 +1,227 @@
+"""The desk's item forms and the front matter mapping node/drafts.py validates: a form is turned into the
+mapping `maillage publish` reads (so a form and a Markdown file are checked by the same code), and a
+stored item back into the form's fields, to edit it or translate it. List fields are one entry a line,
+their parts separated by `|` ("name | role | https://..."), as the hints say."""
+
+import re
+import unicodedata
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from protocol.journeys import parse_journey_details
+from protocol.langmap import pick
+from protocol.outcomes import parse_outcome_details
+from protocol.practices import parse_practice_details
+
+from ..formerrors import FieldError, _
+
+COMMON = ("slug", "lang", "title", "summary", "themes", "body")
+PLACE_PARTS = ("name", "street", "postal_code", "locality", "region", "country")
+FIELDS = {
+    "practice": (*COMMON, *(f"territory_{p}" for p in PLACE_PARTS), "stakeholders", "needs", "resources", "results",
+                 "lessons", "transferability", "contact_name", "contact_email", "contact_url", "license"),
+    "journey": (*COMMON, "start", "end", "timezone", *(f"location_{p}" for p in PLACE_PARTS), "online", "programme",
+                "capacity", "join_mode", "external_url", "status", "cycle", "comments"),
+    "outcome": (*COMMON, "journey", "achievements", "new_initiatives", "issues", "goals", "next_steps", "feedback",
+                "participants"),
+}
+LISTS = ("achievements", "new_initiatives", "issues", "goals", "next_steps")
+YES = {"yes", "oui", "sí", "si", "true", "monetary", "monétaire", "monetaire", "monetario", "money", "€", "1"}
+ORIGINS = {"public": "public", "público": "public", "publico": "public", "private": "private", "privé": "private",
+           "prive": "private", "privado": "private", "mixed": "mixed", "mixte": "mixed", "mixto": "mixed"}
+TIME_RANGE = re.compile(r"^(\d{1,2}[:h]\d{2})(?:\s*[-–]\s*(\d{1,2}[:h]\d{2}))?$")
+
+
+def slugify(title: str) -> str:
+    """A slug from a title: `Épicerie solidaire à Crest` -> `epicerie-solidaire-a-crest`."""
+    ascii_text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:80].strip("-")
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _parts(line: str, count: int) -> list[str]:
+    parts = [p.strip() for p in line.split("|")]
+    if len(parts) > count:  # a `|` in the last part belongs to it
+        return [*parts[:count - 1], " | ".join(parts[count - 1:])]
+    return (parts + [""] * count)[:count]
+
+
+def _place(form: dict[str, str], prefix: str) -> dict[str, str] | None:
+    values = {p: form.get(f"{prefix}_{p}", "").strip() for p in PLACE_PARTS}
+    values = {k: v for k, v in values.items() if v}
+    return values or None
+
+
+def _practice(form: dict[str, str], meta: dict[str, Any]) -> None:
+    meta["territory"] = _place(form, "territory")
+    stakeholders = []
+    for line in _lines(form.get("stakeholders", "")):
+        name, role, url = _parts(line, 3)
+        stakeholders.append({"name": name, **({"role": role} if role else {}), **({"url": url} if url else {})})
+    meta["stakeholders"] = stakeholders
+    resources = []
+    for number, line in enumerate(_lines(form.get("resources", "")), start=1):
+        label, monetary, origin = _parts(line, 3)
+        if origin and origin.lower() not in ORIGINS:
+            raise FieldError("resources", _("Line %(line)s: the origin is public, private or mixed."), line=number)
+        resources.append({"label": label, "monetary": monetary.lower() in YES,
+                          "origin": ORIGINS.get(origin.lower(), "mixed")})
+    meta["resources"] = resources
+    for key in ("needs", "results", "lessons", "transferability", "license"):
+        meta[key] = form.get(key, "").strip() or None
+    contact = {k: form.get(f"contact_{k}", "").strip() for k in ("name", "email", "url")}
+    meta["contact"] = {k: v for k, v in contact.items() if v} or None
+
+
+def _journey(form: dict[str, str], meta: dict[str, Any]) -> None:
+    meta["timezone"] = form.get("timezone", "").strip()
+    meta["start"] = form.get("start", "").strip() or None
+    meta["end"] = form.get("end", "").strip() or None
+    meta["location"] = _place(form, "location")
+    meta["online"] = form.get("online", "").strip() or None
+    programme = []
+    for number, line in enumerate(_lines(form.get("programme", "")), start=1):
+        when, title, host = _parts(line, 3)
+        item: dict[str, Any] = {"title": title or when}
+        if title:
+            match = TIME_RANGE.match(when.replace(" ", ""))
+            if not match:
+                raise FieldError("programme", _("Line %(line)s: start with a time like 09:30 or 09:30-11:00."),
+                                 line=number)
+            item["time"] = match[1].replace("h", ":")
+            if match[2]:
+                item["end"] = match[2].replace("h", ":")
+        if host:
+            item["host"] = host
+        programme.append(item)
+    meta["programme"] = programme
+    capacity = form.get("capacity", "").strip()
+    if capacity:
+        if not capacity.isdigit():
+            raise FieldError("capacity", _("Write a whole number, or leave it empty for no limit."))
+        meta["capacity"] = int(capacity)
+    for key in ("join_mode", "external_url", "status", "cycle"):
+        meta[key] = form.get(key, "").strip() or None
+    meta["comments"] = form.get("comments") == "on"
+
+
+def _outcome(form: dict[str, str], meta: dict[str, Any]) -> None:
+    meta["journey"] = form.get("journey", "").strip() or None
+    for key in LISTS:
+        meta[key] = _lines(form.get(key, ""))
+    meta["feedback"] = form.get("feedback", "").strip() or None
+    participants = []
+    for line in _lines(form.get("participants", "")):
+        name, url = _parts(line, 2)
+        participants.append({"name": name, **({"url": url} if url else {})})
+    meta["participants"] = participants
+
+
+def to_mapping(kind: str, form: dict[str, str], attachments: list[dict[str, Any]]) -> tuple[dict[str, Any], str]:
+    """(front matter mapping, Markdown body) for node/drafts.draft_from_mapping."""
+    meta: dict[str, Any] = {"type": kind, "slug": form.get("slug", "").strip(), "lang": form.get("lang", "").strip(),
+                            "title": form.get("title", ""), "summary": form.get("summary", ""),
+                            "themes": form.get("themes", ""), "attachments": attachments}
+    {"practice": _practice, "journey": _journey, "outcome": _outcome}[kind](form, meta)
+    return {k: v for k, v in meta.items() if v is not None}, form.get("body", "")
+
+
+def field_of(message: str, kind: str) -> str:
+    """The form field a DraftError message is about ("" when it is about the whole form)."""
+    if message.startswith("theme "):
+        return "themes"
+    if message.startswith("the body"):
+        return "body"
+    if message.startswith("an outcome needs"):
+        return "achievements"
+    match = re.search(r"'([a-z_]+)(?:\[\d+\])?(?:\.([a-z_]+))?", message)
+    if not match:
+        return ""
+    key, sub = match[1], match[2]
+    if key in ("territory", "location", "contact"):
+        name = f"{key}_{sub}" if sub else f"{key}_name"
+        return name if name in FIELDS[kind] else ("contact_email" if key == "contact" else f"{key}_name")
+    if key == "attachments":
+        return "attachments"
+    return key if key in FIELDS[kind] else ""
+
+
+def readable(message: str) -> str:
+    """`'programme[2].title' is required` -> `line 3 (title) is required`: what the form calls it."""
+    def line(m: re.Match[str]) -> str:
+        return f"line {int(m[2]) + 1}" + (f" ({m[3]})" if m[3] else "")
+    message = re.sub(r"'([a-z_]+)\[(\d+)\]\.?([a-z_]*)'", line, message)
+    return message[:1].upper() + message[1:]
+
+
+# A stored item back into the form (to edit a translation, or to start a new one from the original).
+
+
+def _local(texts: dict[str, str] | None, lang: str, default: str) -> str:
+    return pick(texts, lang, default) if texts else ""
+
+
+def _place_form(place: Any, prefix: str) -> dict[str, str]:
+    if place is None:
+        return {}
+    out = {f"{prefix}_name": place.name}
+    if place.address is not None:
+        for part in PLACE_PARTS[1:]:
+            out[f"{prefix}_{part}"] = getattr(place.address, part) or ""
+    return out
+
+
+def _html_to_text(html: str) -> str:
+    """Markdown was rendered when stored; the form shows the text back (paragraphs kept)."""
+    text = re.sub(r"</p>\s*<p>", "\n\n", html)
+    text = re.sub(r"<br\s*/?>", "\n", text)
+    text = re.sub(r"<[^>]+>", "", text)
+    return text.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').strip()
+
+
+def from_stored(kind: str, fields: dict[str, Any], default_lang: str, lang: str) -> dict[str, str]:
+    """The structured fields of a stored item as form values, in `lang` where they are localized."""
+    form: dict[str, str] = {}
+    if kind == "practice":
+        p = parse_practice_details(fields, default_lang)
+        form.update(_place_form(p.territory, "territory"))
+        form["stakeholders"] = "\n".join(" | ".join(x for x in (s.name, _local(s.role, lang, default_lang), s.url or "")
+                                                    ).rstrip(" |") for s in p.stakeholders)
+        form["resources"] = "\n".join(f"{_local(r.label, lang, default_lang)} | "
+                                      f"{'monetary' if r.monetary else 'non-monetary'} | {r.origin}"
+                                      for r in p.resources)
+        for key in ("needs", "results", "lessons", "transferability"):
+            form[key] = _html_to_text(_local(getattr(p, key), lang, default_lang))
+        if p.contact:
+            form.update(contact_name=p.contact.name or "", contact_email=p.contact.email or "",
+                        contact_url=p.contact.url or "")
+        form["license"] = p.license or ""
+    elif kind == "journey":
+        j = parse_journey_details(fields, default_lang)
+        if j is not None:
+            zone = ZoneInfo(j.timezone)
+
+            def local(iso: str | None, fmt: str = "%Y-%m-%dT%H:%M") -> str:
+                return datetime.fromisoformat(iso).astimezone(zone).strftime(fmt) if iso else ""
+            form.update(timezone=j.timezone, start=local(j.start_time), end=local(j.end_time),
+                        online=j.online_url or "", capacity=str(j.capacity or ""), join_mode=j.join_mode,
+                        external_url=j.external_url or "", status=j.status.lower(),
+                        comments="on" if j.comments_enabled else "")
+            form.update(_place_form(j.location, "location"))
+            rows = []
+            for item in j.programme:
+                when = local(item.start_time, "%H:%M") + (f"-{local(item.end_time, '%H:%M')}" if item.end_time else "")
+                rows.append(" | ".join(x for x in (when, _local(item.title, lang, default_lang), item.host or "")
+                                       if x) if when else _local(item.title, lang, default_lang))
+            form["programme"] = "\n".join(rows)
+    else:
+        o = parse_outcome_details(fields, default_lang)
+        for key in LISTS:
+            form[key] = "\n".join(pick(getattr(o, key), lang, default_lang) or []) if getattr(o, key) else ""
+        form["feedback"] = _html_to_text(_local(o.feedback, lang, default_lang))
+        form["participants"] = "\n".join(f"{x.name} | {x.url}" if x.url else x.name for x in o.participants)
+    return form
