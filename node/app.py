@@ -50,8 +50,8 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         instance = await get_actor(db, INSTANCE_ACTOR_USERNAME)
         if instance is None:
             raise RuntimeError("database has no instance actor: was it created with `maillage init`?")
-        await social.sync_comment_mode(db, config.comments)
         app[SETTINGS].update(await settings.load(db, config))  # maillage.toml with the admin's changes
+        await social.sync_comment_mode(db, app[SETTINGS].comments)  # what documents and the inbox apply
         aiohttp_jinja2.get_env(app).globals["site_title"] = app[SETTINGS].title
         urls = app[URLS]
         app[DB] = db

@@ -193,8 +193,13 @@ async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamR
     if max_body:
         request = request.clone(client_max_size=max_body)
     form = await request.post()
-    token = form.get("csrf_token")
-    if not isinstance(token, str) or not hmac.compare_digest(token.encode(), expected.encode()):
-        raise web.HTTPForbidden(text="This form has expired or was not sent from this site: reload the page "
-                                     "and send it again.")
-    return await handler(request)
+    try:
+        token = form.get("csrf_token")
+        if not isinstance(token, str) or not hmac.compare_digest(token.encode(), expected.encode()):
+            raise web.HTTPForbidden(text="This form has expired or was not sent from this site: reload the page "
+                                         "and send it again.")
+        return await handler(request)
+    finally:
+        for value in form.values():  # uploads wait in temporary files: gone with the request
+            if isinstance(value, web.FileField):
+                value.file.close()

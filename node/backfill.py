@@ -10,6 +10,7 @@ current copy is up to date (edits) or gone (410 after a Delete).
 """
 
 import asyncio
+import json
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -145,16 +146,23 @@ class BackfillWorker:
         return len(claimed)
 
     async def _sweep(self) -> None:
-        """Follows of our network accepted before this worker existed (or while a crash lost the
-        schedule) get their backfill too, once."""
+        """Once per start: follows of our network accepted before this worker existed (or while a crash
+        lost the schedule) get their backfill too, and peers' objects kept raw before `remote_content`
+        existed are read in full."""
         self.swept = True
         rows = await self.db.fetch_all(
             "SELECT followee_iri FROM follows WHERE follower_iri = ? AND state = 'accepted'"
             " AND followee_iri NOT IN (SELECT actor_iri FROM backfills)", (self.group_iri,))
-        if rows:
+        raw = await self.db.fetch_all(
+            "SELECT iri, document FROM remote_objects WHERE type IN ('Article', 'Event') AND deleted_at IS NULL"
+            " AND iri NOT IN (SELECT iri FROM remote_content) ORDER BY id LIMIT 5000")
+        if rows or raw:
             async with self.db.transaction() as tx:
                 for row in rows:
                     await schedule(tx, row["followee_iri"], restart=False)
+                for row in raw:
+                    if await remote_content.store(tx, json.loads(row["document"])):
+                        await search.index_remote(tx, row["iri"])
 
     async def _get(self, iri: str) -> dict[str, Any]:
         """A signed GET from the origin, at most `concurrency` at a time per domain."""

@@ -10,13 +10,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from babel.dates import format_date
+
 from protocol.journeys import parse_journey_details
 from protocol.langmap import pick
 from protocol.places import parse_place
 
 from .db import Database
 from .search import parse_query, search
-from .views import When, when
+from .i18n import babel_locale
+from .views import When, in_zone, when
 
 PAGE_SIZE = 20
 MAX_JOURNEYS = 1000
@@ -68,6 +71,7 @@ class Card:
     online: bool = False
     slug: str | None = None
     journey: dict[str, str] | None = None
+    badge: tuple[str, str] | None = None  # (day, month) of a journey's start, in its zone and the reader's locale
 
 
 def _in(values: Sequence[Any]) -> str:
@@ -194,6 +198,9 @@ async def calendar(db: Database, *, local_node: str, choose: Choose, ui_lang: st
         start = datetime.fromisoformat(details.start_time)
         end = datetime.fromisoformat(details.end_time) if details.end_time else start
         card.when = when(details.start_time, details.end_time, details.timezone, ui_lang)
+        local_start = in_zone(details.start_time, details.timezone)
+        card.badge = (format_date(local_start, "d", locale=babel_locale(ui_lang)),
+                      format_date(local_start, "MMM", locale=babel_locale(ui_lang)))
         card.start, card.status, card.online = details.start_time, details.status, bool(details.online_url)
         (upcoming if end >= now else past).append((start, card))
     upcoming.sort(key=lambda pair: pair[0])

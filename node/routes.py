@@ -5,6 +5,7 @@ from pathlib import Path
 from aiohttp import web
 
 from .web import actors, content, discovery, feeds, inbox, items, ops, peers, search, site, social
+from .web.desk_routes import setup_desk_routes
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
@@ -47,5 +48,6 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/peers", peers.get_peers)
     r.add_get("/search", search.get_search)
     r.add_get("/notes/{token}", social.get_note)
+    setup_desk_routes(r)  # /login, /desk, /admin, /media
     if STATIC_DIR.is_dir():
         r.add_static("/static", STATIC_DIR)

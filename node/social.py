@@ -2,9 +2,10 @@
 the node's comment moderation in Mobilizon's terms. A leaf module, so content.py can read it when it
 builds documents.
 
-The moderation mode comes from the config key `comments`; `maillage serve` copies it into
-`node_settings` when it starts (`sync_comment_mode`), because documents are built in places that see
-no config (a journey's counts republished from the inbox worker, `maillage publish`). The serving
+The moderation mode is the config key `comments`, or an admin's change from the browser
+(node/settings.py); `maillage serve` copies the effective one into `node_settings` when it starts
+(`sync_comment_mode`; the admin page writes it there too), because documents are built in places that
+see no config (a journey's counts republished from the inbox worker, `maillage publish`). The serving
 process is the one authority: a CLI command run with other environment variables cannot change it.
 """
 

@@ -10,7 +10,7 @@ from aiohttp_session import get_session
 from ..accounts import MIN_PASSWORD_LENGTH, AccountError, hash_password, set_password, verify_password
 from ..accounts import get_login as find_login
 from ..appkeys import DB
-from ..auth import LOGIN_LIMITS, fingerprint, login_required, safe_next, start_session
+from ..auth import LOGIN_LIMITS, current_user, fingerprint, login_required, safe_next, start_session
 from ..ratelimit import retry_after_header
 from .forms import fields, gettext, notice, page, redirect, user_of
 
@@ -19,6 +19,8 @@ _DUMMY_HASH = hash_password("not anyone's password")
 
 
 async def get_login(request: web.Request) -> web.Response:
+    if await current_user(request) is not None:
+        raise redirect(safe_next(request.query.get("next")))
     return await page(request, "desk/login.html", {"form": {"next": safe_next(request.query.get("next"))}})
 
 

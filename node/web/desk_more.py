@@ -144,9 +144,9 @@ async def post_participants(request: web.Request) -> web.Response:
 async def _shares(request: web.Request) -> list[dict[str, Any]]:
     config, urls = request.app[CONFIG], request.app[URLS]
     rows = await request.app[DB].fetch_all(
-        "SELECT r.object_iri, r.created_at, c.id AS content_id,"
-        " (SELECT title FROM remote_translations WHERE content_id = c.id ORDER BY lang = c.default_lang DESC LIMIT 1)"
-        " AS title FROM reactions r LEFT JOIN remote_content c ON c.iri = r.object_iri"
+        "SELECT r.object_iri, r.created_at, t.title FROM reactions r"
+        " LEFT JOIN remote_content c ON c.iri = r.object_iri"
+        " LEFT JOIN remote_translations t ON t.content_id = c.id AND t.lang = c.default_lang"
         " WHERE r.actor_iri = ? AND r.type = 'Announce' ORDER BY r.id DESC LIMIT 100", (urls.actor(config.network),))
     return [dict(r) for r in rows]
 

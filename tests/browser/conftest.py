@@ -6,6 +6,7 @@ failed requests and error statuses: `Watch.assert_clean()` fails the test on any
 Without /usr/bin/chromium the tests are skipped, except under CI (CI set), where they must run:
 `.ci/run` installs chromium with apt-get, and `playwright` comes from the test extra."""
 
+import contextlib
 import os
 import socket
 from collections.abc import AsyncIterator
@@ -20,7 +21,7 @@ from aiohttp import web
 from node.app import create_app
 from node.bootstrap import init_node
 from node.config import Config, load_config
-from tests.browser.seed import seed
+from tests.support.showcase import seed
 
 CHROMIUM = os.environ.get("MAILLAGE_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -116,9 +117,9 @@ class Watch:
         assert self.problems == [], "\n".join(self.problems)
 
 
-@pytest_asyncio.fixture(loop_scope="module")
-async def page(browser: Browser) -> AsyncIterator[tuple[Page, Watch]]:
-    context = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+@contextlib.asynccontextmanager
+async def _tab(browser: Browser, **options: Any) -> AsyncIterator[tuple[Page, Watch]]:
+    context = await browser.new_context(locale="en-GB", **options)
     page = await context.new_page()
     watch = Watch()
     page.on("console", watch.on_console)
@@ -129,6 +130,29 @@ async def page(browser: Browser) -> AsyncIterator[tuple[Page, Watch]]:
         yield page, watch
     finally:
         await context.close()
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def page(browser: Browser) -> AsyncIterator[tuple[Page, Watch]]:
+    """A desktop browser tab with no cookie yet, English first in Accept-Language."""
+    async with _tab(browser, viewport={"width": 1280, "height": 900}) as tab:
+        yield tab
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def phone(browser: Browser) -> AsyncIterator[tuple[Page, Watch]]:
+    """The narrowest phone we support: 320 CSS pixels."""
+    async with _tab(browser, viewport={"width": 320, "height": 640}, is_mobile=True, has_touch=True,
+                    device_scale_factor=2) as tab:
+        yield tab
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def browser_no_js(browser: Browser) -> AsyncIterator[Page]:
+    """A tab with JavaScript turned off: every page must work without it."""
+    async with _tab(browser, viewport={"width": 1024, "height": 800}, java_script_enabled=False) as (tab, watch):
+        yield tab
+        watch.assert_clean()
 
 
 async def screenshot(page: Page, name: str, *, full_page: bool = True) -> Path:

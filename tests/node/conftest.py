@@ -60,3 +60,20 @@ async def manual_client(node_template: dict[bool, Path], tmp_path: Path) -> Asyn
     config = copy_node(node_template[True], tmp_path / "manual")
     async with TestClient(TestServer(create_app(config, workers=False))) as test_client:
         yield test_client
+
+
+@pytest.fixture
+async def admin_client(client: TestClient) -> TestClient:
+    """The node's test client, logged in as its admin (tests/support/desk.py)."""
+    from tests.support.desk import login
+    await login(client)
+    return client
+
+
+@pytest.fixture
+async def organizer_client(client: TestClient) -> TestClient:
+    """The node's test client, logged in as an organizer (`olga`), not an admin."""
+    from tests.support.desk import ORGANIZER, ORGANIZER_PASSWORD, add_organizer, login
+    await add_organizer(client)
+    await login(client, ORGANIZER, ORGANIZER_PASSWORD)
+    return client

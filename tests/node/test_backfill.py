@@ -3,6 +3,7 @@ is content of ours is imported from its origin, within the bounds, one page per 
 restart, politely, and started by the Accept of our follow or by `maillage backfill`."""
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -230,3 +231,22 @@ async def test_cli_backfill(client: TestClient, network: OutboxPeer, node_config
                                           network.actor_iri("alice")]) == 1
     err = capsys.readouterr().err
     assert "503" in err and "`maillage serve` retries it" in err
+
+
+async def test_a_start_catches_up_with_follows_and_raw_objects_from_before(client: TestClient,
+                                                                           network: OutboxPeer) -> None:
+    """A node upgraded to this version: its accepted follow is backfilled, and the peers' write-ups it
+    kept raw only are read in full, once, when the worker starts."""
+    items = [network.announce("reseau", network.article("alice", "p1")["id"], 1)]
+    network.publish_outbox("reseau", items, page_size=5)
+    old = network.article("alice", "old", title="Ancienne")
+    app = client.app
+    async with app[DB].transaction() as tx:
+        await tx.execute("INSERT INTO follows (follower_iri, followee_iri, activity_iri, state, created_at,"
+                         " updated_at) VALUES (?, ?, 'x', 'accepted', '', '')",
+                         (app[URLS].actor("reseau"), network.actor_iri("reseau")))
+        await tx.execute("INSERT INTO remote_objects (iri, type, attributed_to, document, received_at)"
+                         " VALUES (?, 'Article', ?, ?, '')", (old["id"], old["attributedTo"], json.dumps(old)))
+    assert await app[BACKFILL].run_once() == 1
+    assert await imported(client) == {"old": "Practice old", "p1": "Practice p1"}
+    assert network.gets("/practices/old") == []

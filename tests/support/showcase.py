@@ -1,4 +1,4 @@
-"""What the browser tests' node holds before a visitor arrives: the demo's practices (French with an
+"""A node worth looking at, for the site tests and the browser tests: the demo's practices (French with an
 English translation), a journey next month with its programme, a past journey and its outcome, dated
 from today so "upcoming" and "past" stay true whenever the tests run."""
 

@@ -1,0 +1,70 @@
+"""Driving the desk and admin pages like a browser does: read the CSRF token from a page's form, post
+forms (urlencoded or multipart), log in. Real HTTP through aiohttp's test client, the cookie jar
+keeping the session cookie between requests."""
+
+import html
+import io
+import re
+from typing import Any
+
+from aiohttp import ClientResponse, FormData
+from aiohttp.test_utils import TestClient
+
+from node.accounts import add_user
+from node.appkeys import DB
+from tests.conftest import ADMIN_PASSWORD
+
+ORGANIZER, ORGANIZER_PASSWORD = "olga", "organizer password"
+_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+async def csrf_token(client: TestClient, path: str = "/login") -> str:
+    """The token in the first form of the page at `path` (GET)."""
+    resp = await client.get(path, allow_redirects=False)
+    assert resp.status == 200, (path, resp.status)
+    match = _TOKEN.search(await resp.text())
+    assert match, f"no csrf_token field on {path}"
+    return match.group(1)
+
+
+async def post_form(client: TestClient, path: str, data: dict[str, Any], *, token: str | None = "page",
+                    token_from: str | None = None, files: dict[str, tuple[str, bytes, str]] | None = None
+                    ) -> ClientResponse:
+    """POST a form; `token="page"` reads the CSRF token from `token_from` (default: the same path, or
+    /desk when that path has no GET), None sends none, any other string is sent as is."""
+    if token == "page":
+        token = await csrf_token(client, token_from or path)
+    fields = dict(data)
+    if token is not None:
+        fields["csrf_token"] = token
+    if files:
+        form = FormData()
+        for k, v in fields.items():
+            form.add_field(k, str(v))
+        for k, (name, content, ctype) in files.items():
+            form.add_field(k, io.BytesIO(content), filename=name, content_type=ctype)
+        return await client.post(path, data=form, allow_redirects=False)
+    return await client.post(path, data=fields, allow_redirects=False)
+
+
+async def login(client: TestClient, username: str = "admin", password: str = ADMIN_PASSWORD) -> ClientResponse:
+    resp = await post_form(client, "/login", {"username": username, "password": password, "next": "/desk"})
+    assert resp.status == 303, (resp.status, await resp.text())
+    return resp
+
+
+async def add_organizer(client: TestClient, username: str = ORGANIZER, password: str = ORGANIZER_PASSWORD,
+                        role: str = "organizer") -> None:
+    async with client.app[DB].transaction() as tx:
+        await add_user(tx, username=username, password=password, role=role, display_name=username.title())
+
+
+def field_error(page: str, field: str) -> str | None:
+    """The error message shown beside a field (`<span class="field-error" id="FIELD-error">`)."""
+    match = re.search(rf'<span class="field-error" id="{re.escape(field)}-error">(.*?)</span>', page, re.S)
+    return html.unescape(match.group(1).strip()) if match else None
+
+
+def form_error(page: str) -> str | None:
+    match = re.search(r'<p class="form-error" role="alert">(.*?)</p>', page, re.S)
+    return html.unescape(match.group(1).strip()) if match else None
