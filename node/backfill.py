@@ -17,7 +17,7 @@ from typing import Any
 
 from protocol.iri import iri_host, same_origin
 
-from . import clock, remote_content, search
+from . import clock, peers, remote_content, search
 from .config import Config
 from .db import Database, Transaction
 from .fetch import Fetcher, FetchError
@@ -71,6 +71,13 @@ async def schedule(tx: Transaction, actor_iri: str, *, restart: bool = True) -> 
         " WHERE ? AND backfills.state IN ('done', 'failed')",
         (actor_iri, now, now, int(restart)),
     )
+
+
+async def follow_accepted(db: Database, local_base: str, actor_iri: str) -> None:
+    """A peer accepted our follow: backfill its outbox, and describe its node in the directory now."""
+    async with db.transaction() as tx:
+        await schedule(tx, actor_iri)
+        await peers.note_actor(tx, local_base, actor_iri, direct=True, due=True)
 
 
 async def get_state(db: Database | Transaction, actor_iri: str) -> BackfillState | None:

@@ -15,7 +15,7 @@ from protocol.iri import require_http_iri, same_origin
 from protocol.jsonld import compact
 from protocol.polls import parse_vote
 
-from . import backfill, clock, comments, participation, peers, references, remote_content, reports, search, sharing
+from . import backfill, clock, comments, participation, references, remote_content, reports, search, sharing
 from .db import Database, Transaction
 from .fetch import Fetcher, FetchError
 from .follows import answer_follow, follow_document, remove_follow, set_follow_state, upsert_follow
@@ -133,13 +133,10 @@ async def _answer_to_our_follow(ctx: InboxContext, activity: Activity, state: st
 
 
 async def on_accept(ctx: InboxContext, activity: Activity, raw: dict[str, object]) -> str:
-    """A peer accepted our follow: its earlier content is imported (node/backfill.py) and its node
-    described in the peer directory (node/peers.py)."""
+    """A peer accepted our follow: its earlier content is imported and its node described (backfill.py)."""
     state = await _answer_to_our_follow(ctx, activity, "accepted")
     if state == "done":
-        async with ctx.db.transaction() as tx:
-            await backfill.schedule(tx, activity.actor)
-            await peers.note_actor(tx, ctx.urls.base, activity.actor, direct=True, due=True)
+        await backfill.follow_accepted(ctx.db, ctx.urls.base, activity.actor)
     return state
 
 

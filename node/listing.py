@@ -17,8 +17,8 @@ from protocol.langmap import pick
 from protocol.places import parse_place
 
 from .db import Database
-from .search import parse_query, search
 from .i18n import babel_locale
+from .search import parse_query, search
 from .views import When, in_zone, when
 
 PAGE_SIZE = 20

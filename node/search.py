@@ -14,6 +14,8 @@ the item (publish, translation, update, delete); a deleted or unknown item drops
 """
 
 import re
+import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -26,19 +28,22 @@ MAX_QUERY = 200
 MAX_TERMS = 12
 PAGE_SIZE = 20
 MAX_PAGE = 50
+COUNT_LIMIT = 5_000  # items counted, and ranked by relevance; past that, newest first
 KINDS = ("practice", "journey", "outcome")
 _MARK_OPEN, _MARK_CLOSE = "\ue000", "\ue001"  # snippet highlights: characters no text contains
 
 # One row per item and language, from our objects and the peers' content (node/remote_content.py).
-_SOURCES = """src(iri, lang, kind, node, local, title, summary, html, fields, date) AS (
+_SOURCES = """src(iri, lang, kind, node, local, title, summary, html, fields, date, themes) AS (
   SELECT o.iri, t.lang, o.kind,
          lower(substr(o.iri, instr(o.iri, '://') + 3, instr(substr(o.iri, instr(o.iri, '://') + 3) || '/', '/') - 1)),
          1, t.title, t.summary, t.content_html, o.fields,
-         COALESCE(json_extract(o.fields, '$.startTime'), o.published_at)
+         COALESCE(json_extract(o.fields, '$.startTime'), o.published_at),
+         COALESCE((SELECT ' ' || group_concat(g.name, ' ') || ' ' FROM object_tags g WHERE g.object_id = o.id), '')
   FROM objects o JOIN translations t ON t.object_id = o.id WHERE o.deleted_at IS NULL AND {local}
   UNION ALL
   SELECT c.iri, t.lang, c.kind, c.origin, 0, t.title, t.summary, t.content_html, c.fields,
-         COALESCE(json_extract(c.fields, '$.startTime'), c.published_at, c.received_at)
+         COALESCE(json_extract(c.fields, '$.startTime'), c.published_at, c.received_at),
+         COALESCE((SELECT ' ' || group_concat(g.name, ' ') || ' ' FROM remote_tags g WHERE g.content_id = c.id), '')
   FROM remote_content c JOIN remote_translations t ON t.content_id = c.id WHERE c.deleted_at IS NULL AND {remote}
 )"""
 
@@ -49,8 +54,8 @@ _CODES = ("'type', 'mediaType', 'timezone', 'joinMode', 'status', 'ical:status',
           " 'repliesModerationOption', 'inLanguage', 'email'")
 
 INDEX_ENTRIES = "WITH " + _SOURCES + """
-INSERT INTO search_entries (iri, lang, kind, node, local, title, summary, date)
-SELECT iri, lang, kind, node, local, title, summary, date FROM src"""
+INSERT INTO search_entries (iri, lang, kind, node, local, title, summary, date, themes)
+SELECT iri, lang, kind, node, local, title, summary, date, themes FROM src"""
 
 # Text pieces per entry (0 title, 1 summary, 2 body, 3 details: every string of the structured fields but
 # the territory, 4 territory), stripped of HTML tags and the entities our sanitizer writes.
@@ -166,7 +171,7 @@ def parse_query(params: dict[str, str]) -> Query:
     `page`); anything invalid is dropped rather than refused, as a search form should."""
     kind = params.get("type") or None
     lang = (params.get("lang") or "").strip()
-    theme = (params.get("theme") or "").strip().lstrip("#").lower()[:100]
+    theme = "-".join((params.get("theme") or "").strip().lstrip("#").lower()[:100].split())
     try:
         page = min(max(int(params.get("page") or 1), 1), MAX_PAGE)
     except ValueError:
@@ -208,41 +213,81 @@ def _filters(query: Query) -> tuple[str, list[object]]:
         where.append("substr(e.date, 1, 10) <= ?")
         params.append(query.date_to)
     if query.theme:
-        where.append("e.iri IN (SELECT o.iri FROM object_tags g JOIN objects o ON o.id = g.object_id WHERE g.name = ?"
-                     " UNION ALL SELECT c.iri FROM remote_tags g JOIN remote_content c ON c.id = g.content_id"
-                     " WHERE g.name = ?)")
-        params += [query.theme, query.theme]
+        where.append("instr(e.themes, ?) > 0")  # a string test per row: no list of every item with the theme
+        params.append(f" {query.theme} ")
     return " AND ".join(where), params
 
 
 async def search(db: Database, query: Query, *, page_size: int = PAGE_SIZE) -> tuple[list[Hit], int]:
-    """One page of results, best first (one per item: its best-matching language), and how many items
-    matched. bm25 and snippet() run only over the rows the filters keep, snippets only for the page."""
+    """One page of results, best first, one per item (its best-matching language), and how many items
+    matched, counted up to COUNT_LIMIT (COUNT_LIMIT + 1 means more). bm25 must score every match, so it
+    ranks a query that matches at most COUNT_LIMIT items; a broader one lists the newest first (its
+    cost stays bounded on a large corpus: add words or filters to rank). Snippets only for the page."""
     if query.empty:
         return [], 0
     where, params = _filters(query)
-    ranked = await db.fetch_all(
-        "WITH hits AS MATERIALIZED (SELECT e.id, e.iri, e.date, bm25(search_fts, " + WEIGHTS + ") AS score"
-        " FROM search_fts JOIN search_entries e ON e.id = search_fts.rowid WHERE " + where + ")"
-        " SELECT id, iri, min(score) AS best, count(*) OVER () AS total FROM hits GROUP BY iri"
-        " ORDER BY best, date DESC, iri LIMIT ? OFFSET ?",
-        (*params, page_size, (query.page - 1) * page_size),
-    )
-    if not ranked:
-        return [], 0
-    ids = [r["id"] for r in ranked]
-    rows = await db.fetch_all(
-        "SELECT e.id, e.iri, e.lang, e.kind, e.node, e.local, e.title, e.summary, e.date,"
-        f" snippet(search_fts, -1, '{_MARK_OPEN}', '{_MARK_CLOSE}', '…', 24) AS snip"
-        " FROM search_fts JOIN search_entries e ON e.id = search_fts.rowid"
-        f" WHERE search_fts MATCH ? AND e.id IN ({','.join('?' * len(ids))})",
-        (params[0], *ids),
-    )
-    by_id = {r["id"]: r for r in rows}
+    source = "FROM search_fts JOIN search_entries e ON e.id = search_fts.rowid WHERE " + where
+    total = int(await db.fetch_value(
+        f"SELECT count(*) FROM (SELECT DISTINCT e.iri {source} LIMIT {COUNT_LIMIT + 1})", params))
+    order = f"bm25(search_fts, {WEIGHTS}), e.id" if total <= COUNT_LIMIT else "search_fts.rowid DESC"
+    wanted, limit = query.page * page_size, query.page * page_size * 2
+    while True:  # the best row of each item: an item matching in several languages has several rows
+        rows = await db.fetch_all(f"SELECT e.id, e.iri {source} ORDER BY {order} LIMIT ?", (*params, limit))
+        best: dict[str, int] = {}
+        for row in rows:
+            best.setdefault(row["iri"], row["id"])
+        if len(best) >= wanted or len(rows) < limit:
+            break
+        limit *= 4
+    ids = list(best.values())[wanted - page_size:wanted]
+    if not ids:
+        return [], total
+    marks = ",".join("?" * len(ids))
+    entries = {r["id"]: r for r in await db.fetch_all(
+        "SELECT id, iri, lang, kind, node, local, title, summary, date FROM search_entries"
+        f" WHERE id IN ({marks})", ids)}
+    texts = {r["rowid"]: (r["summary"], r["body"], r["details"]) for r in await db.fetch_all(
+        "SELECT rowid, substr(summary, 1, 5000) AS summary, substr(body, 1, 5000) AS body,"
+        f" substr(details, 1, 5000) AS details FROM search_fts WHERE rowid IN ({marks})", ids)}
     hits = [Hit(iri=r["iri"], kind=r["kind"], title=r["title"], summary=r["summary"], lang=r["lang"],
-                node=r["node"], local=bool(r["local"]), date=r["date"], snippet=" ".join(r["snip"].split()))
-            for r in (by_id[i] for i in ids if i in by_id)]
-    return hits, int(ranked[0]["total"])
+                node=r["node"], local=bool(r["local"]), date=r["date"],
+                snippet=make_snippet(texts.get(i, (r["summary"],)), query.terms))
+            for i, r in ((i, entries[i]) for i in ids if i in entries)]
+    return hits, total
+
+
+def _fold(word: str) -> str:
+    """As the tokenizer sees a word: lower case, without diacritics."""
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c)).lower()
+
+
+def make_snippet(texts: Sequence[str], terms: Sequence[str], width: int = 24) -> str:
+    """About `width` words around the first match, matched words between the highlight marks, from the
+    first of `texts` that has one (summary, body, details). Made here rather than by FTS5's snippet(),
+    which would evaluate the query again for each row (costly for a broad prefix on a large index)."""
+    folded = [_fold(t) for t in terms]
+
+    def matches(word: str) -> bool:
+        word = _fold(word)
+        return any(word.startswith(t) if len(t) >= 3 else word == t for t in folded)
+
+    candidates = [(text, list(re.finditer(r"\w+", text or ""))) for text in texts]
+    chosen = next(((t, w) for t, w in candidates if any(matches(m.group()) for m in w)),
+                  next(((t, w) for t, w in candidates if w), None))
+    if chosen is None:
+        return ""
+    text, words = chosen
+    hits = [i for i, m in enumerate(words) if matches(m.group())]
+    start = max(0, (hits[0] if hits else 0) - width // 3)
+    end = min(len(words), start + width)
+    out, cursor = [], words[start].start()
+    for m in words[start:end]:
+        if matches(m.group()):
+            out += [text[cursor:m.start()], _MARK_OPEN, m.group(), _MARK_CLOSE]
+            cursor = m.end()
+    out.append(text[cursor:words[end - 1].end()])
+    snippet = ("…" if start else "") + "".join(out) + ("…" if end < len(words) else "")
+    return " ".join(snippet.split())
 
 
 def snippet_parts(snippet: str) -> list[tuple[str, bool]]:

@@ -16,6 +16,7 @@ CREATE TABLE search_entries (
     title TEXT NOT NULL,
     summary TEXT NOT NULL,
     date TEXT,                     -- a journey's start, else the publication date
+    themes TEXT NOT NULL,          -- ' theme other-theme ': the theme filter is one string test per row
     UNIQUE (iri, lang)
 );
 CREATE INDEX search_entries_node ON search_entries (node);
@@ -70,29 +71,33 @@ SELECT r.iri, r.in_reply_to, r.in_reply_to, r.attributed_to, 'approved', r.recei
 FROM remote_objects r JOIN objects o ON o.iri = r.in_reply_to
 WHERE r.type = 'Note' AND r.deleted_at IS NULL ORDER BY r.id;
 
-WITH src(iri, lang, kind, node, local, title, summary, html, fields, date) AS (
+WITH src(iri, lang, kind, node, local, title, summary, html, fields, date, themes) AS (
   SELECT o.iri, t.lang, o.kind,
          lower(substr(o.iri, instr(o.iri, '://') + 3, instr(substr(o.iri, instr(o.iri, '://') + 3) || '/', '/') - 1)),
          1, t.title, t.summary, t.content_html, o.fields,
-         COALESCE(json_extract(o.fields, '$.startTime'), o.published_at)
+         COALESCE(json_extract(o.fields, '$.startTime'), o.published_at),
+         COALESCE((SELECT ' ' || group_concat(g.name, ' ') || ' ' FROM object_tags g WHERE g.object_id = o.id), '')
   FROM objects o JOIN translations t ON t.object_id = o.id WHERE o.deleted_at IS NULL AND 1
   UNION ALL
   SELECT c.iri, t.lang, c.kind, c.origin, 0, t.title, t.summary, t.content_html, c.fields,
-         COALESCE(json_extract(c.fields, '$.startTime'), c.published_at, c.received_at)
+         COALESCE(json_extract(c.fields, '$.startTime'), c.published_at, c.received_at),
+         COALESCE((SELECT ' ' || group_concat(g.name, ' ') || ' ' FROM remote_tags g WHERE g.content_id = c.id), '')
   FROM remote_content c JOIN remote_translations t ON t.content_id = c.id WHERE c.deleted_at IS NULL AND 1
 )
-INSERT INTO search_entries (iri, lang, kind, node, local, title, summary, date)
-SELECT iri, lang, kind, node, local, title, summary, date FROM src;
+INSERT INTO search_entries (iri, lang, kind, node, local, title, summary, date, themes)
+SELECT iri, lang, kind, node, local, title, summary, date, themes FROM src;
 
-WITH RECURSIVE src(iri, lang, kind, node, local, title, summary, html, fields, date) AS (
+WITH RECURSIVE src(iri, lang, kind, node, local, title, summary, html, fields, date, themes) AS (
   SELECT o.iri, t.lang, o.kind,
          lower(substr(o.iri, instr(o.iri, '://') + 3, instr(substr(o.iri, instr(o.iri, '://') + 3) || '/', '/') - 1)),
          1, t.title, t.summary, t.content_html, o.fields,
-         COALESCE(json_extract(o.fields, '$.startTime'), o.published_at)
+         COALESCE(json_extract(o.fields, '$.startTime'), o.published_at),
+         COALESCE((SELECT ' ' || group_concat(g.name, ' ') || ' ' FROM object_tags g WHERE g.object_id = o.id), '')
   FROM objects o JOIN translations t ON t.object_id = o.id WHERE o.deleted_at IS NULL AND 1
   UNION ALL
   SELECT c.iri, t.lang, c.kind, c.origin, 0, t.title, t.summary, t.content_html, c.fields,
-         COALESCE(json_extract(c.fields, '$.startTime'), c.published_at, c.received_at)
+         COALESCE(json_extract(c.fields, '$.startTime'), c.published_at, c.received_at),
+         COALESCE((SELECT ' ' || group_concat(g.name, ' ') || ' ' FROM remote_tags g WHERE g.content_id = c.id), '')
   FROM remote_content c JOIN remote_translations t ON t.content_id = c.id WHERE c.deleted_at IS NULL AND 1
 ),
 hit(eid, src_fields, title, summary, html) AS (

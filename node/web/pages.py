@@ -86,8 +86,10 @@ def programme_name(programme: dict[str, Any], lang: str) -> str:
     return pick(programme["names"], lang, lang) if programme["names"] else programme["slug"]
 
 
-async def item_context(db: Database, stored: StoredObject, pub: Publication, lang: str) -> dict[str, Any]:
-    """Everything practice.html, journey.html and outcome.html show, for the translation in `lang`."""
+async def item_context(db: Database, stored: StoredObject, pub: Publication, lang: str,
+                       ui_lang: str | None = None) -> dict[str, Any]:
+    """Everything practice.html, journey.html and outcome.html show, for the translation in `lang`; dates
+    and times are written for the interface's language `ui_lang` (the reader's locale)."""
     text = pub.translation(lang)
     author_name = await db.fetch_value("SELECT name FROM actors WHERE id = ?", (stored.actor_id,))
     feed_path = f"/{KIND_PATHS[stored.kind]}.atom"
@@ -107,7 +109,7 @@ async def item_context(db: Database, stored: StoredObject, pub: Publication, lan
     if stored.kind == "practice":
         context["details"] = parse_practice_details(doc, pub.default_lang)
     elif stored.kind == "journey":
-        context.update(await _journey_context(db, stored, doc, pub.default_lang, text.lang))
+        context.update(await _journey_context(db, stored, doc, pub.default_lang, text.lang, ui_lang or text.lang))
     else:
         details = parse_outcome_details(doc, pub.default_lang)
         context["details"] = details
@@ -121,15 +123,15 @@ async def item_context(db: Database, stored: StoredObject, pub: Publication, lan
 
 
 async def _journey_context(db: Database, stored: StoredObject, doc: dict[str, Any], default_lang: str,
-                           lang: str) -> dict[str, Any]:
+                           lang: str, ui_lang: str) -> dict[str, Any]:
     details = parse_journey_details(doc, default_lang)
     outcomes = await _title_map(db, "o.journey_id = ? AND o.kind = 'outcome'", (stored.id,))
     programme = await programme_of(db, stored.programme_id)
     zone = details.timezone if details else "UTC"
     return {
         "details": details,
-        "when": when(details.start_time, details.end_time, zone, lang) if details else None,
-        "time_range": lambda start, end: time_range(start, end, zone, lang,
+        "when": when(details.start_time, details.end_time, zone, ui_lang) if details else None,
+        "time_range": lambda start, end: time_range(start, end, zone, ui_lang,
                                                     first_day=details.start_time if details else None),
         "counts": await participation_counts(db, stored.id),
         "outcomes": [_entry(o, lang) for o in outcomes.values()],

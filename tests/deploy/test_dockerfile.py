@@ -9,8 +9,9 @@ from tests.deploy.proxies import DEPLOY
 ROOT = DEPLOY.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 DOCKERFILE = (DEPLOY / "Dockerfile").read_text(encoding="utf-8")
-# Folders the node reads at run time next to its packages (node/app.py TEMPLATES_DIR, node/routes.py STATIC_DIR).
-RUNTIME_DIRS = ("templates", "static")
+# Folders the node reads at run time next to its packages (node/app.py TEMPLATES_DIR, node/routes.py STATIC_DIR,
+# node/i18n.py LOCALE_DIR).
+RUNTIME_DIRS = ("templates", "static", "locale")
 
 
 def instructions() -> list[tuple[str, str]]:

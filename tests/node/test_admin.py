@@ -87,14 +87,14 @@ async def test_approve_and_reject_follow_requests(manual_client: TestClient, pee
     group = client.app[URLS].actor("reseau")
     for name in ("alice", "bob"):
         await post_signed(client, peer, name, "/inbox", activity(peer, name, "Follow", group))
-    await process(client)
+    await process(client.app)
     page = await (await client.get("/admin/network")).text()
     assert peer.actor_iri("alice") in page and peer.actor_iri("bob") in page
     for name, decision in (("alice", "approve"), ("bob", "reject")):
         resp = await post_form(client, "/admin/follow-requests", {"follower": peer.actor_iri(name), "followee": group,
                                                                   "decision": decision}, token_from="/admin/network")
         assert resp.status == 303
-    await process(client)
+    await process(client.app)
     rows = await client.app[DB].fetch_all("SELECT follower_iri, state FROM follows")
     assert [tuple(r) for r in rows] == [(peer.actor_iri("alice"), "accepted")]
     answers = sorted(r.json["type"] for r in peer.inbox)
@@ -126,7 +126,7 @@ async def test_reports_arrive_as_flag_and_are_handled(admin_client: TestClient, 
     assert (await post_signed(client, peer, "alice", "/inbox", flag)).status == 202
     elsewhere = activity(peer, "alice", "Flag", ["https://other.example/users/z"], content="Not ours")
     await post_signed(client, peer, "alice", "/inbox", elsewhere)
-    await process(client)
+    await process(client.app)
     rows = await client.app[DB].fetch_all("SELECT reporter_iri, targets, content, state FROM reports")
     assert len(rows) == 1 and rows[0]["content"] == "Spam" and json.loads(rows[0]["targets"])[0] == target
     assert "Spam" in await (await client.get("/admin/moderation")).text()
@@ -192,7 +192,7 @@ async def test_settings_apply_at_once_and_update_the_group(admin_client: TestCli
     db, urls = client.app[DB], client.app[URLS]
     group = urls.actor("reseau")
     await post_signed(client, peer, "alice", "/inbox", activity(peer, "alice", "Follow", group))
-    await process(client)
+    await process(client.app)
     peer.inbox.clear()
     before = await row_counts(db)
     for change, field in (({"title": ""}, "title"), ({"languages": "fr, <b>"}, "languages"),
@@ -215,6 +215,6 @@ async def test_settings_apply_at_once_and_update_the_group(admin_client: TestCli
     assert "Español" in await (await client.get("/admin/settings")).text()
     assert client.app[INBOX_WORKER].ctx.manual_approval is True
     assert await db.fetch_value("SELECT value FROM node_settings WHERE key = 'comments'") == "held"
-    await process(client)
+    await process(client.app)
     updates = [r.json for r in peer.inbox if r.json["type"] == "Update"]
     assert len(updates) == 1 and updates[0]["object"]["name"] == "Réseau Drôme"

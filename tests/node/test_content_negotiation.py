@@ -97,7 +97,7 @@ async def test_object_page_shows_the_write_up(client: TestClient, published: str
 async def test_actor_page_lists_the_groups_publications(client: TestClient, published: str) -> None:
     resp = await get_as2(client, GROUP, "text/html")
     html = await resp.text()
-    assert "<code>@reseau@node.test</code>" in html
+    assert '<code class="handle" id="handle">@reseau@node.test</code>' in html
     assert f'<a href="{PRACTICE}">Une monnaie locale</a>' in html
     assert resp.headers["Content-Security-Policy"].startswith("default-src 'self'")
 

@@ -18,8 +18,14 @@ ORGANIZER, ORGANIZER_PASSWORD = "olga", "organizer password"
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
+def in_english(client: TestClient) -> None:
+    """Pages in English (the test node's default language is French), as a `?lang=en` choice leaves them."""
+    client.session.cookie_jar.update_cookies({"lang": "en"}, client.make_url("/"))
+
+
 async def csrf_token(client: TestClient, path: str = "/login") -> str:
-    """The token in the first form of the page at `path` (GET)."""
+    """The token in the first form of the page at `path` (GET); pages are asked for in English."""
+    in_english(client)
     resp = await client.get(path, allow_redirects=False)
     assert resp.status == 200, (path, resp.status)
     match = _TOKEN.search(await resp.text())
