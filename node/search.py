@@ -280,12 +280,12 @@ def make_snippet(texts: Sequence[str], terms: Sequence[str], width: int = 24) ->
     hits = [i for i, m in enumerate(words) if matches(m.group())]
     start = max(0, (hits[0] if hits else 0) - width // 3)
     end = min(len(words), start + width)
-    out, cursor = [], words[start].start()
+    out, cursor = [], words[start].start() if start else 0
     for m in words[start:end]:
         if matches(m.group()):
             out += [text[cursor:m.start()], _MARK_OPEN, m.group(), _MARK_CLOSE]
             cursor = m.end()
-    out.append(text[cursor:words[end - 1].end()])
+    out.append(text[cursor:words[end - 1].end() if end < len(words) else len(text)])
     snippet = ("…" if start else "") + "".join(out) + ("…" if end < len(words) else "")
     return " ".join(snippet.split())
 

@@ -6,8 +6,9 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
+from node import search as search_module
 from node.appkeys import DB
-from node.search import MAX_PAGE, parse_query, search
+from node.search import MAX_PAGE, make_snippet, parse_query, plain_snippet, search, snippet_parts
 from tests.support.examples import Example, get_page, publish_examples
 from tests.support.node import publish_practice
 
@@ -135,3 +136,24 @@ async def test_pages_of_results(client: TestClient) -> None:
     second = await find(client, q="solidaire", page="2")
     assert len(second["results"]) == 3 and second["next"] is None
     assert not {r["iri"] for r in first["results"]} & {r["iri"] for r in second["results"]}
+
+
+def test_snippets_mark_what_matched_whatever_the_accents() -> None:
+    snippet = make_snippet(["", "Dans la vallée, les coopératives de producteurs et la Coopérative du Val."],
+                           ("cooperativ", "vallee"))
+    assert plain_snippet(snippet) == "Dans la vallée, les coopératives de producteurs et la Coopérative du Val."
+    assert [text for text, marked in snippet_parts(snippet) if marked] == ["vallée", "coopératives", "Coopérative"]
+    long = make_snippet([" ".join(f"mot{n}" for n in range(100)) + " solidaire"], ("solidaire",), width=10)
+    assert plain_snippet(long).startswith("…mot") and plain_snippet(long).endswith("solidaire")
+    assert make_snippet(["Un résumé.", "Le corps."], ("absent",)) == "Un résumé."  # no match: the summary
+
+
+async def test_a_query_matching_too_much_lists_the_newest_first(client: TestClient,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    for n in range(3):
+        await publish_practice(client.app, f"pratique-{n}", title=f"Pratique solidaire {'solidaire ' * (3 - n)}")
+    ranked = await find(client, q="solidaire")
+    assert [r["iri"].rsplit("-", 1)[-1] for r in ranked["results"]] == ["0", "1", "2"]  # the most "solidaire"
+    monkeypatch.setattr(search_module, "COUNT_LIMIT", 2)
+    newest = await find(client, q="solidaire")
+    assert newest["total"] == 3 and [r["iri"].rsplit("-", 1)[-1] for r in newest["results"]] == ["2", "1", "0"]
