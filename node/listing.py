@@ -249,7 +249,9 @@ async def outcomes(db: Database, *, local_node: str, choose: Choose, page: int =
 async def authored(db: Database, *, actor_id: int, everyone: bool, local_node: str, choose: Choose,
                    limit: int = 50) -> list[Card]:
     """An organizer's items (or, for the network, everything published here), newest first."""
+    mine = "" if everyone else " AND o.actor_id = ?"
     rows = await db.fetch_all(
-        f"SELECT * FROM ({_LOCAL.replace('o.kind = ?', '(o.actor_id = ? OR ?)')}) ORDER BY id DESC LIMIT ?",
-        (local_node, actor_id, int(everyone), limit))
+        "SELECT 1 AS local, o.id, o.iri, o.iri AS url, o.kind, o.default_lang, o.fields, o.journey_id,"
+        f" NULL AS context, o.published_at AS date, ? AS node FROM objects o WHERE o.deleted_at IS NULL{mine}"
+        " ORDER BY o.id DESC LIMIT ?", (local_node, *(() if everyone else (actor_id,)), limit))
     return await _cards(db, rows, choose)

@@ -92,9 +92,14 @@ async def item_context(db: Database, stored: StoredObject, pub: Publication, lan
     and times are written for the interface's language `ui_lang` (the reader's locale)."""
     text = pub.translation(lang)
     author_name = await db.fetch_value("SELECT name FROM actors WHERE id = ?", (stored.actor_id,))
+    # The page shows the summary as written: the teaser Mastodon gets (territory, themes, date and place
+    # before it) would repeat what the page's own sections say.
+    written = await db.fetch_value("SELECT summary FROM translations WHERE object_id = ? AND lang = ?",
+                                   (stored.id, text.lang))
     feed_path = f"/{KIND_PATHS[stored.kind]}.atom"
     context: dict[str, Any] = {
-        "pub": pub, "text": text, "stored": stored, "alternate": stored.iri, "kind": stored.kind,
+        "pub": pub, "text": text, "summary": written or text.summary, "stored": stored, "alternate": stored.iri,
+        "kind": stored.kind,
         "author_iri": pub.attributed_to, "author_name": author_name or stored.author,
         "translations": [{"tag": t.lang, "name": language_name(t.lang)} for t in pub.translations
                          if t.lang != text.lang],

@@ -13,7 +13,7 @@ from protocol.langmap import is_lang_tag
 from ..appkeys import CONFIG, DB, SETTINGS, URLS
 from ..i18n import language_name
 from ..listing import PAGE_SIZE, Filters, calendar, facets, library, outcomes
-from .language import Reader, reader, render
+from .language import reader, render
 
 MAX_PAGE = 500
 HOME_PRACTICES, HOME_JOURNEYS, HOME_OUTCOMES = 6, 3, 3
@@ -46,21 +46,19 @@ def _pages(request: web.Request, page: int, total: int) -> dict[str, str | None]
             "next": url(page + 1) if page * PAGE_SIZE < total and page < MAX_PAGE else None}
 
 
-def _chooser(who: Reader) -> Any:
-    return who.content_lang
-
-
 def _common(request: web.Request) -> dict[str, Any]:
+    """What every list page shows; its ActivityPub form is the network's outbox (everything it published)."""
     config = request.app[CONFIG]
+    network_iri = request.app[URLS].actor(config.network)
     return {"local_node": config.domain, "network_handle": f"@{config.network}@{config.domain}",
-            "network_iri": request.app[URLS].actor(config.network)}
+            "network_iri": network_iri, "alternate": f"{network_iri}/outbox"}
 
 
 async def get_home(request: web.Request) -> web.StreamResponse:
     """What this network is and its rules, how to follow it, the next journeys and the latest items."""
     db, config, settings = request.app[DB], request.app[CONFIG], request.app[SETTINGS]
     who = reader(request)
-    choose = _chooser(who)
+    choose = who.content_lang
     practices, practice_count = await library(db, Filters(), local_node=config.domain, choose=choose,
                                               page_size=HOME_PRACTICES)
     upcoming, past = await calendar(db, local_node=config.domain, choose=choose, ui_lang=who.ui)
@@ -70,7 +68,6 @@ async def get_home(request: web.Request) -> web.StreamResponse:
         "practices": practices, "upcoming": upcoming[:HOME_JOURNEYS], "outcomes": reports,
         "counts": {"practices": practice_count, "journeys": len(upcoming) + len(past), "outcomes": outcome_count},
         "handle": f"@{config.network}@{config.domain}", "alternate": _common(request)["network_iri"],
-        "nav": "home",
     }
     return render(request, "home.html", context, who=who)
 
@@ -80,13 +77,12 @@ async def get_library(request: web.Request) -> web.StreamResponse:
     db, config = request.app[DB], request.app[CONFIG]
     who = reader(request)
     filters = _filters(request)
-    cards, total = await library(db, filters, local_node=config.domain, choose=_chooser(who))
+    cards, total = await library(db, filters, local_node=config.domain, choose=who.content_lang)
     offer = await facets(db, config.domain)
     context = {
-        **_common(request), "cards": cards, "total": total, "filters": filters, "pages": _pages(request, filters.page,
-                                                                                                 total),
-        "themes": offer["themes"], "nodes": offer["nodes"],
-        "languages": [{"tag": t, "name": language_name(t)} for t in offer["languages"]], "nav": "practices",
+        **_common(request), "cards": cards, "total": total, "filters": filters,
+        "pages": _pages(request, filters.page, total), "themes": offer["themes"], "nodes": offer["nodes"],
+        "languages": [{"tag": t, "name": language_name(t)} for t in offer["languages"]],
     }
     return render(request, "library.html", context, who=who)
 
@@ -95,9 +91,8 @@ async def get_calendar(request: web.Request) -> web.StreamResponse:
     """`/journeys`: upcoming learning journeys (soonest first), then past ones, each with its .ics."""
     db, config = request.app[DB], request.app[CONFIG]
     who = reader(request)
-    upcoming, past = await calendar(db, local_node=config.domain, choose=_chooser(who), ui_lang=who.ui)
-    return render(request, "calendar.html", {**_common(request), "upcoming": upcoming, "past": past,
-                                             "nav": "journeys"}, who=who)
+    upcoming, past = await calendar(db, local_node=config.domain, choose=who.content_lang, ui_lang=who.ui)
+    return render(request, "calendar.html", {**_common(request), "upcoming": upcoming, "past": past}, who=who)
 
 
 async def get_outcomes(request: web.Request) -> web.StreamResponse:
@@ -105,6 +100,6 @@ async def get_outcomes(request: web.Request) -> web.StreamResponse:
     db, config = request.app[DB], request.app[CONFIG]
     who = reader(request)
     page = _page(request)
-    cards, total = await outcomes(db, local_node=config.domain, choose=_chooser(who), page=page)
+    cards, total = await outcomes(db, local_node=config.domain, choose=who.content_lang, page=page)
     return render(request, "outcomes.html", {**_common(request), "cards": cards, "total": total,
-                                             "pages": _pages(request, page, total), "nav": "outcomes"}, who=who)
+                                             "pages": _pages(request, page, total)}, who=who)

@@ -3,11 +3,11 @@ keys are cached, accepted (202) and persisted per second by one `maillage serve`
 aiohttp endpoint that parses the same JSON and answers 202 (tests/bench/servers.py), same client, same run.
 
 Two shapes of activity, because they take different paths through JSON-LD:
-- `as2`: `@context` is the ActivityStreams IRI alone (Maillage, and most non-Mastodon senders):
-  protocol/jsonld.compact's fast path;
+- `as2`: `@context` is the ActivityStreams IRI alone: protocol/jsonld.compact's fast path;
 - `mastodon`: Mastodon's context with its inline `ostatus`/`toot` terms: full pyld compaction.
-Requests are signed before the timed loop (the Date window is 12 hours). Run:
-`python -m tests.bench.bench_inbox`.
+Requests are signed before the timed loop (the Date window is 12 hours). Bare and node rounds alternate,
+each starting once the node's inbox worker has caught up; the best round of each counts (the machine is
+shared). Run: `python -m tests.bench.bench_inbox`.
 """
 
 import asyncio

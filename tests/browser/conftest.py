@@ -120,6 +120,7 @@ class Watch:
 @contextlib.asynccontextmanager
 async def _tab(browser: Browser, **options: Any) -> AsyncIterator[tuple[Page, Watch]]:
     context = await browser.new_context(locale="en-GB", **options)
+    context.set_default_timeout(10_000)  # a missing element fails in seconds, not half a minute
     page = await context.new_page()
     watch = Watch()
     page.on("console", watch.on_console)

@@ -15,6 +15,13 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 PRACTICE = "repair-cafes-network"
 JOURNEY = "repair-journey-lyon"
 OUTCOME = "repair-journey-lyon-report"
+DESCRIPTION = ("Eighty organizations of the social and solidarity economy in the Auvergne-Rhône-Alpes region: "
+               "cooperatives, associations, mutual societies and social enterprises learning from each other.")
+CHARTER = """We share our practices **without evaluation or judgement**: a write-up describes and reflects.
+
+- Every journey has at least two observers, who give their feedback to the hosts.
+- What we publish is free to reuse (CC BY-SA) unless its authors say otherwise.
+- Anyone may follow us; comments are moderated by the organizers."""
 
 
 async def _publish(tab: Page) -> None:
@@ -35,6 +42,15 @@ async def test_an_organizer_publishes_from_the_browser(site: Site, page: tuple[P
     await tab.get_by_role("button", name="Log in").click()
     await tab.wait_for_url("**/desk")
     await screenshot(tab, "desk")
+
+    # The admin says what the network is and what its rules are; the home page shows it.
+    await tab.goto(site.url("/admin/settings"))
+    await tab.locator("#f-summary").fill(DESCRIPTION)
+    await tab.locator("#f-charter").fill(CHARTER)
+    await tab.get_by_role("button", name="Save").click()
+    await tab.wait_for_url("**/admin/settings")
+    await screenshot(tab, "admin-settings")
+    await tab.goto(site.url("/desk"))
 
     # A practice in English.
     await tab.get_by_role("link", name="Write a practice").click()
@@ -111,4 +127,9 @@ async def test_an_organizer_publishes_from_the_browser(site: Site, page: tuple[P
     await screenshot(tab, "organizer-outcome")
     await tab.goto(site.url("/"))
     assert await tab.get_by_role("link", name="A network of repair cafés").count() == 1
+    assert "Eighty organizations" in await tab.locator(".hero .description").inner_text()
+    assert "without evaluation or judgement" in await tab.locator(".charter").inner_text()
+    await screenshot(tab, "home-with-charter")
+    await tab.goto(site.url("/?lang=fr"))
+    await screenshot(tab, "home-fr")
     watch.assert_clean()

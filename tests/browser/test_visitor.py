@@ -155,7 +155,7 @@ async def test_phone_width_has_no_sideways_scroll(site: Site, phone: tuple[Page,
     await _open(tab, site, path)
     assert await tab.evaluate(NO_OVERFLOW), f"{path} scrolls sideways at 320 px"
     if path in ("/", "/practices", f"/journeys/{JOURNEY_SLUG}"):
-        await screenshot(tab, f"phone-{path.strip('/').split('/')[0] or 'home'}")
+        await screenshot(tab, f"phone-{path.strip('/').split('/')[0] or 'home'}", full_page=False)
     watch.assert_clean()
 
 
