@@ -103,6 +103,8 @@ class Watch:
         self.problems.append(f"uncaught: {error}")
 
     def on_request_failed(self, request: Request) -> None:
+        if request.failure == "net::ERR_ABORTED":  # the page was left before this finished loading
+            return
         self.problems.append(f"request failed: {request.method} {request.url} {request.failure}")
 
     def on_response(self, response: Response) -> None:

@@ -33,7 +33,8 @@ async def test_public_pages_are_semantic_labelled_and_csp_clean(site: TestClient
         html = await resp.text()
         assert f'<html lang="{lang}">' in html, path
         assert page_problems(html) == [], path
-        assert 'src="http' not in html and "@import" not in html, path  # no CDN, no external font
+        # No CDN, no outside font or script: stylesheets and scripts come from this node.
+        assert not re.search(r'<(script|link rel="(stylesheet|icon)")[^>]* (src|href)="(?!/)', html), path
 
 
 def _colours() -> dict[str, str]:
@@ -92,3 +93,9 @@ def test_focus_is_never_hidden() -> None:
     assert ":focus-visible" in css
     assert not re.search(r"(?<!main):focus[^{]*\{[^}]*outline:\s*(none|0)", css.replace("main:focus", "")), \
         "only <main> (focused by the skip link) may drop its outline"
+
+
+def test_the_stylesheet_loads_nothing_from_elsewhere() -> None:
+    """Nodes are self-hosted and private: no web font, no CDN, no image fetched by the stylesheet."""
+    css = CSS.read_text()
+    assert "@import" not in css and "url(" not in css and "@font-face" not in css
