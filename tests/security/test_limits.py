@@ -231,9 +231,8 @@ async def test_a_signing_key_on_a_slow_server_gets_401_within_the_fetch_timeout(
         assert impatient.app[FETCHER].timeout.total == 0.5
 
 
-@pytest.mark.skip(reason="backfill of remote collections is issue 4's, not built yet: nothing to bound")
-async def test_backfill_is_bounded() -> None:
-    raise AssertionError
+# Bounded backfill (items, pages, per-domain concurrency and delay) is tested with the backfill itself:
+# tests/node/test_backfill.py::test_bounds and its neighbours.
 
 
 # Deliveries to a domain that is down.
