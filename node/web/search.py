@@ -1,6 +1,10 @@
-"""`GET /search?q=...&type=&theme=&territory=&lang=&node=&from=&to=&page=`: the results page for people,
-and the same results as JSON for `Accept: application/json`. Bounded: the query is cut to 200
-characters and 12 words, 20 results a page, 50 pages."""
+"""`GET /search?q=...&type=&theme=&territory=&language=&node=&from=&to=&page=`: the results page for
+people, and the same results as JSON for `Accept: application/json`. Bounded: the query is cut to 200
+characters and 12 words, 20 results a page, 50 pages.
+
+The language filter is `language`, as in the practices library: `?lang=` belongs to the interface's
+language switcher on every page, and must not filter the results when a reader switches language. JSON
+clients never see the switcher, so for them `lang` still works as an alias."""
 
 from urllib.parse import urlencode
 
@@ -12,7 +16,7 @@ from ..search import KINDS, MAX_PAGE, PAGE_SIZE, Query, parse_query, plain_snipp
 from ..search import nodes as indexed_nodes
 from .language import reader, render
 
-PARAMS = ("q", "type", "theme", "territory", "lang", "node", "from", "to")
+PARAMS = ("q", "type", "theme", "territory", "language", "node", "from", "to")
 
 
 def _wants_json(request: web.Request) -> bool:
@@ -32,7 +36,9 @@ def _next_page(request: web.Request, query: Query, total: int) -> str | None:
 
 
 async def get_search(request: web.Request) -> web.Response:
-    query = parse_query({k: request.query.get(k, "") for k in (*PARAMS, "page")})
+    params = {k: request.query.get(k, "") for k in (*PARAMS, "page")}
+    params["lang"] = params.pop("language") or (request.query.get("lang", "") if _wants_json(request) else "")
+    query = parse_query(params)
     db = request.app[DB]
     hits, total = await search(db, query)
     next_url = _next_page(request, query, total)

@@ -55,6 +55,17 @@ async def test_every_language_of_an_item_is_searched(client: TestClient, example
     assert await iris(client, q="complementary currency", lang="en") == [practice]
 
 
+async def test_the_language_switcher_does_not_filter_results(client: TestClient, examples: dict) -> None:
+    """Regression: `?lang=` is the interface switcher on every page; on /search it used to filter too."""
+    practice = examples[("practice", "fr")].iri
+    assert await iris(client, q="monnaie complémentaire", language="en") == []  # the filter's own name
+    switched = await client.get("/search", params={"q": "monnaie complémentaire", "lang": "en"})
+    assert switched.status == 200
+    assert practice in await switched.text()
+    filtered = await client.get("/search", params={"q": "monnaie complémentaire", "language": "en"})
+    assert practice not in await filtered.text()
+
+
 async def test_structured_fields_and_filters(client: TestClient, examples: dict) -> None:
     practice, journey = examples[("practice", "fr")].iri, examples[("journey", "fr")].iri
     # Words of the structured fields are found (stakeholders, lessons...), not only title and body.
