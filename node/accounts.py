@@ -147,17 +147,6 @@ async def get_actor(db: Database | Transaction, username: str) -> ActorRow | Non
     return _row_to_actor(row) if row else None
 
 
-async def get_actor_by_id(db: Database | Transaction, actor_id: int) -> ActorRow | None:
-    row = await db.fetch_one("SELECT * FROM actors WHERE id = ?", (actor_id,))
-    return _row_to_actor(row) if row else None
-
-
-async def get_user_role(db: Database | Transaction, username: str) -> str | None:
-    return await db.fetch_value(
-        "SELECT u.role FROM users u JOIN actors a ON a.id = u.actor_id WHERE a.username = ?", (username,)
-    )
-
-
 def local_actor_document(actor: ActorRow, urls: Urls, *, title_suffix: str = "") -> dict[str, object]:
     """The AS2 document of a local actor. The instance actor (FEP-2677) is not discoverable and
     accepts no follows; it exists to sign fetches."""

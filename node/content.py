@@ -79,12 +79,6 @@ async def latest_objects(db: Database, limit: int = 20, kind: str | None = None)
     return [_stored(r) for r in rows]
 
 
-async def journey_outcomes(db: Database | Transaction, journey_id: int) -> list[StoredObject]:
-    rows = await db.fetch_all(
-        f"{_SELECT} WHERE o.journey_id = ? AND o.deleted_at IS NULL ORDER BY o.id", (journey_id,))
-    return [_stored(r) for r in rows]
-
-
 async def participation_counts(db: Database | Transaction, object_id: int) -> dict[str, int]:
     """Participants by state; `going` is what `participantCount` reports."""
     rows = await db.fetch_all(

@@ -1,8 +1,5 @@
 """Content negotiation: one IRI per thing, HTML for browsers, AS2 JSON for ActivityPub clients."""
 
-from typing import Any
-
-import aiohttp_jinja2
 from aiohttp import web
 
 AS2_MEDIA_TYPE = "application/activity+json"
@@ -38,14 +35,6 @@ def activity_json(document: object, status: int = 200, cache_seconds: int = 60) 
         content_type=AS2_MEDIA_TYPE,
         headers={"Vary": "Accept", "Cache-Control": f"public, max-age={cache_seconds}"},
     )
-
-
-def html_page(template: str, request: web.Request, context: dict[str, Any]) -> web.Response:
-    """The HTML representation of an IRI that also serves AS2: `Vary: Accept` here too, or a cache
-    could hand a browser's page to an ActivityPub client (or the JSON to a browser)."""
-    response = aiohttp_jinja2.render_template(template, request, context)
-    response.headers["Vary"] = "Accept"
-    return response
 
 
 def json_error(status: int, reason: str) -> web.Response:
