@@ -28,6 +28,7 @@ from .middleware import error_middleware, security_headers
 from .netguard import connector_kwargs
 from .peers import PeerSettings, PeerWorker
 from .proxy import forwarded_middleware
+from .response_cache import RESPONSE_CACHE, ResponseCache, response_cache_middleware
 from .routes import setup_routes
 from .urls import INSTANCE_ACTOR_USERNAME, Urls
 from .web.errors import error_pages
@@ -106,10 +107,13 @@ async def _workers(app: web.Application) -> AsyncIterator[None]:
 
 
 def create_app(config: Config, *, workers: bool = True) -> web.Application:
-    middlewares = [forwarded_middleware(config.trusted_proxies), security_headers, error_pages, error_middleware,
-                   inbox_rate_limit(config.inbox_rate_per_minute), sessions(config), csrf_middleware]
+    cache = ResponseCache(config.response_cache_mb * 1_000_000)
+    middlewares = [forwarded_middleware(config.trusted_proxies), response_cache_middleware(cache), security_headers,
+                   error_pages, error_middleware, inbox_rate_limit(config.inbox_rate_per_minute), sessions(config),
+                   csrf_middleware]
     app = web.Application(middlewares=middlewares, client_max_size=1_048_576)
     app[CONFIG] = config
+    app[RESPONSE_CACHE] = cache
     app[URLS] = Urls(config.base_url)
     # Templates do not change while a node runs: skipping Jinja's per-render file checks is ~5% of a page.
     env = aiohttp_jinja2.setup(

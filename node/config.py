@@ -47,6 +47,7 @@ class Config:
     peer_refresh_interval: float = 21600.0
     peer_discovery_max: int = 50
     comments: str = "open"
+    response_cache_mb: int = 32
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -128,6 +129,7 @@ _PARSERS: dict[str, Any] = {
     "peer_refresh_interval": float,
     "peer_discovery_max": int,
     "comments": _comments,
+    "response_cache_mb": int,
 }
 
 

@@ -57,6 +57,9 @@ class Database:
         self._writer = writer
         self._reader = reader
         self._lock = asyncio.Lock()
+        # Used from the event loop's thread only, for `PRAGMA data_version` (a few microseconds, no I/O):
+        # in-memory caches ask it whether anything was committed since they were filled.
+        self._probe = sqlite3.connect(path, isolation_level=None)
 
     @classmethod
     async def open(cls, path: Path) -> "Database":
@@ -73,9 +76,16 @@ class Database:
         """Close both connections, the writer even when closing the reader fails or is cancelled (a second
         SIGTERM during shutdown): each holds a non-daemon thread that would keep the process alive."""
         try:
+            self._probe.close()
             await self._reader.close()
         finally:
             await self._writer.close()
+
+    def data_version(self) -> int:
+        """A number that changes whenever any connection, in this process or another (the CLI), commits
+        a write. Synchronous on purpose: a trip to a connection's thread would cost more than the cached
+        work it guards."""
+        return int(self._probe.execute("PRAGMA data_version").fetchone()[0])
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator["Transaction"]:

@@ -9,6 +9,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from ..appkeys import CONFIG, SETTINGS
+from ..auth import COOKIE as SESSION_COOKIE
 from ..i18n import language_name, negotiate, plural_translator, requested_languages, translator
 from ..views import format_day
 
@@ -58,6 +59,10 @@ def render(request: web.Request, template: str, context: dict[str, Any], *, who:
     response = aiohttp_jinja2.render_template(template, request, {**ui_context(request, who), **context},
                                               status=status)
     response.headers["Vary"] = VARY
+    # Anonymous pages may be kept by shared caches (and node/response_cache.py) if checked before use;
+    # a logged-in reader's copy is theirs. forms.page() makes personal pages no-store.
+    response.headers["Cache-Control"] = "private, no-cache" if SESSION_COOKIE in request.cookies \
+        else "public, no-cache"
     chosen = request.query.get("lang")
     if chosen and (chosen in request.app[SETTINGS].languages or chosen in content_langs) \
             and request.cookies.get(LANG_COOKIE) != chosen:

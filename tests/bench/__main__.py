@@ -16,7 +16,7 @@ from tests.bench.harness import RESULTS_ENV, ROOT
 BENCHMARKS = [
     ("tests.bench.bench_inbox", 90),
     ("tests.bench.bench_fanout", 60),
-    ("tests.bench.bench_read", 75),
+    ("tests.bench.bench_read", 120),
     ("tests.bench.bench_scale", 220),
     ("tests.bench.bench_growth", 150),
 ]

@@ -41,6 +41,7 @@ AS2 = "application/activity+json"
 RESULTS_ENV = "BENCH_RESULTS"  # when set, each result is also appended to this file as a JSON line
 KEEP_ENV = "BENCH_KEEP"  # when set, work folders (data, logs) are kept and their path printed
 PROFILE_ENV = "BENCH_PROFILE"  # a folder: each `maillage serve` is sampled by py-spy into FOLDER/serve-PID.txt
+PROFILE_ARGS_ENV = "BENCH_PROFILE_ARGS"  # more py-spy options, e.g. `--gil` (only the thread holding the GIL)
 
 clock = time.perf_counter
 
@@ -125,8 +126,10 @@ def _env() -> dict[str, str]:
 class Proc:
     """A child process logging to a file, stopped with SIGTERM (then SIGKILL) when the block ends."""
 
-    def __init__(self, args: Sequence[str], log: Path, *, profiled: bool = False) -> None:
+    def __init__(self, args: Sequence[str], log: Path, *, profiled: bool = False,
+                 env: dict[str, str] | None = None) -> None:
         self.args = list(args)
+        self.env = env or {}
         self.profiled = profiled
         self.log = log
         self.popen: subprocess.Popen[bytes] | None = None
@@ -137,7 +140,7 @@ class Proc:
         with self.log.open("ab") as fh:
             self.started_at = clock()
             self.popen = subprocess.Popen(self.args, stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                          env=_env(), cwd=ROOT)
+                                          env={**_env(), **self.env}, cwd=ROOT)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -156,7 +159,8 @@ class Proc:
         out = Path(folder) / f"{Path(self.args[0]).name}-{self.pid}.txt"
         self.profiler = subprocess.Popen(
             [str(Path(sys.executable).with_name("py-spy")), "record", "--pid", str(self.pid), "--format", "raw",
-             "--rate", "200", "--output", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             "--rate", "200", "--output", str(out), *os.environ.get(PROFILE_ARGS_ENV, "").split()],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         info(f"profiling {self.args[0]} into {out}")
 
     def stop(self, timeout: float = 15.0) -> None:
@@ -201,11 +205,12 @@ class Proc:
         return fields["VmRSS"], fields["VmHWM"]
 
 
-def maillage_serve(data: Path, port: int, log: Path) -> Proc:
+def maillage_serve(data: Path, port: int, log: Path, env: dict[str, str] | None = None) -> Proc:
+    """`maillage serve` on 127.0.0.1:PORT; `env` may set MAILLAGE_* overrides (others' are not inherited)."""
     script = Path(sys.executable).with_name("maillage")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "node"]
     return Proc([*command, "serve", "--data", str(data), "--host", "127.0.0.1", "--port", str(port)], log,
-                profiled=True)
+                profiled=True, env=env)
 
 
 def helper_server(kind: str, *args: object, log: Path) -> Proc:
