@@ -37,6 +37,12 @@ def activity_json(document: object, status: int = 200, cache_seconds: int = 60) 
     )
 
 
+def activity_json_text(text: str, cache_seconds: int = 60) -> web.Response:
+    """`activity_json` for a document already serialised (pages spliced from stored JSON texts)."""
+    return web.Response(text=text, content_type=AS2_MEDIA_TYPE,
+                        headers={"Vary": "Accept", "Cache-Control": f"public, max-age={cache_seconds}"})
+
+
 def json_error(status: int, reason: str) -> web.Response:
     """The error body every API refusal uses: `{"error": reason}`."""
     return web.json_response({"error": reason}, status=status)

@@ -36,14 +36,14 @@ def _dumps(document: dict[str, Any]) -> str:
 _CONTEXT_PREFIX = _dumps({"@context": OUTGOING_CONTEXT})[:-1] + ","
 
 
-def _without_context(text: str) -> dict[str, Any]:
-    """A stored document, parsed, without its `@context`."""
+def _without_context(text: str) -> str:
+    """A stored document's JSON text without its `@context`: cut out of the text when it starts with ours
+    (every activity we build does), so that a page embeds the stored bytes without parsing them."""
     if text.startswith(_CONTEXT_PREFIX):
-        doc: dict[str, Any] = json.loads("{" + text[len(_CONTEXT_PREFIX):])
-        return doc
+        return "{" + text[len(_CONTEXT_PREFIX):]
     doc = json.loads(text)
     doc.pop("@context", None)
-    return doc
+    return _dumps(doc)
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -54,8 +54,8 @@ def _as_list(value: Any) -> list[Any]:
 
 async def outbox_page(
     db: Database, actor_id: int, *, before_id: int | None, limit: int
-) -> list[tuple[int, dict[str, Any]]]:
-    """Public activities of an actor, newest first, as (row id, document without @context)."""
+) -> list[tuple[int, str]]:
+    """Public activities of an actor, newest first, as (row id, JSON text of the document without @context)."""
     rows = await db.fetch_all(
         "SELECT id, document FROM activities WHERE actor_id = ? AND public = 1 AND id < ? ORDER BY id DESC LIMIT ?",
         (actor_id, before_id if before_id is not None else 2**62, limit),

@@ -1,6 +1,8 @@
 """Outbox, followers and following (ActivityPub 5): a head with totalItems and `first`, pages of 20
 with `next`, newest first for outboxes, oldest first for follows; bad paging parameters are 400."""
 
+import json
+
 import pytest
 from aiohttp.test_utils import TestClient
 
@@ -64,6 +66,29 @@ async def test_outbox_pages_newest_first_across_more_than_20_items(client: TestC
     creates = author_outbox["orderedItems"]
     assert isinstance(creates, list) and {c["type"] for c in creates} == {"Create"}
     assert creates[0]["object"]["id"] == results[-1].iri
+
+
+async def test_outbox_page_embeds_stored_documents_exactly_whatever_their_context(client: TestClient) -> None:
+    """Pages splice the stored JSON texts in; a stored text with another context (an older version's) is
+    re-serialised without it. Either way each item is the stored document minus `@context`."""
+    result = await publish_practice(client.app, "pratique-a")
+    db = client.app[DB]
+    stored = {r["iri"]: json.loads(r["document"]) for r in await db.fetch_all("SELECT iri, document FROM activities")}
+    other = {"@context": "https://www.w3.org/ns/activitystreams", "id": f"{BASE}/activities/legacy",
+             "type": "Create", "actor": GROUP,
+             "object": {"id": f"{BASE}/notes/é", "type": "Note", "content": "« été »"},
+             "to": ["https://www.w3.org/ns/activitystreams#Public"]}
+    group = await get_actor(db, "reseau")
+    assert group is not None
+    async with db.transaction() as tx:
+        await tx.execute("INSERT INTO activities (iri, type, actor_id, object_iri, public, document, created_at)"
+                         " VALUES (?, 'Create', ?, ?, 1, ?, '2026-01-01T00:00:00Z')",
+                         (other["id"], group.id, f"{BASE}/notes/é", json.dumps(other)))
+    items = (await get_doc(client, f"{GROUP}/outbox?page=true"))["orderedItems"]
+    assert isinstance(items, list) and len(items) == 2
+    assert items[0] == {k: v for k, v in other.items() if k != "@context"}
+    announce = stored[result.activity_iris[1]]
+    assert items[1] == {k: v for k, v in announce.items() if k != "@context"}
 
 
 async def test_outbox_holds_only_public_activities(client: TestClient, peer: Peer) -> None:
