@@ -1,6 +1,8 @@
 """The organizer desk's item forms: write a practice, schedule a journey, report a journey's outcome;
 edit any of them; add a translation beside the original; preview without saving.
 
+Deleting an item (a confirmation page, then a POST) goes through the same use case as `maillage delete`.
+
 A form becomes the mapping `maillage publish` reads (node/web/desk_forms.py) and goes through the same
 validation (node/drafts.py) and the same use case (node/publishing.py, one transaction): an invalid
 form is shown again with what was typed and the message beside its field, and nothing is stored."""
@@ -25,7 +27,7 @@ from ..drafts import Draft, DraftError, draft_from_mapping
 from ..formerrors import FieldError
 from ..i18n import language_name
 from ..media import list_media
-from ..publishing import PublishError, publish
+from ..publishing import PublishError, delete, publish
 from ..render import markdown_to_html
 from ..urls import KIND_PATHS
 from ..views import when
@@ -259,3 +261,41 @@ async def post_edit(request: web.Request) -> web.Response:
 async def post_translate(request: web.Request) -> web.Response:
     kind = _kind(request)
     return await _submit(request, kind, "translate", await _editable(request, kind))
+
+
+async def _title(request: web.Request, stored: StoredObject, lang: str) -> tuple[str, str]:
+    """(title, its language): in `lang` when the item has that translation, else in its own language."""
+    row = await request.app[DB].fetch_one(
+        "SELECT lang, title FROM translations WHERE object_id = ? ORDER BY lang = ? DESC, lang = ? DESC LIMIT 1",
+        (stored.id, lang, stored.default_lang))
+    return (row["title"], row["lang"]) if row else (stored.slug, stored.default_lang)
+
+
+@login_required
+async def get_delete(request: web.Request) -> web.Response:
+    """What deleting the item does, in plain words, and the button that does it (POST, same path)."""
+    kind = _kind(request)
+    stored = await _editable(request, kind)  # the people who may edit an item may delete it
+    who, _ = gettext(request)
+    title, title_lang = await _title(request, stored, who.ui)
+    return await page(request, "desk/delete.html", {"kind": kind, "stored": stored, "title": title,
+                                                    "title_lang": title_lang, "action": request.path,
+                                                    "section": "desk"})
+
+
+@login_required
+async def post_delete(request: web.Request) -> web.Response:
+    """Tombstone the item and send a Delete to everyone who received it (node/publishing.delete)."""
+    kind = _kind(request)
+    stored = await _editable(request, kind)  # gone already: 404, like the edit page
+    db, config, urls = request.app[DB], request.app[CONFIG], request.app[URLS]
+    who, _ = gettext(request)
+    title, _lang = await _title(request, stored, who.ui)
+    author = await get_actor(db, (await user_of(request)).username)
+    assert author is not None
+    try:
+        await delete(db, urls, network=config.network, author=author, kind=kind, slug=stored.slug)
+    except PublishError:  # deleted by another request in the meantime
+        raise web.HTTPNotFound(text="Not found") from None
+    await notice(request, _("Deleted: %(title)s", title=title))
+    raise redirect("/desk")
