@@ -3,7 +3,8 @@ same mapping) into a `Draft`: one language of one object, its structured fields 
 form so that storage, documents and pages share a single shape.
 
 Every refusal names the front matter key and the problem; nothing is stored until the whole draft
-is valid.
+is valid. A refusal is a message id with its values (node/formerrors.py): the CLI prints it in English,
+the desk in its reader's language, naming each key by its form field's label.
 """
 
 import re
@@ -23,12 +24,14 @@ from protocol.outcomes import OutcomeDetails, Participant, build_outcome_details
 from protocol.places import Address, Place
 from protocol.practices import RESOURCE_ORIGINS, Contact, PracticeDetails, Resource, Stakeholder, build_practice_details
 
+from .formerrors import Key, Message, Plural, Term, Typed, _, ngettext
 from .render import markdown_to_html
 from .urls import KIND_PATHS
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 TAG = re.compile(r"^[\w-]{1,64}$")
 MAX_TITLE, MAX_SUMMARY, MAX_BODY, MAX_TEXT, MAX_ITEMS = 300, 2000, 200_000, 20_000, 50
+OUTCOME_LISTS = ("achievements", "new_initiatives", "issues", "goals", "next_steps")
 COMMON_KEYS = {"type", "slug", "lang", "title", "summary", "themes", "attachments"}
 KEYS = {
     "practice": COMMON_KEYS | {"territory", "stakeholders", "needs", "resources", "results", "lessons",
@@ -41,7 +44,15 @@ KEYS = {
 
 
 class DraftError(Exception):
-    """The submission is invalid; the message names the key and the problem."""
+    """The submission is invalid; the message names the key and the problem. `str()` is the English the
+    CLI prints; `message.text(lang, ...)` the same message in a page's language (node/formerrors.py);
+    `about` the front matter key it is about ("" when none), for a form to show it beside that field."""
+
+    def __init__(self, message: str | Plural, /, *, about: str | None = None, **values: object) -> None:
+        self.message = Message(message, **values)
+        keys = self.message.keys()
+        self.about = about if about is not None else (keys[0].path if keys else "")
+        super().__init__(str(self.message))
 
 
 @dataclass(frozen=True)
@@ -66,13 +77,14 @@ def _text(meta: Mapping[str, Any], key: str, limit: int, *, required: bool = Fal
     value = meta.get(key)
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            raise DraftError(f"'{where}{key}' is required")
+            raise DraftError(_("%(key)s is required"), key=Key(f"{where}{key}"))
         return ""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise DraftError(f"'{where}{key}' must be text")
+        raise DraftError(_("%(key)s must be text"), key=Key(f"{where}{key}"))
     text = str(value).strip()
     if len(text) > limit:
-        raise DraftError(f"'{where}{key}' is longer than {limit} characters")
+        raise DraftError(ngettext("%(key)s is longer than %(num)s character",
+                                  "%(key)s is longer than %(num)s characters", limit), key=Key(f"{where}{key}"))
     return text
 
 
@@ -80,7 +92,7 @@ def _url(value: Any, key: str) -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str) or not re.match(r"^https?://[^\s/]+", value):
-        raise DraftError(f"'{key}' must be an http(s) URL")
+        raise DraftError(_("%(key)s must be an http(s) URL"), key=Key(key))
     return value.strip()
 
 
@@ -89,9 +101,10 @@ def _list(meta: Mapping[str, Any], key: str) -> list[Any]:
     if value is None:
         return []
     if not isinstance(value, list):
-        raise DraftError(f"'{key}' must be a list")
+        raise DraftError(_("%(key)s must be a list"), key=Key(key))
     if len(value) > MAX_ITEMS:
-        raise DraftError(f"'{key}' has more than {MAX_ITEMS} entries")
+        raise DraftError(ngettext("%(key)s has more than %(num)s entry", "%(key)s has more than %(num)s entries",
+                                  MAX_ITEMS), key=Key(key))
     return value
 
 
@@ -103,14 +116,14 @@ def _localized(value: Any, key: str, lang: str, limit: int = 1000) -> dict[str, 
         out = {}
         for tag, text in value.items():
             if not isinstance(tag, str) or not is_lang_tag(tag) or not isinstance(text, str):
-                raise DraftError(f"'{key}' must map language tags to text")
+                raise DraftError(_("%(key)s must map language tags to text"), key=Key(key))
             if text.strip():  # an empty text is no text: `alt: ""` must not pass for an alt text
                 out[canonical_lang_tag(tag)] = text.strip()[:limit]
         return out
     if isinstance(value, str | int | float) and not isinstance(value, bool):
         text = str(value).strip()[:limit]
         return {lang: text} if text else {}
-    raise DraftError(f"'{key}' must be text")
+    raise DraftError(_("%(key)s must be text"), key=Key(key))
 
 
 def _markdown(meta: Mapping[str, Any], key: str, lang: str) -> dict[str, str]:
@@ -124,17 +137,17 @@ def _place(value: Any, key: str) -> Place | None:
     if isinstance(value, str):
         return Place(name=value.strip()[:300]) if value.strip() else None
     if not isinstance(value, Mapping):
-        raise DraftError(f"'{key}' must be a place name or a mapping with name, street, locality...")
+        raise DraftError(_("%(key)s must be a place name or a mapping with name, street, locality..."), key=Key(key))
     name = _text(value, "name", 300, where=f"{key}.") or _text(value, "locality", 200, where=f"{key}.")
     if not name:
-        raise DraftError(f"'{key}.name' is required")
+        raise DraftError(_("%(key)s is required"), key=Key(f"{key}.name"))
     lat, lon = value.get("latitude"), value.get("longitude")
     if (lat is None) != (lon is None):
-        raise DraftError(f"'{key}' needs both latitude and longitude, or neither")
+        raise DraftError(_("%(key)s needs both latitude and longitude, or neither"), key=Key(key))
     if lat is not None:
         if isinstance(lat, bool) or isinstance(lon, bool) or not isinstance(lat, int | float) \
                 or not isinstance(lon, int | float) or not (-90 <= lat <= 90 and -180 <= lon <= 180):
-            raise DraftError(f"'{key}' latitude must be within ±90 and longitude within ±180")
+            raise DraftError(_("%(key)s latitude must be within ±90 and longitude within ±180"), key=Key(key))
     parts = [_text(value, k, 200, where=f"{key}.") or None
              for k in ("street", "postal_code", "locality", "region", "country")]
     return Place(name=name, address=Address(*parts) if any(parts) else None,
@@ -145,14 +158,15 @@ def _attachments(meta: Mapping[str, Any], lang: str) -> tuple[Attachment, ...]:
     out = []
     for i, item in enumerate(_list(meta, "attachments")):
         if not isinstance(item, Mapping):
-            raise DraftError(f"'attachments[{i}]' must be a mapping with url, alt and media_type")
+            raise DraftError(_("%(key)s must be a mapping with url, alt and media_type"), key=Key(f"attachments[{i}]"))
         url = _url(item.get("url"), f"attachments[{i}].url")
         if url is None:
-            raise DraftError(f"'attachments[{i}].url' is required")
+            raise DraftError(_("%(key)s is required"), key=Key(f"attachments[{i}].url"))
         media = _text(item, "media_type", 100, where=f"attachments[{i}].") or _guess_media_type(url)
         alt = _localized(item.get("alt"), f"attachments[{i}].alt", lang, 1500)
         if media.startswith("image/") and not alt:
-            raise DraftError(f"'attachments[{i}].alt' is required for an image (people using screen readers need it)")
+            raise DraftError(_("%(key)s is required for an image (people using screen readers need it)"),
+                             key=Key(f"attachments[{i}].alt"))
         out.append(Attachment(url=url, media_type=media, alt=alt))
     return tuple(out)
 
@@ -170,7 +184,8 @@ def _practice(meta: Mapping[str, Any], lang: str, attachments: tuple[Attachment,
         if isinstance(item, str):
             item = {"name": item}
         if not isinstance(item, Mapping):
-            raise DraftError(f"'stakeholders[{i}]' must be a name or a mapping with name, role, url")
+            raise DraftError(_("%(key)s must be a name or a mapping with name, role, url"),
+                             key=Key(f"stakeholders[{i}]"))
         stakeholders.append(Stakeholder(
             name=_text(item, "name", 300, required=True, where=f"stakeholders[{i}]."),
             role=_localized(item.get("role"), f"stakeholders[{i}].role", lang),
@@ -178,24 +193,25 @@ def _practice(meta: Mapping[str, Any], lang: str, attachments: tuple[Attachment,
     resources = []
     for i, item in enumerate(_list(meta, "resources")):
         if not isinstance(item, Mapping):
-            raise DraftError(f"'resources[{i}]' must be a mapping with label, monetary, origin")
+            raise DraftError(_("%(key)s must be a mapping with label, monetary, origin"), key=Key(f"resources[{i}]"))
         origin = item.get("origin", "mixed")
         if origin not in RESOURCE_ORIGINS:
-            raise DraftError(f"'resources[{i}].origin' must be one of {', '.join(RESOURCE_ORIGINS)}")
+            raise DraftError(_("%(key)s must be one of %(choices)s"), key=Key(f"resources[{i}].origin"),
+                             choices=", ".join(RESOURCE_ORIGINS))
         if not isinstance(item.get("monetary", False), bool):
-            raise DraftError(f"'resources[{i}].monetary' must be true or false")
+            raise DraftError(_("%(key)s must be true or false"), key=Key(f"resources[{i}].monetary"))
         label = _localized(item.get("label"), f"resources[{i}].label", lang)
         if not label:
-            raise DraftError(f"'resources[{i}].label' is required")
+            raise DraftError(_("%(key)s is required"), key=Key(f"resources[{i}].label"))
         resources.append(Resource(label=label, monetary=bool(item.get("monetary", False)), origin=origin))
     raw_contact = meta.get("contact")
     contact = None
     if raw_contact is not None:
         if not isinstance(raw_contact, Mapping):
-            raise DraftError("'contact' must be a mapping with name, email, url")
+            raise DraftError(_("%(key)s must be a mapping with name, email, url"), key=Key("contact"))
         email = _text(raw_contact, "email", 200, where="contact.") or None
         if email and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", email):
-            raise DraftError("'contact.email' is not an e-mail address")
+            raise DraftError(_("%(key)s is not an e-mail address"), key=Key("contact.email"))
         contact = Contact(name=_text(raw_contact, "name", 200, where="contact.") or None, email=email,
                           url=_url(raw_contact.get("url"), "contact.url"))
     details = PracticeDetails(
@@ -212,7 +228,8 @@ def _zone(meta: Mapping[str, Any]) -> tuple[str, ZoneInfo]:
     try:
         return name, ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise DraftError(f"'timezone' is not an IANA time zone (like Europe/Paris): {name!r}") from None
+        raise DraftError(_("%(key)s is not an IANA time zone (like Europe/Paris): %(value)s"), key=Key("timezone"),
+                         value=Typed(name)) from None
 
 
 def _moment(value: Any, key: str, zone: ZoneInfo, day: date | None = None) -> datetime:
@@ -225,15 +242,16 @@ def _moment(value: Any, key: str, zone: ZoneInfo, day: date | None = None) -> da
     elif isinstance(value, str) and day is not None and re.match(r"^\d{1,2}:\d{2}$", value.strip()):
         hours, minutes = (int(p) for p in value.strip().split(":"))
         if hours > 23 or minutes > 59:
-            raise DraftError(f"'{key}' is not a valid time: {value!r}")
+            raise DraftError(_("%(key)s is not a valid time: %(value)s"), key=Key(key), value=Typed(value))
         moment = datetime.combine(day, time(hours, minutes))
     elif isinstance(value, str):
         try:
             moment = datetime.fromisoformat(value.strip())
         except ValueError:
-            raise DraftError(f"'{key}' must be a date and time like 2027-03-14 09:30: {value!r}") from None
+            raise DraftError(_("%(key)s must be a date and time like 2027-03-14 09:30: %(value)s"), key=Key(key),
+                             value=Typed(value)) from None
     else:
-        raise DraftError(f"'{key}' must be a date and time like 2027-03-14 09:30")
+        raise DraftError(_("%(key)s must be a date and time like 2027-03-14 09:30"), key=Key(key))
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
     return moment.astimezone(zone)
@@ -246,45 +264,50 @@ def _iso(moment: datetime) -> str:
 def _journey(meta: Mapping[str, Any], lang: str, attachments: tuple[Attachment, ...]) -> dict[str, Any]:
     zone_name, zone = _zone(meta)
     if meta.get("start") is None:
-        raise DraftError("'start' is required")
+        raise DraftError(_("%(key)s is required"), key=Key("start"))
     start = _moment(meta.get("start"), "start", zone)
     end = _moment(meta["end"], "end", zone, start.date()) if meta.get("end") is not None else None
     if end is not None and end <= start:
-        raise DraftError("'end' must be after 'start'")
+        raise DraftError(_("%(key)s must be after %(other)s"), key=Key("end"), other=Key("start"))
     location = _place(meta.get("location"), "location")
     online = _url(meta.get("online"), "online")
     if location is None and online is None:
-        raise DraftError("a journey needs a 'location' or an 'online' link")
+        raise DraftError(_("a journey needs a %(location)s or an %(online)s"), location=Key("location"),
+                         online=Term("'online' link", _("Online link")))
     items = []
     for i, raw in enumerate(_list(meta, "programme")):
         if not isinstance(raw, Mapping):
-            raise DraftError(f"'programme[{i}]' must be a mapping with time, title, host")
+            raise DraftError(_("%(key)s must be a mapping with time, title, host"), key=Key(f"programme[{i}]"))
         title = _localized(raw.get("title"), f"programme[{i}].title", lang, 300)
         if not title:
-            raise DraftError(f"'programme[{i}].title' is required")
+            raise DraftError(_("%(key)s is required"), key=Key(f"programme[{i}].title"))
         begins = _moment(raw["time"], f"programme[{i}].time", zone, start.date()) if raw.get("time") else None
         ends = _moment(raw["end"], f"programme[{i}].end", zone, start.date()) if raw.get("end") else None
         if begins is not None and ends is not None and ends <= begins:
-            raise DraftError(f"'programme[{i}].end' must be after 'programme[{i}].time'")
+            raise DraftError(_("%(key)s must be after %(other)s"), key=Key(f"programme[{i}].end"),
+                             other=Key(f"programme[{i}].time"))
         items.append(ProgrammeItem(title=title, start_time=_iso(begins) if begins else None,
                                    end_time=_iso(ends) if ends else None,
                                    host=_text(raw, "host", 300, where=f"programme[{i}].") or None,
                                    place=_place(raw.get("place"), f"programme[{i}].place")))
     capacity = meta.get("capacity")
     if capacity is not None and (isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1):
-        raise DraftError("'capacity' must be a positive whole number (leave it out for no limit)")
+        raise DraftError(_("%(key)s must be a positive whole number (leave it out for no limit)"), key=Key("capacity"))
     join_mode = _text(meta, "join_mode", 20) or "free"
     if join_mode not in JOIN_MODES:
-        raise DraftError(f"'join_mode' must be one of {', '.join(JOIN_MODES)}")
+        raise DraftError(_("%(key)s must be one of %(choices)s"), key=Key("join_mode"), choices=", ".join(JOIN_MODES))
     external = _url(meta.get("external_url"), "external_url")
     if join_mode == "external" and external is None:
-        raise DraftError("'external_url' is required when join_mode is external")
+        raise DraftError(_("%(key)s is required when %(other)s is %(value)s"), key=Key("external_url"),
+                         other=Key("join_mode", quoted=False),
+                         value=Term("external", _("Registration on another site")))
     status = (_text(meta, "status", 20) or "confirmed").upper()
     if status not in STATUSES:
-        raise DraftError(f"'status' must be one of {', '.join(s.lower() for s in STATUSES)}")
+        raise DraftError(_("%(key)s must be one of %(choices)s"), key=Key("status"),
+                         choices=", ".join(s.lower() for s in STATUSES))
     comments = meta.get("comments", True)
     if not isinstance(comments, bool):
-        raise DraftError("'comments' must be true or false")
+        raise DraftError(_("%(key)s must be true or false"), key=Key("comments"))
     details = JourneyDetails(
         start_time=_iso(start), end_time=_iso(end) if end else None, timezone=zone_name, location=location,
         online_url=online, programme=tuple(items), capacity=capacity, join_mode=join_mode,
@@ -295,11 +318,11 @@ def _journey(meta: Mapping[str, Any], lang: str, attachments: tuple[Attachment, 
 
 def _outcome(meta: Mapping[str, Any], lang: str, attachments: tuple[Attachment, ...]) -> dict[str, Any]:
     lists: dict[str, dict[str, list[str]]] = {}
-    for key in ("achievements", "new_initiatives", "issues", "goals", "next_steps"):
+    for key in OUTCOME_LISTS:
         items = []
         for i, item in enumerate(_list(meta, key)):
             if not isinstance(item, str | int | float) or isinstance(item, bool) or not str(item).strip():
-                raise DraftError(f"'{key}[{i}]' must be a line of text")
+                raise DraftError(_("%(key)s must be a line of text"), key=Key(f"{key}[{i}]"))
             items.append(str(item).strip()[:2000])
         lists[key] = {lang: items} if items else {}
     participants = []
@@ -307,11 +330,12 @@ def _outcome(meta: Mapping[str, Any], lang: str, attachments: tuple[Attachment, 
         if isinstance(item, str):
             item = {"name": item}
         if not isinstance(item, Mapping):
-            raise DraftError(f"'participants[{i}]' must be a name or a mapping with name and url")
+            raise DraftError(_("%(key)s must be a name or a mapping with name and url"), key=Key(f"participants[{i}]"))
         participants.append(Participant(name=_text(item, "name", 300, required=True, where=f"participants[{i}]."),
                                         url=_url(item.get("url"), f"participants[{i}].url")))
     if not any(lists.values()):
-        raise DraftError("an outcome needs at least one of: achievements, new_initiatives, issues, goals, next_steps")
+        raise DraftError(_("an outcome needs at least one of: %(keys)s"),
+                         keys=tuple(Key(k, quoted=False) for k in OUTCOME_LISTS))
     details = OutcomeDetails(
         achievements=lists["achievements"], new_initiatives=lists["new_initiatives"], issues=lists["issues"],
         goals=lists["goals"], next_steps=lists["next_steps"], feedback=_markdown(meta, "feedback", lang),
@@ -324,16 +348,18 @@ def draft_from_mapping(meta: Mapping[str, Any], body: str, *, default_lang: str)
     """Validate one submission (front matter or form fields) and build its Draft."""
     kind = _text(meta, "type", 20, required=True)
     if kind not in KIND_PATHS:
-        raise DraftError(f"'type' must be one of {', '.join(KIND_PATHS)}, got {kind!r}")
+        raise DraftError(_("%(key)s must be one of %(choices)s, got %(value)s"), key=Key("type"),
+                         choices=", ".join(KIND_PATHS), value=Typed(kind))
     unknown = sorted(str(k) for k in set(meta) - KEYS[kind])  # YAML keys may be numbers or dates too
     if unknown:
         raise DraftError(f"unknown key(s) for {'an' if kind == 'outcome' else 'a'} {kind}: {', '.join(unknown)}")
     slug = _text(meta, "slug", 100, required=True)
     if not SLUG.match(slug):
-        raise DraftError(f"'slug' must be lowercase letters, digits and '-', got {slug!r}")
+        raise DraftError(_("%(key)s must be lowercase letters, digits and '-', got %(value)s"), key=Key("slug"),
+                         value=Typed(slug))
     lang = _text(meta, "lang", 35) or default_lang
     if not is_lang_tag(lang):
-        raise DraftError(f"'lang' is not a BCP 47 language tag: {lang!r}")
+        raise DraftError(_("%(key)s is not a BCP 47 language tag: %(value)s"), key=Key("lang"), value=Typed(lang))
     lang = canonical_lang_tag(lang)  # `pt-br` and `pt-BR` are one language: one translation
     themes_raw = meta.get("themes")
     if themes_raw is None:  # `themes:` left empty
@@ -341,20 +367,24 @@ def draft_from_mapping(meta: Mapping[str, Any], body: str, *, default_lang: str)
     if isinstance(themes_raw, str):
         themes_raw = [t.strip() for t in themes_raw.split(",")]
     if not isinstance(themes_raw, list) or not all(isinstance(t, str) for t in themes_raw):
-        raise DraftError("'themes' must be a list of words")
+        raise DraftError(_("%(key)s must be a list of words"), key=Key("themes"))
     themes = tuple(dict.fromkeys(t.strip().lstrip("#").lower() for t in themes_raw if t.strip()))
     for theme in themes:
         if not TAG.match(theme):
-            raise DraftError(f"theme {theme!r} must be one word (letters, digits, '-', '_')")
+            raise DraftError(_("theme %(value)s must be one word (letters, digits, '-', '_')"), about="themes",
+                             value=Typed(theme))
     if len(body) > MAX_BODY:
-        raise DraftError(f"the body is longer than {MAX_BODY} characters")
+        raise DraftError(ngettext("the body is longer than %(num)s character",
+                                  "the body is longer than %(num)s characters", MAX_BODY), about="body")
     attachments = _attachments(meta, lang)
     builders = {"practice": _practice, "journey": _journey, "outcome": _outcome}
     journey = _text(meta, "journey", 2048) or None
     if kind == "outcome" and journey is None:
-        raise DraftError("'journey' is required for an outcome (the slug of the journey it reports on)")
+        raise DraftError(_("%(key)s is required for an outcome (the slug of the journey it reports on)"),
+                         key=Key("journey"))
     if journey is not None and not (SLUG.match(journey) or re.match(r"^https?://[^\s/]+", journey)):
-        raise DraftError(f"'journey' must be the slug of a journey on this node, or its IRI, got {journey!r}")
+        raise DraftError(_("%(key)s must be the slug of a journey on this node, or its IRI, got %(value)s"),
+                         key=Key("journey"), value=Typed(journey))
     return Draft(
         kind=kind, slug=slug, lang=lang, title=_text(meta, "title", MAX_TITLE, required=True),
         summary=_text(meta, "summary", MAX_SUMMARY, required=True), body_md=body.strip(), themes=themes,

@@ -24,14 +24,15 @@ from ..appkeys import CONFIG, DB, SETTINGS, URLS
 from ..auth import login_required
 from ..content import StoredObject, find_object
 from ..drafts import Draft, DraftError, draft_from_mapping
-from ..formerrors import FieldError
+from ..formerrors import FieldError, Message, Typed
+from ..formerrors import _ as N_
 from ..i18n import language_name
 from ..media import list_media
 from ..publishing import PublishError, delete, publish
 from ..render import markdown_to_html
 from ..urls import KIND_PATHS
 from ..views import when
-from .desk_forms import FIELDS, field_of, from_stored, readable, slugify, to_mapping
+from .desk_forms import FIELDS, field_of, from_stored, shown, slugify, to_mapping
 from .forms import fields, gettext, notice, page, redirect, user_of
 
 KINDS = tuple(KIND_PATHS)
@@ -206,7 +207,7 @@ async def _submit(request: web.Request, kind: str, mode: str, stored: StoredObje
     except FieldError as exc:
         errors[exc.field] = exc.text(_)
     except DraftError as exc:
-        errors[field_of(str(exc), kind)] = readable(str(exc))
+        errors[field_of(exc.about, kind)] = shown(exc.message, who.ui)
     if errors or draft is None or form.get("action") == "preview":
         context = await _context(request, kind, mode, form, stored=stored, errors=errors,
                                  preview=_preview(draft) if draft is not None and not errors else None)
@@ -216,11 +217,21 @@ async def _submit(request: web.Request, kind: str, mode: str, stored: StoredObje
     try:
         result = await publish(db, urls, network=config.network, author=author, draft=draft)
     except PublishError as exc:
-        errors["journey" if "journey" in str(exc) and kind == "outcome" else ""] = readable(str(exc))
+        field, message = _publish_error(exc, draft, who.ui)
+        errors[field] = message
         return await page(request, "desk/item_form.html",
                           await _context(request, kind, mode, form, stored=stored, errors=errors), status=400)
     await notice(request, _("Published: %(title)s", title=draft.title))
     raise redirect(f"/desk?published={quote(urlsplit(result.iri).path)}")
+
+
+def _publish_error(exc: PublishError, draft: Draft, lang: str) -> tuple[str, str]:
+    """(field, message) for a refusal of node/publishing.py, which words them for the CLI: the one a form
+    can meet (its own checks come first) is an outcome's journey deleted meanwhile, said in `lang`."""
+    if draft.journey and str(exc).startswith("no journey "):
+        return "journey", shown(Message(N_("no journey %(journey)s on this node (publish the journey first)"),
+                                        journey=Typed(draft.journey)), lang)
+    return "", str(exc)
 
 
 async def _check_mode(request: web.Request, kind: str, mode: str, stored: StoredObject | None,

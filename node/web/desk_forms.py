@@ -1,7 +1,8 @@
 """The desk's item forms and the front matter mapping node/drafts.py validates: a form is turned into the
 mapping `maillage publish` reads (so a form and a Markdown file are checked by the same code), and a
 stored item back into the form's fields, to edit it or translate it. List fields are one entry a line,
-their parts separated by `|` ("name | role | https://..."), as the hints say."""
+their parts separated by `|` ("name | role | https://..."), as the hints say. A refusal of node/drafts.py
+names the front matter keys: here they become the form's fields and labels, in the reader's language."""
 
 import re
 import unicodedata
@@ -14,7 +15,7 @@ from protocol.langmap import pick
 from protocol.outcomes import parse_outcome_details
 from protocol.practices import parse_practice_details
 
-from ..formerrors import FieldError, _
+from ..formerrors import FieldError, Gettext, Message, _, quote
 
 COMMON = ("slug", "lang", "title", "summary", "themes", "body")
 PLACE_PARTS = ("name", "street", "postal_code", "locality", "region", "country")
@@ -130,18 +131,15 @@ def to_mapping(kind: str, form: dict[str, str], attachments: list[dict[str, Any]
     return {k: v for k, v in meta.items() if v is not None}, form.get("body", "")
 
 
-def field_of(message: str, kind: str) -> str:
-    """The form field a DraftError message is about ("" when it is about the whole form)."""
-    if message.startswith("theme "):
-        return "themes"
-    if message.startswith("the body"):
-        return "body"
-    if message.startswith("an outcome needs"):
-        return "achievements"
-    match = re.search(r"'([a-z_]+)(?:\[\d+\])?(?:\.([a-z_]+))?", message)
+KEY = re.compile(r"^([a-z_]+)(?:\[(\d+)\])?(?:\.([a-z_.]+))?$")  # name, [index], .sub.parts
+
+
+def field_of(key: str, kind: str) -> str:
+    """The form field a front matter key is about (`DraftError.about`; "" for the whole form)."""
+    match = KEY.match(key)
     if not match:
         return ""
-    key, sub = match[1], match[2]
+    key, sub = match[1], (match[3] or "").split(".")[0]
     if key in ("territory", "location", "contact"):
         name = f"{key}_{sub}" if sub else f"{key}_name"
         return name if name in FIELDS[kind] else ("contact_email" if key == "contact" else f"{key}_name")
@@ -150,12 +148,63 @@ def field_of(message: str, kind: str) -> str:
     return key if key in FIELDS[kind] else ""
 
 
-def readable(message: str) -> str:
-    """`'programme[2].title' is required` -> `line 3 (title) is required`: what the form calls it."""
-    def line(m: re.Match[str]) -> str:
-        return f"line {int(m[2]) + 1}" + (f" ({m[3]})" if m[3] else "")
-    message = re.sub(r"'([a-z_]+)\[(\d+)\]\.?([a-z_]*)'", line, message)
-    return message[:1].upper() + message[1:]
+# How the messages of node/drafts.py name a front matter key on the form: by the label of its field
+# (the same message ids as templates/desk/item_form.html), or by its line in a one-entry-a-line field.
+LABELS = {
+    "slug": _("Address"), "lang": _("Language of this text"), "title": _("Title"),
+    "summary": _("Summary"), "themes": _("Themes"), "body": _("Text"), "attachments": _("Images"),
+    "territory": _("Territory"), "territory_name": _("Name of the place or territory"),
+    "stakeholders": _("Stakeholders"), "needs": _("Needs addressed"), "resources": _("Resources mobilised"),
+    "results": _("Results"), "lessons": _("Lessons learned"), "transferability": _("Transferability"),
+    "contact": _("Contact"), "contact_name": _("Contact name"), "contact_email": _("Contact e-mail"),
+    "contact_url": _("Contact web page"), "license": _("License"),
+    "start": _("Start"), "end": _("End"), "timezone": _("Time zone"), "location": _("Place"),
+    "location_name": _("Place"), "online": _("Online link"), "programme": _("Programme"), "capacity": _("Seats"),
+    "join_mode": _("Who can join"), "external_url": _("Registration page"), "status": _("Status"),
+    "cycle": _("Programme (cycle) it belongs to"), "comments": _("Comments are welcome"),
+    "journey": _("Journey reported on"), "achievements": _("Achievements"),
+    "new_initiatives": _("New initiatives welcomed"), "issues": _("Substantive issues"),
+    "goals": _("Goals and strategies"), "next_steps": _("Next steps"), "feedback": _("Observers’ feedback"),
+    "participants": _("Participants"),
+}
+PLACE_LABELS = {"name": _("Place"), "street": _("Street"), "postal_code": _("Postal code"), "locality": _("Town"),
+                "region": _("Region"), "country": _("Country")}
+# The parts of a line (`name | role | https://...`, `09:30-11:00 | title | host`) and of an image.
+PART_LABELS = {
+    "name": _("name"), "role": _("role"), "url": _("web address"), "label": _("description"),
+    "monetary": _("monetary or non-monetary"), "origin": _("origin"), "time": _("start time"),
+    "end": _("end time"), "title": _("title"), "host": _("host"), "place": _("place"),
+    "alt": _("text describing the image"), "media_type": _("file type"),
+}
+
+
+def key_label(key: str, gettext: Gettext) -> str:
+    """`summary` -> “Summary”, `contact.email` -> “Contact e-mail”, `stakeholders[0].url` -> line 1
+    (web address), `attachments[1].alt` -> image 2 (text describing the image): what the form calls it."""
+    match = KEY.match(key)
+    if not match:
+        return quote(gettext, key)
+    name, index, sub = match[1], match[2], match[3]
+    if index is not None:
+        number = int(index) + 1
+        part = gettext(PART_LABELS[sub]) if sub in PART_LABELS else sub
+        if name == "attachments":
+            return gettext("image %(number)s (%(part)s)", number=number, part=part) if part \
+                else gettext("image %(number)s", number=number)
+        return gettext("line %(line)s (%(part)s)", line=number, part=part) if part \
+            else gettext("line %(line)s", line=number)
+    if sub:
+        label = LABELS.get(f"{name}_{sub}") or (PLACE_LABELS.get(sub) if name in ("territory", "location") else None)
+    else:
+        label = LABELS.get(name)
+    return quote(gettext, gettext(label) if label else key)
+
+
+def shown(message: Message, lang: str) -> str:
+    """A message of node/drafts.py as the form shows it: in `lang`, keys named as the form names them,
+    capitalised."""
+    text = message.text(lang, key_label)
+    return text[:1].upper() + text[1:]
 
 
 # A stored item back into the form (to edit a translation, or to start a new one from the original).

@@ -63,10 +63,10 @@ async def test_write_a_practice(organizer_client: TestClient) -> None:
 
 PRACTICE_ERRORS = [
     ({"title": "", "slug": ""}, "title", "The title is required."),
-    ({"summary": ""}, "summary", "'summary' is required"),
+    ({"summary": ""}, "summary", "“Summary” is required"),
     ({"slug": "Not A Slug"}, "slug", "lowercase letters"),
     ({"themes": "two words"}, "themes", "must be one word"),
-    ({"stakeholders": "Name | role | not-a-url"}, "stakeholders", "Line 1 (url) must be an http(s) URL"),
+    ({"stakeholders": "Name | role | not-a-url"}, "stakeholders", "Line 1 (web address) must be an http(s) URL"),
     ({"resources": "Grant | monetary | sideways"}, "resources", "Line 1: the origin is public, private or mixed."),
     ({"contact_email": "nobody"}, "contact_email", "is not an e-mail address"),
 ]
@@ -95,12 +95,12 @@ async def test_a_new_item_cannot_take_an_existing_address(organizer_client: Test
 
 JOURNEY_ERRORS = [
     ({"timezone": "Mars/Olympus"}, "timezone", "is not an IANA time zone"),
-    ({"start": ""}, "start", "'start' is required"),
-    ({"end": "2000-01-01T10:00"}, "end", "'end' must be after 'start'"),
-    ({"location_name": "", "location_locality": ""}, "location_name", "needs a 'location' or an 'online' link"),
+    ({"start": ""}, "start", "“Start” is required"),
+    ({"end": "2000-01-01T10:00"}, "end", "“End” must be after “Start”"),
+    ({"location_name": "", "location_locality": ""}, "location_name", "needs a “Place” or an “Online link”"),
     ({"capacity": "many"}, "capacity", "Write a whole number"),
     ({"programme": "later | Visit"}, "programme", "Line 1: start with a time"),
-    ({"join_mode": "external"}, "external_url", "'external_url' is required"),
+    ({"join_mode": "external"}, "external_url", "“Registration page” is required"),
     ({"online": "ftp://x"}, "online", "must be an http(s) URL"),
 ]
 
@@ -132,8 +132,8 @@ async def test_schedule_a_journey_and_report_its_outcome(organizer_client: TestC
 
 @pytest.mark.parametrize(("change", "field", "message"), [
     ({"achievements": "", "next_steps": ""}, "achievements", "an outcome needs at least one of"),
-    ({"journey": ""}, "journey", "'journey' is required"),
-    ({"journey": "no-such-journey"}, "journey", "no journey 'no-such-journey'"),
+    ({"journey": ""}, "journey", "“Journey reported on” is required"),
+    ({"journey": "no-such-journey"}, "journey", "no journey “no-such-journey”"),
     ({"participants": "Réseau | javascript:alert(1)"}, "participants", "must be an http(s) URL"),
 ])
 async def test_outcome_errors(organizer_client: TestClient, change: dict[str, str], field: str, message: str) -> None:
