@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import copy
 import json
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
 from typing import Any, Final
@@ -132,162 +135,288 @@ def _maillage_terms() -> dict[str, Any]:
 # that cannot fetch https://maillage.social/ns still understand them.
 OUTGOING_CONTEXT: Final[list[Any]] = [AS_CONTEXT_IRI, SECURITY_CONTEXT_IRI, _maillage_terms()]
 _OUTGOING_CONTEXT_JSON: Final = json.dumps(OUTGOING_CONTEXT)
+# No base IRI: pyld would resolve a relative IRI against "http://example.org/base/", making up
+# an IRI the sender never wrote; left relative, it fails our IRI checks, as on the fast path.
+_PYLD_OPTIONS: Final[dict[str, Any]] = {"documentLoader": offline_document_loader, "base": None}
 # Equivalent to OUTGOING_CONTEXT (maillage.jsonld holds exactly its inline terms) but made
 # of IRIs only, which pyld resolves once and then serves from its context cache.
 _COMPACTION_CONTEXT: Final = (AS_CONTEXT_IRI, SECURITY_CONTEXT_IRI, MAILLAGE_CONTEXT_IRI)
 
 # ---------------------------------------------------------------------------------------
-# Fast path: recognise documents whose context already yields exactly our terms.
+# Fast path: recognise documents that compaction would return unchanged.
+#
+# Compaction expands the document with its own context (beneath which _prepared() puts
+# ours) and compacts it back with ours. Where both contexts define a term identically,
+# the term comes back as it was; terms the two contexts define differently ("foreign":
+# Mastodon's own extensions, a peer's redefinition of one of ours, a term our context has
+# and the document's lacks) are harmless as long as the document never uses them. The
+# context is compared with pyld's own processing of it, so "identically" means what pyld
+# means, and the result is cached per context.
 
-_GEN_DELIMS: Final = frozenset(":/?#[]@")
 _SCALARS: Final = (str, int, float, bool, type(None))
 _MAX_FAST_DEPTH: Final = 32
-# The bundled contexts OUTGOING_CONTEXT is made of: a document using only these (after the
-# AS context) defines nothing that compaction with OUTGOING_CONTEXT would rename.
-# webfinger.jsonld (FEP-2c59) only defines terms our inline context repeats identically.
+# Bundled contexts a fast-path document may name after the AS context.
 _OUR_FILES: Final = frozenset({"activitystreams.jsonld", "security-v1.jsonld", "maillage.jsonld", "webfinger.jsonld"})
 _AS_FILE: Final = "activitystreams.jsonld"
-
-_Normalized = tuple[Any, ...]
-
-
-def _expand_prefix(value: str, prefixes: dict[str, str]) -> str:
-    if value.startswith("@") or ":" not in value:
-        return value
-    prefix, suffix = value.split(":", 1)
-    if suffix.startswith("//") or prefix not in prefixes:
-        return value
-    return prefixes[prefix] + suffix
+_PLAIN_DEFINITION: Final = frozenset({"@id", "@type", "@container"})
+# Longer contexts (canonical JSON) are not analysed: real ones are a few kB at most.
+_MAX_ANALYSED_CONTEXT: Final = 16384
+# Active-context entries that are bookkeeping rather than meaning.
+_BOOKKEEPING: Final = frozenset({"mappings", "inverse", "_uuid"})
+_MISSING: Final = object()
+_CANONICAL_JSON: Final = json.JSONEncoder(sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
-def _normalize(definition: object, prefixes: dict[str, str]) -> _Normalized | None:
-    """A comparable form of a term definition, or None when it is not a plain mapping we know."""
+@dataclass(frozen=True, slots=True)
+class _Analysis:
+    """What a document with this `@context` must not use to be returned unchanged."""
+
+    context: object  # the analysed @context, parsed back from its canonical JSON
+    forbidden: frozenset[str]  # terms the two contexts define differently: not as a key or `type`
+    prefixes: frozenset[str]  # those of them that are prefixes in either: not as `prefix:` of a value
+    longest: int  # length of the longest of `prefixes`
+    shapes: dict[str, int]  # see _value_shapes
+
+
+def _active_context(context: list[Any]) -> dict[str, Any]:
+    """pyld's active context for `context`, processed exactly as expansion does it."""
+    processor = _pyld.JsonLdProcessor()
+    options = {**_PYLD_OPTIONS, "processingMode": "json-ld-1.1"}  # compact()'s default, which expand() inherits
+    initial = processor.process_context(None, None, options)  # a None local context gives the initial one
+    active: dict[str, Any] = processor.process_context(initial, context, options)
+    return active
+
+
+@cache
+def _compaction_terms() -> tuple[dict[str, Any], dict[str, Any], frozenset[str]]:
+    """Term definitions and defaults of _COMPACTION_CONTEXT, and our terms whose values
+    expansion reads as terms (`@type: @vocab`), which no foreign context may be trusted with."""
+    active = _active_context(list(_COMPACTION_CONTEXT))
+    mappings: dict[str, Any] = active["mappings"]
+    defaults = {k: v for k, v in active.items() if k not in _BOOKKEEPING}
+    vocab_valued = frozenset(t for t, m in mappings.items() if m and m.get("@type") == "@vocab")
+    return mappings, defaults, vocab_valued
+
+
+# The shapes of value that compaction gives back unchanged for some of our terms.
+_ID: Final = 0  # `id`: a string
+_IRIS: Final = 1  # @id-typed terms: IRIs or objects (a number would not be an IRI)
+_LITERALS: Final = 2  # typed literals: scalars (an object would not be a literal, nor would [])
+# @language containers: tags to strings ({} is dropped); a string alone becomes {"@none": string},
+# unless another term (`content` for `contentMap`) has the same IRI and takes it.
+_LANGUAGE_MAP: Final = 3
+_LANGUAGE_TEXTS: Final = 4  # ... or a string, or an array of strings
+
+
+@cache
+def _value_shapes() -> dict[str, int]:
+    """Our terms whose values must have a given shape to be compacted back under the same term."""
+    shapes: dict[str, int] = {}
+    mappings = _compaction_terms()[0]
+    iris = Counter(mapping.get("@id") for mapping in mappings.values() if mapping)
+    for term, mapping in mappings.items():
+        if not mapping:
+            continue
+        kind = mapping.get("@type")
+        if mapping.get("@id") == "@id":
+            shapes[term] = _ID
+        elif "@language" in mapping.get("@container", ()):
+            shapes[term] = _LANGUAGE_MAP if iris[mapping.get("@id")] > 1 else _LANGUAGE_TEXTS
+        elif kind in ("@id", "@vocab"):
+            shapes[term] = _IRIS
+        elif kind is not None:
+            shapes[term] = _LITERALS
+    return shapes
+
+
+def _is_reference(node: dict[Any, Any]) -> bool:
+    """An object with nothing but an `id` (and nulls, or our @context): compaction writes it as
+    its IRI where an @id-typed term holds it, and drops it at the top level."""
+    return "id" in node and all(v is None for k, v in node.items() if k not in ("id", "@context"))
+
+
+def _is_texts(value: object) -> bool:
+    """A language map's entry: a string, or a non-empty array of strings."""
+    if isinstance(value, list):
+        return bool(value) and all(isinstance(v, str) for v in value)
+    return isinstance(value, str)
+
+
+def _has_shape(value: object, shape: int) -> bool:
+    if isinstance(value, str):
+        return shape != _LANGUAGE_MAP
+    if value is None:
+        return shape != _ID  # elsewhere pyld drops the key: the reader sees no value either way
+    if shape == _ID:
+        return False
+    if shape in (_LANGUAGE_MAP, _LANGUAGE_TEXTS):
+        if isinstance(value, dict):  # "" is read as @none
+            return bool(value) and "" not in value and all(map(_is_texts, value.values()))
+        return shape == _LANGUAGE_TEXTS and _is_texts(value)
+    items = value if isinstance(value, list) else (value,)
+    if shape == _IRIS:
+        for item in items:
+            if not isinstance(item, str) and (not isinstance(item, dict) or _is_reference(item)):
+                return False
+        return True
+    return bool(items) and all(isinstance(item, (str, int, float)) for item in items)  # bool is an int
+
+
+def _is_prefix(mapping: object) -> bool:
+    return isinstance(mapping, Mapping) and bool(mapping.get("_prefix"))
+
+
+def _is_plain_definition(definition: object) -> bool:
     if isinstance(definition, str):
-        return ("simple", _expand_prefix(definition, prefixes))
-    if not isinstance(definition, dict) or not set(definition) <= {"@id", "@type", "@container"}:
-        return None
-    iri = definition.get("@id")
-    kind = definition.get("@type")
+        return True
+    if not isinstance(definition, dict) or not definition.keys() <= _PLAIN_DEFINITION:
+        return False
     container = definition.get("@container")
-    if not isinstance(iri, str) or (kind is not None and not isinstance(kind, str)):
-        return None
-    if container is None:
-        containers: tuple[str, ...] = ()
-    elif isinstance(container, str):
-        containers = (container,)
-    elif isinstance(container, list) and all(isinstance(c, str) for c in container):
-        containers = tuple(sorted(container))
-    else:
-        return None
     return (
-        "expanded",
-        _expand_prefix(iri, prefixes),
-        None if kind is None else _expand_prefix(kind, prefixes),
-        containers,
+        isinstance(definition.get("@id"), str)
+        and isinstance(definition.get("@type", ""), str)
+        and (
+            container is None
+            or isinstance(container, str)
+            or (isinstance(container, list) and all(isinstance(c, str) for c in container))
+        )
     )
 
 
-@lru_cache(maxsize=1)
-def _our_terms() -> tuple[dict[str, _Normalized | None], dict[str, str]]:
-    """Normalized term definitions of OUTGOING_CONTEXT, and its prefixes."""
-    merged: dict[str, Any] = {}
-    for name in ("activitystreams.jsonld", "security-v1.jsonld"):
-        merged.update(_load_file(name)["@context"])
-    merged.update(_load_file("maillage.jsonld")["@context"])
-    merged = {k: v for k, v in merged.items() if not k.startswith("@")}
-    prefixes = {
-        term: value
-        for term, value in merged.items()
-        if isinstance(value, str) and value and not value.startswith("@") and value[-1] in _GEN_DELIMS
-    }
-    return {term: _normalize(value, prefixes) for term, value in merged.items()}, prefixes
+def _is_plain_inline(member: dict[Any, Any]) -> bool:
+    """True for an inline context that only defines terms, plainly: no keyword such as
+    `@vocab`, `@base`, `@version`, `@protected`, `@import` or `@propagate` (they change how
+    everything expands), no scoped context, `@language` only as "und" (which we ignore)."""
+    for term, definition in member.items():
+        if not isinstance(term, str):
+            return False
+        if term.startswith("@"):
+            if term != "@language" or not _is_und(definition):
+                return False
+        elif not _is_plain_definition(definition):
+            return False
+    return True
 
 
-def _inline_is_ours(context: dict[Any, Any]) -> bool:
-    terms, prefixes = _our_terms()
-    for term, definition in context.items():
-        if term == "@language" and _is_und(definition):
-            continue
-        ours = terms.get(term) if isinstance(term, str) else None
-        if ours is None or _normalize(definition, prefixes) != ours:
+def _is_our_shape(context: object) -> bool:
+    """The AS context, alone or followed by our bundled contexts and plain inline ones."""
+    if context is None:
+        return True
+    if isinstance(context, str):
+        return _bundled_file(context) == _AS_FILE
+    if not isinstance(context, list) or not context:
+        return False
+    first = context[0]
+    if not isinstance(first, str) or _bundled_file(first) != _AS_FILE:
+        return False
+    for member in context[1:]:
+        if isinstance(member, str):
+            if _bundled_file(member) not in _OUR_FILES:
+                return False
+        elif not isinstance(member, dict) or not _is_plain_inline(member):
             return False
     return True
 
 
 @lru_cache(maxsize=256)
-def _iri_file(iri: str) -> str | None:
-    return _bundled_file(iri)
+def _analyse(canonical: str) -> _Analysis | None:
+    """The analysis of the `@context` whose canonical JSON is `canonical`, or None when a
+    document using it must take the slow path whatever its body."""
+    context = json.loads(canonical)
+    if not _is_our_shape(context):
+        return None
+    try:
+        active = _active_context(_prepared_context(json.loads(canonical)))
+    except Exception:  # pyld rejects the context (JsonLdError, ParseError...): so will the slow path
+        return None
+    ours, defaults, vocab_valued = _compaction_terms()
+    if {k: v for k, v in active.items() if k not in _BOOKKEEPING} != defaults:
+        return None  # @vocab, @language, @base, propagation... differ
+    theirs: dict[str, Any] = active["mappings"]
+    forbidden = {t for t in ours.keys() | theirs.keys() if ours.get(t, _MISSING) != theirs.get(t, _MISSING)}
+    forbidden |= vocab_valued
+    # A prefix expands `prefix:x` values of @id-typed terms (and pyld refuses to compact an
+    # IRI that looks like one): the same value must mean the same IRI in both contexts.
+    prefixes = frozenset(t for t in forbidden if _is_prefix(ours.get(t)) or _is_prefix(theirs.get(t)))
+    longest = max(map(len, prefixes), default=0)
+    return _Analysis(context, frozenset(forbidden), prefixes, longest, _value_shapes())
 
 
-def _context_is_ours(context: object) -> bool:
-    if isinstance(context, str):
-        return context == AS_CONTEXT_IRI or _iri_file(context) == _AS_FILE
-    if not isinstance(context, list) or not context:
-        return False
-    first = context[0]
-    if not isinstance(first, str) or not (first == AS_CONTEXT_IRI or _iri_file(first) == _AS_FILE):
-        return False
-    for member in context[1:]:
-        if isinstance(member, str):
-            if _iri_file(member) not in _OUR_FILES:
-                return False
-        elif isinstance(member, dict):
-            if not _inline_is_ours(member):
-                return False
-        else:
-            return False
-    return True
+def _analysis(context: object) -> _Analysis | None:
+    """The cached analysis of `context`: a seen context costs its canonical JSON and a lookup."""
+    try:
+        canonical = _CANONICAL_JSON.encode(context)
+    except (TypeError, ValueError, RecursionError):
+        return None
+    if len(canonical) > _MAX_ANALYSED_CONTEXT:
+        return None
+    analysis = _analyse(canonical)
+    # json.dumps turns non-string keys into strings: the analysed context must be this one.
+    if analysis is None or analysis.context != context:
+        return None
+    return analysis
 
 
-def _type_is_plain(value: object) -> bool:
-    if isinstance(value, str):
-        return ":" not in value
-    if isinstance(value, list):
-        return all(isinstance(v, str) and ":" not in v for v in value)
-    return False
+def _types_are_plain(value: object, forbidden: frozenset[str]) -> bool:
+    """A `type` of one or more bare term names, none forbidden. (An empty name stays: pyld would
+    write the blank node `_:` that AS's `@vocab` makes of it, which readers would take for a type.)"""
+    types = value if isinstance(value, list) else (value,)
+    return bool(types) and all(isinstance(t, str) and ":" not in t and t not in forbidden for t in types)
 
 
-def _body_is_plain(node: object, depth: int) -> bool:
-    """True when every key is a bare term and every `type` a bare term name, at any depth.
+def _body_is_plain(node: object, depth: int, analysis: _Analysis) -> bool:
+    """True when compaction would give `node` back: every key a bare term and every `type` a
+    bare term name, at any depth, none of them forbidden, no string value starting with a
+    forbidden prefix, and the values of our typed terms of the shape their definition expects.
 
     Keywords (`@id`, `@type`, `@value`, a nested `@context`...), compact or absolute IRIs
-    used as keys or types would be rewritten by compaction, so they take the slow path.
+    used as keys or types would be rewritten by compaction, so they take the slow path; so
+    would arrays of arrays, which JSON-LD flattens, and nulls in arrays, which it drops.
     """
     if depth > _MAX_FAST_DEPTH:
         return False
+    forbidden, prefixes, longest, shapes = analysis.forbidden, analysis.prefixes, analysis.longest, analysis.shapes
     if isinstance(node, dict):
         for key, value in node.items():
-            if not isinstance(key, str) or ":" in key:
+            if not isinstance(key, str) or ":" in key or key in forbidden:
                 return False
             if key.startswith("@"):
                 if depth == 0 and key == "@context":
                     continue
                 return False
             if key == "type":
-                if not _type_is_plain(value):
+                if not _types_are_plain(value, forbidden):
+                    return False
+                continue
+            shape = shapes.get(key)
+            if shape is not None and not _has_shape(value, shape):
+                return False
+            if isinstance(value, str):
+                if prefixes and 0 < (colon := value.find(":", 0, longest + 1)) and value[:colon] in prefixes:
                     return False
             elif isinstance(value, (dict, list)):
-                if not _body_is_plain(value, depth + 1):
+                if not _body_is_plain(value, depth + 1, analysis):
                     return False
             elif not isinstance(value, _SCALARS):
                 return False
         return True
     if isinstance(node, list):
         for item in node:
-            if isinstance(item, (dict, list)):
-                if not _body_is_plain(item, depth + 1):
+            if isinstance(item, str):
+                if prefixes and 0 < (colon := item.find(":", 0, longest + 1)) and item[:colon] in prefixes:
                     return False
-            elif not isinstance(item, _SCALARS):
+            elif isinstance(item, dict):
+                if not _body_is_plain(item, depth + 1, analysis):
+                    return False
+            elif item is None or not isinstance(item, _SCALARS):
                 return False
         return True
     return isinstance(node, _SCALARS)
 
 
 def _is_fast_path(doc: dict[Any, Any]) -> bool:
-    context = doc.get("@context")
-    if context is not None and not _context_is_ours(context):
-        return False
-    return _body_is_plain(doc, 0)
+    analysis = _analysis(doc.get("@context"))
+    return analysis is not None and not _is_reference(doc) and _body_is_plain(doc, 0, analysis)
 
 
 # ---------------------------------------------------------------------------------------
@@ -306,14 +435,8 @@ def _without_und(member: object) -> object:
     return member
 
 
-def _prepared(doc: dict[Any, Any]) -> dict[Any, Any]:
-    """`doc` with its context prefixed by the AS context and our extension terms.
-
-    AS2 Core §2.1 says the AS context applies even when a document omits it; the fediverse
-    likewise relies on Mastodon's extension terms (`sensitive`, `Hashtag`...) without always
-    declaring them. The sender's own contexts come after ours, so its definitions win.
-    """
-    context = doc.get("@context")
+def _prepared_context(context: object) -> list[Any]:
+    """`context` prefixed by the AS context and our terms (see `_prepared`), as a list."""
     members: list[Any]
     if context is None:
         members = []
@@ -321,10 +444,27 @@ def _prepared(doc: dict[Any, Any]) -> dict[Any, Any]:
         members = [_without_und(m) for m in context]
     else:
         members = [_without_und(context)]
-    prepared = dict(doc)
+    if members and isinstance(members[0], str) and _bundled_file(members[0]) == _AS_FILE:
+        members = members[1:]  # the AS context is already beneath ours (see `_prepared`)
     # Our terms by IRI rather than inline: pyld caches a bundled context by URL, whereas it
     # re-canonicalises every inline context on every call.
-    prepared["@context"] = [AS_CONTEXT_IRI, MAILLAGE_CONTEXT_IRI, *members]
+    return [*_COMPACTION_CONTEXT, *members]
+
+
+def _prepared(doc: dict[Any, Any]) -> dict[Any, Any]:
+    """`doc` with its context prefixed by the AS context, the security context and our extension terms.
+
+    AS2 Core §2.1 says the AS context applies even when a document omits it; the fediverse
+    likewise relies on Mastodon's extension terms (`sensitive`, `Hashtag`...) and on the
+    security terms (`publicKey`, and the `signature` Mastodon adds to public activities)
+    without always declaring them. The sender's own contexts come after ours, so its
+    definitions win, except that the AS context it names first is the one beneath ours: named
+    again after our terms, it would take `origin` (ours: maillage:origin) back to as:origin.
+    Beneath every document lies exactly the context we compact with, which is what lets the
+    fast path return a document that only uses terms the two agree on.
+    """
+    prepared = dict(doc)
+    prepared["@context"] = _prepared_context(doc.get("@context"))
     return prepared
 
 
@@ -354,18 +494,46 @@ def _more_values_than(doc: object, limit: int) -> bool:
     return seen > limit
 
 
+def _slow_compact(doc: dict[Any, Any]) -> dict[str, Any]:
+    """pyld's compaction of `doc` (see `compact`), whatever the fast path would have said."""
+    if _more_values_than(doc, MAX_SLOW_PATH_VALUES):
+        raise ParseError(f"invalid JSON-LD: document has more than {MAX_SLOW_PATH_VALUES} values")
+    try:
+        result = _pyld.compact(_prepared(doc), list(_COMPACTION_CONTEXT), options=dict(_PYLD_OPTIONS))
+    except Exception as exc:  # pyld raises JsonLdError, but also TypeError etc. on garbage
+        raise _parse_error(exc) from exc
+    if not isinstance(result, dict):
+        raise ParseError("invalid JSON-LD: compaction did not produce an object")
+    # Same terms as _COMPACTION_CONTEXT, in the inline form peers without our context need.
+    result["@context"] = json.loads(_OUTGOING_CONTEXT_JSON)
+    return result
+
+
 def compact(doc: object) -> dict[str, Any]:
     """Compact an incoming JSON-LD document with OUTGOING_CONTEXT (JSON-LD 1.1 API §9.2 compact()).
 
-    Contexts are resolved offline only (see `offline_document_loader`); the AS context and our
-    Mastodon-compatible terms are assumed beneath the document's own context (AS2 Core §2.1).
+    Contexts are resolved offline only (see `offline_document_loader`); the AS context, the
+    security context and our Mastodon-compatible terms are assumed beneath the document's own
+    context (AS2 Core §2.1).
 
-    Fast path: when the document's `@context` is absent, the AS IRI alone, or a list starting
-    with the AS IRI whose other members are bundled contexts of OUTGOING_CONTEXT or inline
-    objects that only define terms OUTGOING_CONTEXT defines identically, and when no key or
-    `type` is a keyword, compact IRI or absolute IRI, the document is returned unchanged
-    (same object) without calling pyld. An inline context defining any other term (an
-    unknown extension such as Mastodon's `atomUri`) takes the slow path through pyld.
+    Fast path: the document is returned unchanged (same object), without pyld compaction, when
+    - its `@context` is absent, the AS IRI, or a list starting with it whose other members are
+      bundled contexts of OUTGOING_CONTEXT or inline objects of plain term definitions (strings
+      or `@id`/`@type`/`@container` objects; no keyword but `"@language": "und"`);
+    - no key or `type` is a keyword, a compact IRI or an absolute IRI;
+    - no key, `type` or `prefix:` of a string value is a term that the document's context and
+      OUTGOING_CONTEXT define differently, as pyld processes them. Mastodon's inline terms are
+      ours; terms a sender defines otherwise or we lack (Misskey's `_misskey_content`, its
+      plain `featured`) are fine as long as the document does not use them;
+    - the values of our typed terms have the shape compaction keeps (`id` a string, IRIs or
+      objects for @id-typed terms, scalars for typed literals, an object of strings for
+      `contentMap`...), arrays hold no array or null, and the document is more than an `id`.
+    pyld would then give every key the document has (but nulls and empty arrays it may drop),
+    with the same value, written as the sender wrote it: a one-element array where pyld gives
+    the element (or the reverse), an IRI in full where pyld gives `as:Public`, a language tag
+    in its case where pyld lowercases it, a string where pyld gives `{"@none": string}` for
+    our language maps (`needs`...). Documents with the same `@context` share one cached
+    analysis of it.
 
     Raises ParseError, and nothing else, for anything that is not processable JSON-LD:
     a non-object, an unknown remote context, a cyclic or too deeply nested structure, a
@@ -375,18 +543,4 @@ def compact(doc: object) -> dict[str, Any]:
         raise ParseError("JSON-LD document must be a JSON object")
     if _is_fast_path(doc):
         return doc
-    if _more_values_than(doc, MAX_SLOW_PATH_VALUES):
-        raise ParseError(f"invalid JSON-LD: document has more than {MAX_SLOW_PATH_VALUES} values")
-    try:
-        result = _pyld.compact(
-            _prepared(doc),
-            list(_COMPACTION_CONTEXT),
-            options={"documentLoader": offline_document_loader},
-        )
-    except Exception as exc:  # pyld raises JsonLdError, but also TypeError etc. on garbage
-        raise _parse_error(exc) from exc
-    if not isinstance(result, dict):
-        raise ParseError("invalid JSON-LD: compaction did not produce an object")
-    # Same terms as _COMPACTION_CONTEXT, in the inline form peers without our context need.
-    result["@context"] = json.loads(_OUTGOING_CONTEXT_JSON)
-    return result
+    return _slow_compact(doc)

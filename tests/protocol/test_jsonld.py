@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import socket
 import sys
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from protocol import jsonld
 from protocol.errors import ParseError
 from protocol.jsonld import (
     AS_CONTEXT_IRI,
@@ -554,7 +556,7 @@ def test_compacts_a_fully_expanded_document_without_context() -> None:
 def test_compacts_a_real_mastodon_create_offline() -> None:
     doc = mastodon_create()
     original = copy.deepcopy(doc)
-    out = compact(doc)
+    out = jsonld._slow_compact(doc)
     assert doc == original  # the input is left untouched
     assert out is not doc
     assert out["@context"] == OUTGOING_CONTEXT
@@ -567,9 +569,11 @@ def test_compacts_a_real_mastodon_create_offline() -> None:
     assert note["contentMap"] == {"zh": "<p>video test</p>"}
     assert note["attachment"]["blurhash"] == "UGEo[DRj9F-;x]-pR*D%4UShxZV[4nt7%MjY"
     assert note["attachment"]["width"] == 272
-    # Extension terms we do not define keep their meaning under their full IRI.
-    assert note["http://ostatus.org#atomUri"] == original["object"]["atomUri"]
-    assert "atomUri" not in note
+    # Mastodon's ostatus terms are ours, with Mastodon's definitions.
+    assert note["atomUri"] == original["object"]["atomUri"]
+    assert note["conversation"] == original["object"]["conversation"]
+    # So compact() need not run pyld at all.
+    assert compact(doc) is doc
 
 
 def test_compacts_a_mastodon_45_note_with_quote_policy_offline() -> None:
@@ -660,9 +664,10 @@ def test_undeclared_mastodon_terms_are_understood() -> None:
         "sensitive": True,
         "tag": [{"type": "Hashtag", "name": "#ess"}],
     }
-    out = compact(doc)
+    out = jsonld._slow_compact(doc)
     assert out["sensitive"] is True
     assert out["tag"]["type"] == "Hashtag"
+    assert_agrees_with_pyld(doc)  # and the fast path takes it as it is
 
 
 def test_sender_definitions_override_assumed_terms() -> None:
@@ -674,6 +679,252 @@ def test_sender_definitions_override_assumed_terms() -> None:
 
 # --- fast path ------------------------------------------------------------------------------
 
+# The context of every Mastodon (4.x) Create(Note) without media, emojis or hashtags: the one
+# tests/bench/bench_inbox.py sends (its `mastodon` shape) and tests/fixtures/payloads/mastodon
+# captured.
+MASTODON_CREATE_CONTEXT: list[Any] = [
+    "https://www.w3.org/ns/activitystreams",
+    {
+        "ostatus": "http://ostatus.org#",
+        "atomUri": "ostatus:atomUri",
+        "inReplyToAtomUri": "ostatus:inReplyToAtomUri",
+        "conversation": "ostatus:conversation",
+        "sensitive": "as:sensitive",
+        "toot": "http://joinmastodon.org/ns#",
+        "votersCount": "toot:votersCount",
+    },
+]
+PAYLOADS = Path(__file__).resolve().parent.parent / "fixtures" / "payloads"
+ALICE = "https://mastodon.example/users/alice"
+BOB = "https://other.example/users/bob"
+LD_SIGNATURE = {  # Mastodon LD-signs public activities, without declaring the security context
+    "type": "RsaSignature2017",
+    "creator": f"{ALICE}#main-key",
+    "created": "2024-05-01T10:00:00Z",
+    "signatureValue": "aGVsbG8=",
+}
+
+
+def test_mastodon_create_context_is_the_captured_one() -> None:
+    captured = json.loads((PAYLOADS / "mastodon" / "object-note.json").read_text())
+    assert captured["@context"] == MASTODON_CREATE_CONTEXT
+
+
+def mastodon_rich_create() -> dict[str, Any]:
+    """A Mastodon Create(Note): reply with content warning, media, mention, hashtag and emoji."""
+    note = f"{ALICE}/statuses/113"
+    context = copy.deepcopy(MASTODON_CREATE_CONTEXT)
+    context[1].update({
+        "blurhash": "toot:blurhash",
+        "focalPoint": {"@container": "@list", "@id": "toot:focalPoint"},
+        "Hashtag": "as:Hashtag",
+        "Emoji": "toot:Emoji",
+    })
+    return {
+        "@context": context,
+        "id": f"{note}/activity",
+        "type": "Create",
+        "actor": ALICE,
+        "published": "2024-05-01T10:00:00Z",
+        "to": [AS_PUBLIC],
+        "cc": [f"{ALICE}/followers", BOB],
+        "object": {
+            "id": note,
+            "type": "Note",
+            "summary": "Réunion",
+            "inReplyTo": f"{BOB}/statuses/1",
+            "published": "2024-05-01T10:00:00Z",
+            "url": "https://mastodon.example/@alice/113",
+            "attributedTo": ALICE,
+            "to": [AS_PUBLIC],
+            "cc": [f"{ALICE}/followers", BOB],
+            "sensitive": True,
+            "atomUri": note,
+            "inReplyToAtomUri": f"{BOB}/statuses/1",
+            "conversation": "tag:mastodon.example,2024-05-01:objectId=42:objectType=Conversation",
+            "content": '<p><span class="h-card"><a href="https://other.example/@bob">@bob</a></span> :coop: #ess</p>',
+            "contentMap": {"fr": "<p>@bob :coop: #ess</p>"},
+            "updated": "2024-05-01T10:05:00Z",
+            "attachment": [
+                {
+                    "type": "Document",
+                    "mediaType": "image/jpeg",
+                    "url": "https://files.mastodon.example/media/affiche.jpg",
+                    "name": "Une affiche",
+                    "blurhash": "UGEo[DRj9F-;x]-pR*D%4UShxZV[4nt7%MjY",
+                    "focalPoint": [0.1, -0.35],
+                    "width": 1200,
+                    "height": 800,
+                },
+                {
+                    "type": "Document",
+                    "mediaType": "image/png",
+                    "url": "https://files.mastodon.example/media/plan.png",
+                    "name": None,
+                    "blurhash": "LEHV6nWB2yk8pyo0adR*.7kCMdnj",
+                    "focalPoint": [0.0, 0.0],
+                    "width": 640,
+                    "height": 480,
+                },
+            ],
+            "tag": [
+                {"type": "Mention", "href": BOB, "name": "@bob@other.example"},
+                {"type": "Hashtag", "href": "https://mastodon.example/tags/ess", "name": "#ess"},
+                {
+                    "id": "https://mastodon.example/emojis/7",
+                    "type": "Emoji",
+                    "name": ":coop:",
+                    "updated": "2023-01-01T00:00:00Z",
+                    "icon": {"type": "Image", "mediaType": "image/png", "url": "https://files.mastodon.example/e.png"},
+                },
+            ],
+            "replies": {
+                "id": f"{note}/replies",
+                "type": "Collection",
+                "first": {"type": "CollectionPage", "next": f"{note}/replies?page=true", "partOf": f"{note}/replies",
+                          "items": []},
+            },
+            "likes": {"id": f"{note}/likes", "type": "Collection", "totalItems": 3},
+            "shares": {"id": f"{note}/shares", "type": "Collection", "totalItems": 1},
+        },
+        "signature": dict(LD_SIGNATURE),
+    }  # fmt: skip
+
+
+def mastodon_poll() -> dict[str, Any]:
+    """A Mastodon Create(Question): a poll, with `votersCount`."""
+    doc = mastodon_rich_create()
+    poll = doc["object"]
+    poll.update({
+        "type": "Question",
+        "endTime": "2024-05-02T10:00:00Z",
+        "votersCount": 5,
+        "oneOf": [
+            {"type": "Note", "name": "Oui", "replies": {"type": "Collection", "totalItems": 4}},
+            {"type": "Note", "name": "Non", "replies": {"type": "Collection", "totalItems": 1}},
+        ],
+    })  # fmt: skip
+    return doc
+
+
+def mastodon_update_person() -> dict[str, Any]:
+    """A Mastodon Update(Person), with the actor context and every actor term it declares."""
+    person = mastodon_actor()
+    context = person.pop("@context")
+    context[-1].update({"Hashtag": "as:Hashtag", "Emoji": "toot:Emoji"})
+    person.update({
+        "alsoKnownAs": ["https://old.example/users/alice"],
+        "movedTo": "https://new.example/users/alice",
+        "attributionDomains": ["blog.example"],
+        "suspended": False,
+        "tag": [
+            {"type": "Emoji", "id": "https://mastodon.example/emojis/7", "name": ":coop:",
+             "icon": {"type": "Image", "mediaType": "image/png", "url": "https://files.mastodon.example/e.png"}},
+            {"type": "Hashtag", "href": "https://mastodon.example/tags/ess", "name": "#ess"},
+        ],
+        "image": {"type": "Image", "mediaType": "image/jpeg", "url": "https://files.mastodon.example/h.jpg"},
+    })  # fmt: skip
+    return {
+        "@context": context,
+        "id": f"{person['id']}#updates/1714557600",
+        "type": "Update",
+        "actor": person["id"],
+        "to": [AS_PUBLIC],
+        "object": person,
+        "signature": dict(LD_SIGNATURE),
+    }
+
+
+def mastodon_delete() -> dict[str, Any]:
+    note = f"{ALICE}/statuses/113"
+    return {
+        "@context": [AS_CONTEXT_IRI, {"ostatus": "http://ostatus.org#", "atomUri": "ostatus:atomUri"}],
+        "id": f"{note}#delete",
+        "type": "Delete",
+        "actor": ALICE,
+        "to": [AS_PUBLIC],
+        "object": {"id": note, "type": "Tombstone", "atomUri": note},
+        "signature": dict(LD_SIGNATURE),
+    }
+
+
+def mastodon_simple(kind: str) -> dict[str, Any]:
+    """Mastodon's Follow, Like, Announce and Undo(Follow): the AS context alone."""
+    follow = {"id": f"{ALICE}#follows/3", "type": "Follow", "actor": ALICE, "object": "https://maillage.example/users/r"}
+    return {
+        "Follow": {"@context": AS_CONTEXT_IRI, **follow},
+        "Like": {"@context": AS_CONTEXT_IRI, "id": f"{ALICE}#likes/7", "type": "Like", "actor": ALICE,
+                 "object": "https://maillage.example/practices/1"},
+        "Announce": {"@context": AS_CONTEXT_IRI, "id": f"{ALICE}/statuses/114/activity", "type": "Announce",
+                     "actor": ALICE, "published": "2024-05-01T11:00:00Z", "to": [AS_PUBLIC],
+                     "cc": [BOB, f"{ALICE}/followers"], "object": f"{BOB}/statuses/1"},
+        "Undo": {"@context": AS_CONTEXT_IRI, "id": f"{ALICE}#follows/3/undo", "type": "Undo", "actor": ALICE,
+                 "object": follow},
+    }[kind]  # fmt: skip
+
+
+def _our_prefixes() -> dict[str, str]:
+    mappings = jsonld._compaction_terms()[0]
+    return {term: m["@id"] for term, m in mappings.items() if m and m.get("_prefix")}
+
+
+def _iri(value: Any, prefixes: dict[str, str]) -> Any:
+    """`value` with a compact IRI of ours (`as:Public`) written in full."""
+    if isinstance(value, str) and ":" in value:
+        prefix, suffix = value.split(":", 1)
+        if prefix in prefixes and not suffix.startswith("//"):
+            return prefixes[prefix] + suffix
+    return value
+
+
+def assert_agrees_with_pyld(doc: dict[str, Any]) -> None:
+    """compact() returns `doc` itself, and pyld's compaction of it (the slow path, called
+    directly) says the same: every key pyld produces is in `doc` with the same value, up to
+    what pyld rewrites without changing the meaning, and our readers accept either way (an
+    element or a one-element array, an IRI of ours in full or compact, `as:Public`, a
+    language tag in the sender's case or lower case, a string with no language or its
+    `{"@none": string}` language map); the keys only `doc` has are nulls, empty arrays or
+    keys with spaces that pyld drops. An empty key or `type`, which pyld turns into the blank
+    node `_:` (AS's @vocab), stays empty: readers refuse it."""
+    assert compact(doc) is doc
+    slow = jsonld._slow_compact(copy.deepcopy(doc))
+    prefixes = _our_prefixes()
+    language_maps = {
+        term
+        for term, shape in jsonld._value_shapes().items()
+        if shape in (jsonld._LANGUAGE_MAP, jsonld._LANGUAGE_TEXTS)
+    }
+
+    def same(fast: Any, compacted: Any, path: str, language_map: bool = False) -> None:
+        if language_map and not isinstance(fast, dict) and isinstance(compacted, dict):
+            fast = {"@none": fast}
+        if isinstance(fast, list) and not isinstance(compacted, list) and len(fast) == 1:
+            fast = fast[0]
+        if isinstance(compacted, list) and not isinstance(fast, list) and len(compacted) == 1:
+            compacted = compacted[0]
+        if isinstance(fast, dict):
+            assert isinstance(compacted, dict), path
+            compacted = {"" if key == "_:" else key: value for key, value in compacted.items()}
+            if language_map:
+                fast = {tag.lower(): text for tag, text in fast.items()}
+            for key in compacted.keys() - {"@context"}:
+                assert key in fast, f"{path}.{key}: only in pyld's compaction"
+                if key == "type":
+                    types = compacted[key] if isinstance(compacted[key], list) else [compacted[key]]
+                    compacted[key] = ["" if t == "_:" else t for t in types]
+                same(fast[key], compacted[key], f"{path}.{key}", key in language_maps)
+            for key in fast.keys() - compacted.keys() - {"@context"}:
+                # pyld drops nulls, some empty arrays, and keys that cannot make an IRI (no reader wants them)
+                assert fast[key] in (None, []) or re.search(r"\s", key), f"{path}.{key}: dropped by pyld"
+        elif isinstance(fast, list):
+            assert isinstance(compacted, list) and len(fast) == len(compacted), path
+            for i, (a, b) in enumerate(zip(fast, compacted, strict=True)):
+                same(a, b, f"{path}[{i}]")
+        else:
+            assert _iri(fast, prefixes) == _iri(compacted, prefixes), path
+
+    same(doc, slow, "$")
+
 
 @pytest.mark.parametrize(
     "doc",
@@ -681,7 +932,7 @@ def test_sender_definitions_override_assumed_terms() -> None:
         {"@context": AS_CONTEXT_IRI, "id": "https://a.example/1", "type": "Follow", "actor": "https://a.example/u"},
         {"@context": "http://www.w3.org/ns/activitystreams", "type": "Note", "content": "x"},
         {"@context": [AS_CONTEXT_IRI], "type": ["Note"], "to": [AS_PUBLIC]},
-        {"@context": [AS_CONTEXT_IRI, SECURITY_CONTEXT_IRI], "type": "Person", "publicKey": {"id": "k"}},
+        {"@context": [AS_CONTEXT_IRI, SECURITY_CONTEXT_IRI], "type": "Person", "publicKey": {"id": "k", "owner": "u"}},
         {"@context": [AS_CONTEXT_IRI, MAILLAGE_CONTEXT_IRI], "type": "Event", "joinMode": "free"},
         {"@context": OUTGOING_CONTEXT, "type": "Note", "sensitive": False, "tag": [{"type": "Hashtag"}]},
         {"@context": [AS_CONTEXT_IRI, {"@language": "und", "toot": TOOT}], "type": "Note"},
@@ -704,13 +955,14 @@ def test_fast_path_returns_the_same_object(doc: dict[str, Any]) -> None:
         {"@context": AS_CONTEXT_IRI, "object": {"content": {"@value": "x", "@language": "fr"}}},
         {"@context": [SECURITY_CONTEXT_IRI, AS_CONTEXT_IRI], "type": "Person"},
         {"@context": [AS_CONTEXT_IRI, DATA_INTEGRITY_CONTEXT_IRI], "type": "Note"},
-        {"@context": [AS_CONTEXT_IRI, {"atomUri": "http://ostatus.org#atomUri"}], "type": "Note"},
-        {"@context": [AS_CONTEXT_IRI, {"sensitive": "toot:sensitive"}], "type": "Note"},
-        {"@context": [AS_CONTEXT_IRI, {"featured": "toot:featured"}], "type": "Note"},
-        {"@context": [AS_CONTEXT_IRI, {"toot": "https://elsewhere.example/ns#"}], "type": "Note"},
+        {"@context": [AS_CONTEXT_IRI, {"atomUri": "https://elsewhere.example/atomUri"}], "atomUri": "x"},
+        {"@context": [AS_CONTEXT_IRI, {"sensitive": "toot:sensitive"}], "type": "Note", "sensitive": True},
+        {"@context": [AS_CONTEXT_IRI, {"featured": "toot:featured"}], "featured": "https://a.example/f"},
+        {"@context": [AS_CONTEXT_IRI, {"toot": "https://elsewhere.example/ns#"}], "url": "toot:x"},
         {"@context": [AS_CONTEXT_IRI, {"@language": "fr"}], "type": "Note", "name": "x"},
         {"@context": [AS_CONTEXT_IRI, {"@vocab": "https://v.example/"}], "type": "Note"},
-        mastodon_create(),
+        # After our terms, the AS context takes `origin` back from ours (maillage:origin) to as:origin.
+        {"@context": [AS_CONTEXT_IRI, MAILLAGE_CONTEXT_IRI, AS_CONTEXT_IRI], "type": "Move", "origin": "https://a.ex/1"},
         mobilizon_event(),
     ],
 )
@@ -718,12 +970,33 @@ def test_other_shapes_take_the_slow_path(doc: dict[str, Any]) -> None:
     out = compact(doc)
     assert out is not doc
     assert out["@context"] == OUTGOING_CONTEXT
+    assert out == jsonld._slow_compact(copy.deepcopy(doc))
 
 
 @pytest.mark.parametrize(
     "doc",
     [
         mastodon_actor(),
+        mastodon_create(),
+        mastodon_rich_create(),
+        mastodon_poll(),
+        mastodon_update_person(),
+        mastodon_delete(),
+        mastodon_simple("Follow"),
+        mastodon_simple("Like"),
+        mastodon_simple("Announce"),
+        mastodon_simple("Undo"),
+        # The AS context the sender names first is the one beneath our terms: `origin` is ours.
+        {"@context": AS_CONTEXT_IRI, "type": "Resource", "origin": "mixed"},
+        {"@context": MASTODON_CREATE_CONTEXT, "type": "Note", "atomUri": "https://a.example/1"},
+        # Foreign terms (defined otherwise than by us, or not at all) that the document does not use.
+        {"@context": [AS_CONTEXT_IRI, {"atomUri": "http://ostatus.org#atomUri"}], "type": "Note", "atomUri": "x"},
+        {"@context": [AS_CONTEXT_IRI, {"sensitive": "toot:sensitive"}], "type": "Note", "content": "toot:x"},
+        {"@context": [AS_CONTEXT_IRI, {"featured": "toot:featured"}], "type": "Note"},
+        {"@context": [AS_CONTEXT_IRI, {"toot": "https://elsewhere.example/ns#"}], "type": "Note", "url": "tooty:x"},
+        {"@context": [AS_CONTEXT_IRI, {"Sensitive": "https://x.example/ns#S"}], "type": "Note", "sensitive": True},
+        {"@context": MASTODON_45_NOTE_CONTEXT, "type": "Note", "content": "quote, interactionPolicy: unused"},
+        {"@context": MOBILIZON_CONTEXT, "type": "Join", "actor": "https://mobilizon.example/@alice"},
         {
             "@context": OUTGOING_CONTEXT,
             "id": "https://m.example/events/1",
@@ -733,6 +1006,7 @@ def test_other_shapes_take_the_slow_path(doc: dict[str, Any]) -> None:
             "participantCount": 2,
             "isOnline": False,
             "timezone": "Europe/Paris",
+            "origin": "https://m.example/practices/1",
             "location": {"type": "Place", "address": {"type": "PostalAddress", "postalCode": "69001"}},
             "to": ["https://m.example/followers"],
             "undefinedTerm": 7,
@@ -751,35 +1025,272 @@ def test_other_shapes_take_the_slow_path(doc: dict[str, Any]) -> None:
 )
 def test_fast_path_agrees_with_pyld(doc: dict[str, Any]) -> None:
     """What the fast path returns unchanged, pyld compacts to the same terms and values."""
-    assert compact(doc) is doc
-    slow = pyld.jsonld.compact(
-        doc, copy.deepcopy(OUTGOING_CONTEXT), options={"documentLoader": offline_document_loader}
-    )
-
-    def same(fast: Any, compacted: Any) -> None:
-        if isinstance(fast, list) and not isinstance(compacted, list) and len(fast) == 1:
-            fast = fast[0]  # pyld compacts one-element arrays
-        if isinstance(fast, dict):
-            assert isinstance(compacted, dict)
-            assert set(fast) - {"@context"} == set(compacted) - {"@context"}
-            for key in set(fast) - {"@context"}:
-                same(fast[key], compacted[key])
-        elif isinstance(fast, list):
-            assert isinstance(compacted, list) and len(fast) == len(compacted)
-            for a, b in zip(fast, compacted, strict=True):
-                same(a, b)
-        else:
-            assert fast == compacted
-
-    same(doc, slow)
+    assert_agrees_with_pyld(doc)
 
 
-def test_contexts_accepted_on_the_fast_path_only_repeat_our_terms() -> None:
-    from protocol import jsonld
+@pytest.mark.parametrize("path", sorted(PAYLOADS.glob("*/*.json")), ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_captured_payloads_on_the_fast_path_agree_with_pyld(path: Path) -> None:
+    doc = json.loads(path.read_text())
+    if jsonld._is_fast_path(doc):
+        assert_agrees_with_pyld(doc)
+    else:
+        assert compact(doc) == jsonld._slow_compact(json.loads(path.read_text()))
 
-    for name in jsonld._OUR_FILES - {"activitystreams.jsonld"}:
-        terms = json.loads(resources.files("protocol.contexts").joinpath(name).read_text(encoding="utf-8"))
-        assert jsonld._inline_is_ours(terms["@context"]), name
+
+def test_captured_mastodon_activities_take_the_fast_path() -> None:
+    """All but the actor, which uses GoToSocial's interaction-policy terms that we do not define."""
+    slow = {
+        path.stem
+        for path in (PAYLOADS / "mastodon").glob("*.json")
+        if not jsonld._is_fast_path(json.loads(path.read_text()))
+    }
+    assert slow == {"actor-alice"}
+
+
+def test_mastodon_create_takes_the_fast_path_without_pyld(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The benchmark's Mastodon Create(Note): no pyld compaction, and once its context has been
+    seen, no pyld at all (the analysis of a context is cached by its canonical JSON)."""
+
+    def create(n: int) -> dict[str, Any]:
+        note = f"{ALICE}/statuses/{n}"
+        return json.loads(json.dumps({
+            "@context": MASTODON_CREATE_CONTEXT, "id": f"{note}/activity", "type": "Create", "actor": ALICE,
+            "published": "2026-03-01T12:00:00Z", "to": [AS_PUBLIC], "cc": [f"{ALICE}/followers"],
+            "object": {"id": note, "type": "Note", "summary": None, "inReplyTo": None, "url": f"{ALICE}/{n}",
+                       "attributedTo": ALICE, "to": [AS_PUBLIC], "cc": [f"{ALICE}/followers"], "content": "<p>x</p>",
+                       "contentMap": {"fr": "<p>x</p>"}, "attachment": [], "tag": [], "sensitive": False,
+                       "atomUri": note, "inReplyToAtomUri": None,
+                       "conversation": f"tag:example,2026:objectId={n}:objectType=Conversation"},
+        }))  # fmt: skip
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("pyld called")
+
+    monkeypatch.setattr(pyld.jsonld, "compact", refuse)
+    monkeypatch.setattr(pyld.jsonld.JsonLdProcessor, "compact", refuse)
+    first = create(1)
+    assert compact(first) is first
+    monkeypatch.setattr(pyld.jsonld.JsonLdProcessor, "process_context", refuse)
+    monkeypatch.setattr(pyld.jsonld.JsonLdProcessor, "expand", refuse)
+    hits = jsonld._analyse.cache_info().hits
+    second = create(2)  # an equal context, in new objects
+    assert compact(second) is second
+    assert jsonld._analyse.cache_info().hits == hits + 1
+
+
+FOREIGN: dict[str, Any] = {
+    "ex": "https://x.example/ns#",
+    "mood": "ex:mood",
+    "Invite": "ex:Invite",
+    "link": {"@id": "ex:link", "@type": "@id"},
+    "sensitive": "ex:sensitive",  # redefines one of ours
+}
+
+
+def _with_foreign(**extra: Any) -> dict[str, Any]:
+    doc = mastodon_rich_create()
+    doc["@context"].append(copy.deepcopy(FOREIGN))
+    doc["object"].pop("sensitive")
+    for path, value in extra.items():
+        target = doc
+        *parents, key = path.split("__")
+        for parent in parents:
+            target = target[parent] if not parent.isdigit() else target[int(parent)]
+        target[key] = value
+    return doc
+
+
+def test_foreign_terms_left_unused_keep_the_fast_path() -> None:
+    assert_agrees_with_pyld(_with_foreign())
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        _with_foreign(mood="content"),  # a foreign term as a key
+        _with_foreign(object__tag__0__mood="x"),  # ... at any depth
+        _with_foreign(object__sensitive=True),  # our term, redefined by the sender
+        _with_foreign(type="Invite"),  # a foreign term as a `type`
+        _with_foreign(object__tag__1__type=["Hashtag", "Invite"]),
+        _with_foreign(object__inReplyTo="ex:1"),  # a foreign prefix in a value (here an @id one)
+        _with_foreign(object__tag__0__href="ex:bob"),
+        _with_foreign(object__content="ex:bob"),  # ... even where it would not be expanded
+        _with_foreign(object__cc=[BOB, "ex:group"]),
+    ],
+)
+def test_documents_using_foreign_terms_take_the_slow_path(doc: dict[str, Any]) -> None:
+    assert not jsonld._is_fast_path(doc)
+    out = compact(doc)
+    assert out is not doc
+    assert out == jsonld._slow_compact(copy.deepcopy(doc))
+
+
+@pytest.mark.parametrize(
+    "member",
+    [
+        {"@vocab": "https://v.example/"},
+        {"@base": "https://b.example/"},
+        {"@protected": True},
+        {"@version": 1.1},
+        {"@propagate": True},
+        {"@direction": "ltr"},
+        {"@language": "fr"},
+        {"@import": MAILLAGE_CONTEXT_IRI},
+        {"@type": {"@container": "@set"}},
+        {"mood": {"@id": "ex:mood", "@language": "fr"}},  # not a plain definition
+        {"mood": {"@id": "ex:mood", "@context": {"x": "ex:x"}}},
+        {"mood": None},
+        {"mood": {"@type": "@id"}},
+        {"ex": "ex:"},  # cyclic: pyld refuses it
+        {"a": "b:x", "b": "a:y"},
+        {1: "https://x.example/"},  # json.dumps would make it "1"
+    ],
+    ids=repr,
+)
+def test_keywords_and_unusual_definitions_in_an_inline_context_take_the_slow_path(member: dict[Any, Any]) -> None:
+    doc = mastodon_rich_create()
+    doc["@context"].append({"ex": "https://x.example/ns#", **member} if "ex" not in member else member)
+    assert not jsonld._is_fast_path(doc)
+    try:
+        out = compact(doc)
+    except ParseError:
+        return
+    assert out is not doc
+
+
+def test_our_bundled_contexts_define_our_terms_identically() -> None:
+    """Bundled contexts a fast-path document may name only repeat OUTGOING_CONTEXT's terms, except
+    that naming the AS context again gives back its `origin` (ours is maillage:origin)."""
+    iris = {
+        "activitystreams.jsonld": AS_CONTEXT_IRI,
+        "security-v1.jsonld": SECURITY_CONTEXT_IRI,
+        "maillage.jsonld": MAILLAGE_CONTEXT_IRI,
+        "webfinger.jsonld": WEBFINGER_CONTEXT_IRI,
+    }
+    assert set(iris) == jsonld._OUR_FILES
+    for iri in iris.values():
+        analysis = jsonld._analysis([AS_CONTEXT_IRI, iri])
+        assert analysis is not None
+        assert analysis.forbidden <= {"origin"}, iri
+    outgoing = jsonld._analysis(OUTGOING_CONTEXT)
+    assert outgoing is not None and outgoing.forbidden == frozenset()
+
+
+def test_our_terms_are_mastodons() -> None:
+    """Mastodon's inline terms (app/helpers/context_helper.rb) are defined by us exactly as by Mastodon."""
+    mastodon = {
+        **MASTODON_CREATE_CONTEXT[1],
+        **MASTODON_ACTOR_CONTEXT[2],
+        **MASTODON_NOTE_CONTEXT[1],
+        "Hashtag": "as:Hashtag",
+        "Emoji": "toot:Emoji",
+    }
+    analysis = jsonld._analysis([AS_CONTEXT_IRI, mastodon])
+    assert analysis is not None
+    assert analysis.forbidden == frozenset()
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        {"@context": AS_CONTEXT_IRI, "type": "Note", "featured": True},  # @id-typed: not an IRI
+        {"@context": AS_CONTEXT_IRI, "type": "Note", "to": [AS_PUBLIC, None]},  # pyld drops nulls in arrays
+        {"@context": AS_CONTEXT_IRI, "type": "Note", "cc": [[BOB]]},  # and flattens arrays of arrays
+        {"@context": AS_CONTEXT_IRI, "type": "Like", "object": {"id": f"{BOB}/statuses/1"}},  # written as its IRI
+        {"@context": AS_CONTEXT_IRI, "type": "Note", "published": {"type": "Note"}},  # typed literal: not an object
+        {"@context": AS_CONTEXT_IRI, "type": "Note", "published": []},
+        {"@context": AS_CONTEXT_IRI, "type": "Note", "contentMap": "x"},  # pyld moves it to `content`
+        {"@context": AS_CONTEXT_IRI, "type": "Note", "contentMap": {}},
+        {"@context": AS_CONTEXT_IRI, "type": "Note", "contentMap": {"fr": 5}},
+        {"@context": AS_CONTEXT_IRI, "type": []},
+        {"@context": AS_CONTEXT_IRI, "id": f"{BOB}/statuses/1"},  # a bare reference: pyld drops it
+        {"@context": AS_CONTEXT_IRI, "id": 5, "type": "Note"},
+    ],
+)
+def test_values_compaction_would_rewrite_take_the_slow_path(doc: dict[str, Any]) -> None:
+    assert not jsonld._is_fast_path(doc)
+    try:
+        out = compact(doc)
+    except ParseError:
+        return
+    assert out == jsonld._slow_compact(copy.deepcopy(doc))
+
+
+def test_relative_iris_stay_relative_on_both_paths() -> None:
+    """pyld would resolve them against http://example.org/base/; Mastodon's `attributionDomains`
+    are host names, which JSON-LD reads as relative IRIs."""
+    doc = mastodon_update_person()
+    doc["object"]["url"] = "alice"
+    assert_agrees_with_pyld(doc)
+    out = jsonld._slow_compact(doc)
+    assert out["object"]["attributionDomains"] == "blog.example"
+    assert out["object"]["url"] == "alice"
+
+
+_TERMS = st.sampled_from(["atomUri", "sensitive", "Sensitive", "toot", "ex", "mood", "Invite", "featured", "as", "id",
+                          "type", "Note", "url", "tooty"])  # fmt: skip
+_DEFINITIONS = st.sampled_from([
+    "ex:mood", "https://x.example/ns#", "https://x.example/ns/", "toot:sensitive", "as:sensitive", "ostatus:atomUri",
+    "http://ostatus.org#", "http://ostatus.org#atomUri", "ex:", "ex", "@id", "@type", "_:b", "toot:", "as:url",
+    {"@id": "ex:x", "@type": "@id"}, {"@id": "toot:featured", "@type": "@id"}, {"@id": "as:url", "@type": "@id"},
+    {"@id": "ex:x", "@container": "@list"}, {"@id": "ex:x", "@type": "@vocab"}, {"@id": "ex:x", "@container": "@set"},
+])  # fmt: skip
+_VALUES = st.sampled_from(["ex:1", "toot:x", "tooty:x", "as:Public", AS_PUBLIC, "https://a.example/1", "Note", "Invite",
+                           "plain", True, 3, 2.5, None, [], ["ex:2", "https://a.example/2"], [None], [["x"]],
+                           {"type": "Note"}, {"type": "Invite", "url": "ex:3"}, {"fr": "x", "zh-TW": "y"},
+                           {"en": ["a", None]}, {"type": []}])  # fmt: skip
+_USED = st.sampled_from(["atomUri", "sensitive", "Sensitive", "mood", "featured", "url", "inReplyTo", "content", "tag",
+                         "tooty", "contentMap", "published", "id", "focalPoint", "width", "needs"])  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    member=st.dictionaries(_TERMS, _DEFINITIONS, max_size=5),
+    extra=st.dictionaries(_USED, _VALUES, max_size=3),
+    kind=st.sampled_from(["Note", "Invite", "Sensitive", "tooty"]),
+)
+def test_fast_path_agrees_with_pyld_whatever_the_inline_context(
+    member: dict[str, Any], extra: dict[str, Any], kind: str
+) -> None:
+    doc = {"@context": [*MASTODON_CREATE_CONTEXT, member], "id": f"{ALICE}/statuses/9", "type": kind,
+           "attributedTo": ALICE, "to": [AS_PUBLIC], "content": "<p>x</p>", **extra}  # fmt: skip
+    if jsonld._is_fast_path(doc):
+        assert_agrees_with_pyld(doc)
+    else:
+        try:
+            assert compact(doc) is not doc
+        except ParseError:
+            pass
+
+
+_BODY_KEYS = st.sampled_from([
+    "id", "type", "to", "cc", "object", "url", "inReplyTo", "featured", "tag", "attachment", "published", "width",
+    "focalPoint", "orderedItems", "content", "contentMap", "name", "nameMap", "needs", "achievements", "publicKey",
+    "signature", "created", "origin", "joinMode", "atomUri", "sensitive", "mood", "", "zh-TW",
+])  # fmt: skip
+_BODY_VALUES = st.one_of(_VALUES, st.text(max_size=5), st.integers(), st.sampled_from([
+    "2024-01-01T00:00:00Z", "blog.example", "_:b1", "as:", ":x", "//a.example/x", {}, {"und": "x"}, {"fr": ["a"]},
+    {"fr": []}, {"id": "https://a.example/y"}, {"id": "https://a.example/z", "name": None}, ["Note", "Person"],
+]))  # fmt: skip
+_BODIES = st.recursive(
+    _BODY_VALUES,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(_BODY_KEYS, inner, max_size=4)),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    context=st.sampled_from([None, AS_CONTEXT_IRI, MASTODON_CREATE_CONTEXT, MASTODON_ACTOR_CONTEXT, OUTGOING_CONTEXT,
+                             MOBILIZON_CONTEXT, [AS_CONTEXT_IRI, MAILLAGE_CONTEXT_IRI, WEBFINGER_CONTEXT_IRI]]),
+    body=st.dictionaries(_BODY_KEYS, _BODIES, max_size=6),
+)  # fmt: skip
+def test_fast_path_agrees_with_pyld_whatever_the_body(context: Any, body: dict[str, Any]) -> None:
+    doc = dict(body)
+    if context is not None:
+        doc["@context"] = copy.deepcopy(context)
+    if jsonld._is_fast_path(doc):
+        assert_agrees_with_pyld(doc)
 
 
 # --- garbage --------------------------------------------------------------------------------
