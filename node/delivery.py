@@ -19,6 +19,7 @@ import random
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 
 import aiohttp
 
@@ -33,6 +34,7 @@ from .netguard import BlockedAddressError, blocked_cause, check_url
 from .urls import Urls
 
 BATCH_SIZE = 200
+SIGN_CHUNK = 8  # POSTs signed per trip to a signing thread: fewer hand-offs between the loop and the threads
 log = logging.getLogger(__name__)
 DRAFT_CAVAGE, RFC9421 = "draft-cavage", "rfc9421"
 KNOCK_AGAIN = (400, 401)
@@ -118,20 +120,48 @@ class DeliveryWorker:
                 "SELECT host, signature_scheme FROM domains WHERE signature_scheme IS NOT NULL")
             self.schemes = {r["host"]: r["signature_scheme"] for r in rows}
 
-        async def attempt(job: _Job, body: bytes) -> _Result:
+        async def attempt(job: _Job, body: bytes, headers: "asyncio.Future[list[dict[str, str]]]", n: int) -> _Result:
+            first_headers = (await headers)[n]
             async with semaphore:
-                return await self._post(job, body)
+                return await self._post(job, body, first_headers)
 
         while True:
             jobs = await self._due_jobs()
             if not jobs:
                 return total
             bodies = await self._bodies({j.activity_id for j in jobs})
-            results = await asyncio.gather(*(attempt(j, bodies[j.activity_id]) for j in jobs))
+            results = await asyncio.gather(*(
+                attempt(job, bodies[job.activity_id], signed, n)
+                for chunk, signed in self._presign(jobs, bodies) for n, job in enumerate(chunk)))
             await self._record(results)
             total += len(results)
             if len(jobs) < BATCH_SIZE or self.stopping.is_set():
                 return total
+
+    def _presign(self, jobs: list[_Job], bodies: dict[int, bytes]
+                 ) -> list[tuple[list[_Job], "asyncio.Future[list[dict[str, str]]]"]]:
+        """Each chunk of jobs with the future headers of their first POST (signed with the scheme their
+        domain is known to accept), all queued on the signing threads at once: POSTs start as their chunk
+        is signed. RSA signing is most of a delivery's CPU time and cryptography releases the GIL while it
+        signs, so the threads sign on the other cores while this loop sends and receives."""
+        loop = asyncio.get_running_loop()
+        now = clock.now()
+        chunks = [jobs[i:i + SIGN_CHUNK] for i in range(0, len(jobs), SIGN_CHUNK)]
+        return [(chunk, loop.run_in_executor(_signing_threads(), functools.partial(
+            self._sign_all, [(job, bodies[job.activity_id], self._scheme(job)) for job in chunk], now)))
+            for chunk in chunks]
+
+    def _scheme(self, job: _Job) -> str:
+        return (self.schemes or {}).get(job.host, DRAFT_CAVAGE)
+
+    def _sign_all(self, jobs: list[tuple[_Job, bytes, str]], now: datetime) -> list[dict[str, str]]:
+        """Signature headers for each (job, body, scheme); runs in a signing thread."""
+        return [self._sign(job, body, scheme, now) for job, body, scheme in jobs]
+
+    def _sign(self, job: _Job, body: bytes, scheme: str, now: datetime) -> dict[str, str]:
+        sign = httpsig9421.sign_request if scheme == RFC9421 else sign_request
+        return sign(method="POST", url=job.inbox, body=body, key_id=job.key_id, private_key_pem=job.private_key_pem,
+                    headers={"Content-Type": "application/activity+json", "User-Agent": self.user_agent}, now=now)
 
     async def run(self, poll_interval: float = 1.0) -> None:
         """Deliver forever: wake up when told (`wakeup.set()`) or every `poll_interval` seconds, which
@@ -168,30 +198,23 @@ class DeliveryWorker:
         rows = await self.db.fetch_all(f"SELECT id, document FROM activities WHERE id IN ({marks})", list(activity_ids))
         return {r["id"]: r["document"].encode() for r in rows}
 
-    async def _post(self, job: _Job, body: bytes) -> _Result:
+    async def _post(self, job: _Job, body: bytes, headers: dict[str, str]) -> _Result:
         try:
             check_url(job.inbox, self.allow_private)
         except BlockedAddressError as exc:
             return _Result(job, 403, f"refused: {exc}", None)
-        scheme = (self.schemes or {}).get(job.host, DRAFT_CAVAGE)
-        first = await self._send(job, body, scheme)
+        first = await self._send(job, body, headers)
         if first.status not in KNOCK_AGAIN:
             return first
-        other = DRAFT_CAVAGE if scheme == RFC9421 else RFC9421
-        second = await self._send(job, body, other)
+        other = DRAFT_CAVAGE if self._scheme(job) == RFC9421 else RFC9421
+        again = await asyncio.get_running_loop().run_in_executor(
+            _signing_threads(), functools.partial(self._sign, job, body, other, clock.now()))
+        second = await self._send(job, body, again)
         accepted = second.status is not None and 200 <= second.status < 300
         return dataclasses.replace(second, scheme=other if accepted else None)
 
-    async def _send(self, job: _Job, body: bytes, scheme: str) -> _Result:
-        """One POST signed with `scheme`."""
-        sign = httpsig9421.sign_request if scheme == RFC9421 else sign_request
-        # RSA signing is most of a delivery's CPU time and cryptography releases the GIL while it signs:
-        # in threads, it runs on the other cores while this loop sends and receives.
-        headers = await asyncio.get_running_loop().run_in_executor(_signing_threads(), functools.partial(
-            sign, method="POST", url=job.inbox, body=body, key_id=job.key_id, private_key_pem=job.private_key_pem,
-            headers={"Content-Type": "application/activity+json", "User-Agent": self.user_agent},
-            now=clock.now(),
-        ))
+    async def _send(self, job: _Job, body: bytes, headers: dict[str, str]) -> _Result:
+        """One signed POST."""
         try:
             async with self.session.post(
                 job.inbox, data=body, headers=headers, timeout=self.timeout, allow_redirects=False
