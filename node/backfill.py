@@ -27,6 +27,9 @@ MAX_ATTEMPTS = 5
 LEASE_SECONDS = 120.0  # a row being worked on is not picked up by another process (the CLI and `serve`)
 BATCH = 8
 CONTENT_TYPES = frozenset({"Article", "Event"})
+SWEEP_CHUNK = 1_000  # ids of `remote_objects` the sweep reads per pass (about 4 ms with 4 KB documents)
+SWEEP_SAVE_EVERY = 60  # passes between two saves of the sweep's progress while it finds nothing to store
+SWEEP_KEY = "backfill_raw_sweep"  # node_settings: {"after": the last id read, "until": the last id to read}
 
 
 @dataclass(frozen=True)
@@ -123,15 +126,19 @@ class BackfillWorker:
         self.fetcher = fetcher
         self.local_base = local_base
         self.settings = settings
-        self.group_iri = group_iri  # our network: its accepted follows are backfilled (see _sweep)
-        self.swept = False
+        self.group_iri = group_iri  # our network: its accepted follows are backfilled (see _sweep); None: no sweeps
+        self.swept = False  # the follows, once per start (see _sweep)
+        self.raw_sweep: tuple[int, int] | None = None  # (after, until) of the raw objects' sweep, once read
+        self.raw_unsaved = 0  # passes since its progress was last saved
         self.domains: dict[str, asyncio.Semaphore] = {}
 
     async def run_once(self, only: str | None = None) -> int:
         """One page for each due backfill (at most BATCH, concurrently: the domain limit applies across
         them); returns how many were worked on."""
-        if not self.swept and self.group_iri:
-            await self._sweep()
+        if self.group_iri:
+            if not self.swept:
+                await self._sweep()
+            await self._sweep_raw()
         now = clock.timestamp()
         sql = ("SELECT actor_iri, next_attempt_at FROM backfills WHERE state IN ('pending', 'running')"
                " AND next_attempt_at <= ?")
@@ -154,22 +161,60 @@ class BackfillWorker:
 
     async def _sweep(self) -> None:
         """Once per start: follows of our network accepted before this worker existed (or while a crash
-        lost the schedule) get their backfill too, and peers' objects kept raw before `remote_content`
-        existed are read in full."""
+        lost the schedule) get their backfill too."""
         self.swept = True
         rows = await self.db.fetch_all(
             "SELECT followee_iri FROM follows WHERE follower_iri = ? AND state = 'accepted'"
             " AND followee_iri NOT IN (SELECT actor_iri FROM backfills)", (self.group_iri,))
-        raw = await self.db.fetch_all(
-            "SELECT iri, document FROM remote_objects WHERE type IN ('Article', 'Event') AND deleted_at IS NULL"
-            " AND iri NOT IN (SELECT iri FROM remote_content) ORDER BY id LIMIT 5000")
-        if rows or raw:
+        if rows:
             async with self.db.transaction() as tx:
                 for row in rows:
                     await schedule(tx, row["followee_iri"], restart=False)
-                for row in raw:
+
+    async def _sweep_raw(self) -> None:
+        """Peers' objects kept raw before `remote_content` existed are read in full, once per node: since
+        then the inbox and `keep_fetched` store both forms in one transaction, so the sweep reads the ids
+        up to the highest one when it began, SWEEP_CHUNK of them per pass, after the node started serving
+        (reading them all at once took 3.5 s at a million objects, and held the reader connection that
+        pages and /healthz wait on). Its progress is saved in node_settings: a restart continues, and a
+        finished sweep is not run again. Saved when something was stored, at the end, and every
+        SWEEP_SAVE_EVERY passes, not at every pass: a commit empties the response cache."""
+        if self.raw_sweep is None:
+            self.raw_sweep = await self._raw_sweep_progress()
+        after, until = self.raw_sweep
+        if after >= until:
+            return
+        end = min(after + SWEEP_CHUNK, until)
+        raw = await self.db.fetch_all(
+            "SELECT iri, document FROM remote_objects WHERE id > ? AND id <= ? AND type IN ('Article', 'Event')"
+            " AND deleted_at IS NULL AND iri NOT IN (SELECT iri FROM remote_content) ORDER BY id", (after, end))
+        for row in raw:  # one transaction each: a document that cannot be read does not hold the others back
+            try:
+                async with self.db.transaction() as tx:
                     if await remote_content.store(tx, json.loads(row["document"])):
                         await search.index_remote(tx, row["iri"])
+            except Exception:
+                log.exception("%s, kept raw, could not be read in full", row["iri"])
+        self.raw_sweep, self.raw_unsaved = (end, until), self.raw_unsaved + 1
+        if raw or end >= until or self.raw_unsaved >= SWEEP_SAVE_EVERY:
+            await self._save_raw_sweep(end, until)
+
+    async def _raw_sweep_progress(self) -> tuple[int, int]:
+        """(after, until) as saved; the first time, the sweep starts: up to the highest id there is now."""
+        saved = await self.db.fetch_value("SELECT value FROM node_settings WHERE key = ?", (SWEEP_KEY,))
+        if saved is not None:
+            progress = json.loads(saved)
+            return int(progress["after"]), int(progress["until"])
+        until = int(await self.db.fetch_value("SELECT COALESCE(max(id), 0) FROM remote_objects"))
+        await self._save_raw_sweep(0, until)
+        return 0, until
+
+    async def _save_raw_sweep(self, after: int, until: int) -> None:
+        async with self.db.transaction() as tx:
+            await tx.execute("INSERT INTO node_settings (key, value) VALUES (?, ?)"
+                             " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                             (SWEEP_KEY, json.dumps({"after": after, "until": until})))
+        self.raw_sweep, self.raw_unsaved = (after, until), 0
 
     async def _get(self, iri: str) -> dict[str, Any]:
         """A signed GET from the origin, at most `concurrency` at a time per domain."""

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from node import clock
+from node import backfill, clock
 from node.accounts import get_actor
 from node.appkeys import BACKFILL, DB, FETCHER, URLS
-from node.backfill import BackfillSettings, BackfillWorker, get_state, schedule
+from node.backfill import SWEEP_KEY, BackfillSettings, BackfillWorker, get_state, schedule
 from node.cli import main
 from node.config import Config
 from node.following import follow
@@ -236,7 +236,7 @@ async def test_cli_backfill(client: TestClient, network: OutboxPeer, node_config
 async def test_a_start_catches_up_with_follows_and_raw_objects_from_before(client: TestClient,
                                                                            network: OutboxPeer) -> None:
     """A node upgraded to this version: its accepted follow is backfilled, and the peers' write-ups it
-    kept raw only are read in full, once, when the worker starts."""
+    kept raw only are read in full, from the worker's first pass."""
     items = [network.announce("reseau", network.article("alice", "p1")["id"], 1)]
     network.publish_outbox("reseau", items, page_size=5)
     old = network.article("alice", "old", title="Ancienne")
@@ -250,3 +250,81 @@ async def test_a_start_catches_up_with_follows_and_raw_objects_from_before(clien
     assert await app[BACKFILL].run_once() == 1
     assert await imported(client) == {"old": "Practice old", "p1": "Practice p1"}
     assert network.gets("/practices/old") == []
+
+
+def network_worker(client: TestClient) -> BackfillWorker:
+    """The worker `maillage serve` starts (it sweeps: it knows our network's Group); a new one is a restart."""
+    app = client.app
+    return BackfillWorker(db=app[DB], fetcher=app[FETCHER], local_base=app[URLS].base,
+                          settings=BackfillSettings(delay=0.0), group_iri=app[URLS].actor("reseau"))
+
+
+async def keep_raw(client: TestClient, document: dict[str, Any], deleted: bool = False) -> None:
+    """An object as a node kept it before `remote_content` existed: raw only."""
+    async with client.app[DB].transaction() as tx:
+        await tx.execute("INSERT INTO remote_objects (iri, type, attributed_to, document, received_at, deleted_at)"
+                         " VALUES (?, ?, ?, ?, '', ?)", (document["id"], document["type"], document["attributedTo"],
+                                                         json.dumps(document), "x" if deleted else None))
+
+
+async def test_the_sweep_of_raw_objects_reads_a_chunk_per_pass_and_runs_once(
+        client: TestClient, network: OutboxPeer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Start-up does not read every stored object (3.5 s at a million): the worker's passes read
+    SWEEP_CHUNK ids each, after the node started serving, until every object kept raw before the
+    upgrade is read in full; the progress survives a restart, and a finished sweep does not run again."""
+    monkeypatch.setattr(backfill, "SWEEP_CHUNK", 2)
+    note = {"id": f"{network.base}/notes/1", "type": "Note", "attributedTo": network.actor_iri("alice"),
+            "content": "<p>hello</p>"}
+    for document in (network.article("alice", "r1"), note, network.article("alice", "r2"),
+                     network.article("alice", "r3"), network.article("alice", "r4")):
+        await keep_raw(client, document)
+    await keep_raw(client, network.article("alice", "gone"), deleted=True)
+    first = network_worker(client)
+    assert await first.run_once() == 0
+    assert await imported(client) == {"r1": "Practice r1"}  # ids 1 and 2: the article and the Note
+    assert await client.app[DB].fetch_value("SELECT count(*) FROM search_entries WHERE local = 0") == 2  # fr, en
+    restarted = network_worker(client)  # the progress was saved with what the pass stored
+    await restarted.run_once()
+    assert set(await imported(client)) == {"r1", "r2", "r3"}
+    for _ in range(3):
+        await restarted.run_once()
+    assert set(await imported(client)) == {"r1", "r2", "r3", "r4"}  # the deleted one stays out
+    saved = json.loads(await client.app[DB].fetch_value("SELECT value FROM node_settings WHERE key = ?",
+                                                        (SWEEP_KEY,)))
+    top = await client.app[DB].fetch_value("SELECT max(id) FROM remote_objects")
+    assert saved == {"after": top, "until": top}
+    # Since the upgrade every object arrives in both forms: one kept raw now is not the sweep's to read.
+    await keep_raw(client, network.article("alice", "later"))
+    again = network_worker(client)
+    await again.run_once()
+    assert "later" not in await imported(client) and again.raw_sweep == (top, top)
+    assert network.gets("/practices/") == []  # all read from what was kept: nothing fetched
+
+
+async def test_a_sweep_saves_its_progress_now_and_then_not_at_every_pass(
+        client: TestClient, network: OutboxPeer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Passes that find nothing to store commit nothing (a commit empties the response cache), but a
+    restart still finds the progress of the last SWEEP_SAVE_EVERY passes, and the end."""
+    monkeypatch.setattr(backfill, "SWEEP_CHUNK", 1)
+    monkeypatch.setattr(backfill, "SWEEP_SAVE_EVERY", 3)
+    for n in range(8):  # objects the sweep has nothing to do with
+        await keep_raw(client, {"id": f"{network.base}/notes/{n}", "type": "Note",
+                                "attributedTo": network.actor_iri("alice"), "content": "<p>hello</p>"})
+
+    async def saved() -> dict[str, int]:
+        return json.loads(await client.app[DB].fetch_value("SELECT value FROM node_settings WHERE key = ?",
+                                                           (SWEEP_KEY,)))
+
+    db = client.app[DB]
+    w = network_worker(client)
+    await w.run_once()  # the first id read
+    top = await db.fetch_value("SELECT max(id) FROM remote_objects")
+    assert await saved() == {"after": 0, "until": top}  # where the sweep starts and ends, saved at once
+    version = db.data_version()
+    await w.run_once()
+    assert db.data_version() == version  # the second: nothing committed
+    await w.run_once()
+    assert db.data_version() != version and await saved() == {"after": 3, "until": top}  # the third
+    for _ in range(5):
+        await w.run_once()
+    assert await saved() == {"after": top, "until": top}
