@@ -3,6 +3,9 @@
 Order of checks follows Mastodon's inbox controller: size, media type, JSON, signature, then the
 signer must be the activity's actor. Every refusal carries a precise reason. The signature is an RFC 9421
 HTTP Message Signature when `Signature-Input` is present (as Mastodon and Fedify decide), else draft-cavage.
+
+Requests arriving together share their trips to the database (the domain/key read, the inbox write),
+and the inbox worker of this process takes the activity parsed here instead of parsing its row again.
 """
 
 import asyncio
@@ -55,18 +58,22 @@ def check_media_type(content_type: str) -> None:
 
 
 def _depth(value: Any, limit: int) -> int:
-    """Nesting depth of a JSON value, stopping early past `limit` (deep nesting is an attack, not content)."""
+    """Nesting depth of a JSON value (a scalar is 1, `[1]` is 2), stopping early past `limit` (deep
+    nesting is an attack, not content). Only containers are walked: a scalar inside one at depth d
+    is at d + 1, the depth any member of it reaches."""
+    if not isinstance(value, (dict, list)):
+        return 1
     stack = [(value, 1)]
-    deepest = 0
+    deepest = 1
     while stack:
         item, depth = stack.pop()
-        deepest = max(deepest, depth)
-        if deepest > limit:
-            return deepest
-        if isinstance(item, dict):
-            stack.extend((v, depth + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item)
+        members = item.values() if isinstance(item, dict) else item
+        if members:
+            if depth + 1 > deepest:
+                deepest = depth + 1
+                if deepest > limit:
+                    return deepest
+            stack.extend((v, depth + 1) for v in members if isinstance(v, (dict, list)))
     return deepest
 
 
@@ -79,7 +86,9 @@ def parse_body(body: bytes) -> dict[str, Any]:
         raise InboxRejection(400, "body is not valid JSON") from None
     if not isinstance(doc, dict):
         raise InboxRejection(400, "body is not a JSON object")
-    if _depth(doc, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+    # A value is at most one level deeper than the containers it holds, and each container is a `{` or
+    # `[` byte in the body (in any encoding json.loads reads): fewer than the limit, no need to walk.
+    if body.count(b"{") + body.count(b"[") >= MAX_JSON_DEPTH and _depth(doc, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
         raise InboxRejection(400, f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
     return doc
 
@@ -117,10 +126,11 @@ async def receive(
     doc = parse_body(body)
     key_id, check = _signature(method, path, headers, body)
     signer_host = iri_host(key_id) if key_id.startswith(("http://", "https://")) else ""
-    if signer_host and await db.fetch_value("SELECT blocked FROM domains WHERE host = ?", (signer_host,)):
+    blocked, stored_key = await _SignerReader.of(db).read(db, signer_host, key_id)
+    if blocked:
         raise InboxRejection(403, f"domain {signer_host} is blocked")
     try:
-        owner, pem = await fetcher.get_key(key_id)
+        owner, pem = stored_key or await fetcher.get_key(key_id)
     except FetchError as exc:
         if exc.gone and doc.get("type") == "Delete" and key_owner_iri(key_id) == doc.get("actor"):
             # A deleted account's last Delete cannot be verified (Mastodon sends it after removing the
@@ -142,18 +152,164 @@ async def receive(
         except SignatureError as exc:
             raise InboxRejection(401, f"signature rejected: {exc.reason}") from None
     # Only signed requests reach the JSON-LD processor: compaction can be costly.
+    received = doc
     try:
         doc = with_transient_id(doc, body)
-        activity = parse_activity(compact(doc))
+        compacted = compact(doc)
+        activity = parse_activity(compacted)
     except ParseError as exc:
         raise InboxRejection(400, f"not a valid activity: {exc.reason}") from None
     host = iri_host(activity.actor)
     if owner != activity.actor:
         raise InboxRejection(401, f"signed by {owner}, but the activity's actor is {activity.actor}")
-    stored = await _InboxWriter.of(db).store(
-        db, host, (activity.iri, activity.type, activity.actor, recipient_actor_id, json.dumps(doc), clock.iso())
-    )
+    document = _document(doc, received, body)
+    handed = _Handed.of(db)
+    entry = handed.put(activity.iri, document, compacted, activity)
+    stored = False
+    try:
+        stored = await _InboxWriter.of(db).store(
+            db, host, (activity.iri, activity.type, activity.actor, recipient_actor_id, document, clock.iso())
+        )
+    finally:
+        if not stored:
+            handed.drop(activity.iri, entry)
     return Received(activity=activity, stored=stored)
+
+
+def take_parsed(db: Database, activity_iri: str, document: str) -> tuple[dict[str, Any], Activity] | None:
+    """For the inbox worker: what `receive` made of the inbox row (`activity_iri`, `document`), the
+    compacted document and the activity, when this process received it and it was not taken yet.
+    Parsing the row again would give the same: the document is the text that was parsed."""
+    return _Handed.of(db).take(activity_iri, document)
+
+
+_Entry = tuple[str, dict[str, Any], Activity]  # (stored document, compacted, parsed)
+
+
+class _Handed:
+    """Parsed activities waiting for the inbox worker of this process, by activity id: parsing a
+    document costs as much as storing it. Bounded: past MAX_ENTRIES (a backlog), the oldest are
+    dropped and the worker parses their rows itself."""
+
+    MAX_ENTRIES = 1000
+
+    def __init__(self) -> None:
+        self.entries: dict[str, _Entry] = {}
+
+    @classmethod
+    def of(cls, db: Database) -> "_Handed":
+        handed = _handed.get(db)
+        if handed is None:
+            handed = _handed[db] = cls()
+        return handed
+
+    def put(self, activity_iri: str, document: str, compacted: dict[str, Any], activity: Activity) -> _Entry | None:
+        """Keep a parsed activity before its row is stored; None when one with this id is kept already
+        (a duplicate received meanwhile: the first one is the row stored)."""
+        if activity_iri in self.entries:
+            return None
+        entry = self.entries[activity_iri] = (document, compacted, activity)
+        while len(self.entries) > self.MAX_ENTRIES:
+            del self.entries[next(iter(self.entries))]
+        return entry
+
+    def drop(self, activity_iri: str, entry: _Entry | None) -> None:
+        """`entry` was not stored (a duplicate, an error): forgotten."""
+        if entry is not None and self.entries.get(activity_iri) is entry:
+            del self.entries[activity_iri]
+
+    def take(self, activity_iri: str, document: str) -> tuple[dict[str, Any], Activity] | None:
+        entry = self.entries.pop(activity_iri, None)
+        if entry is None or entry[0] != document:
+            return None
+        return entry[1], entry[2]
+
+
+_handed: "weakref.WeakKeyDictionary[Database, _Handed]" = weakref.WeakKeyDictionary()
+
+
+def _document(doc: dict[str, Any], received: dict[str, Any], body: bytes) -> str:
+    """The text stored for `doc`: the body as received when `doc` is what it parses to (no id was
+    added) and it is UTF-8 text, which `json.loads` reads back to the same value; else `doc` dumped."""
+    if doc is received and json.detect_encoding(body) == "utf-8":
+        try:
+            return body.decode("utf-8")
+        except UnicodeDecodeError:  # surrogates, which json.loads lets through
+            pass
+    return json.dumps(doc)
+
+
+_Lookup = tuple[str, str, "asyncio.Future[tuple[bool, tuple[str, str] | None]]"]  # (host, keyId, its answer)
+
+
+class _SignerReader:
+    """Group read of what is checked before a signature: whether the signer's domain is blocked, and
+    the key we hold for its keyId (the one `Fetcher.get_key` reads first: the lowest row id). Requests
+    that arrive while a read is on the database thread are answered by the next read, all together,
+    so that each still sees what was committed before it arrived (a block made from the admin pages
+    or another process applies at once), for one trip to the database per batch instead of two per
+    request."""
+
+    MAX_LOOKUPS = 500
+
+    def __init__(self) -> None:
+        self.queue: list[_Lookup] = []
+        self.task: asyncio.Task[None] | None = None
+
+    @classmethod
+    def of(cls, db: Database) -> "_SignerReader":
+        reader = _readers.get(db)
+        if reader is None:
+            reader = _readers[db] = cls()
+        return reader
+
+    async def read(self, db: Database, host: str, key_id: str) -> tuple[bool, tuple[str, str] | None]:
+        """(the domain `host` is blocked, (owner IRI, PEM) of the stored key `key_id` or None)."""
+        done: asyncio.Future[tuple[bool, tuple[str, str] | None]] = asyncio.get_running_loop().create_future()
+        self.queue.append((host, key_id, done))
+        if self.task is None or self.task.done():
+            self.task = asyncio.create_task(self._drain(db))
+        return await done
+
+    async def _drain(self, db: Database) -> None:
+        while self.queue:
+            batch, self.queue = self.queue[: self.MAX_LOOKUPS], self.queue[self.MAX_LOOKUPS :]
+            try:
+                answers = await self._answers(db, batch)
+            except Exception as exc:  # a storage error: every request of the batch fails with it
+                for _, _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+                continue
+            except BaseException:  # cancelled (shutdown): nobody may wait for an answer that will not come
+                for _, _, done in (*batch, *self.queue):
+                    done.cancel()
+                self.queue = []
+                raise
+            for (_, _, done), answer in zip(batch, answers, strict=True):
+                if not done.done():  # a caller cancelled meanwhile gets no answer
+                    done.set_result(answer)
+
+    async def _answers(self, db: Database, batch: list[_Lookup]) -> list[tuple[bool, tuple[str, str] | None]]:
+        hosts = list(dict.fromkeys(host for host, _, _ in batch if host))
+        key_ids = list(dict.fromkeys(key_id for _, key_id, _ in batch))
+        rows = await db.fetch_all(
+            f"SELECT 0, host, blocked, NULL, NULL FROM domains WHERE host IN ({','.join('?' * len(hosts))})"
+            " UNION ALL SELECT 1, key_id, iri, public_key_pem, id FROM remote_actors"
+            f" WHERE key_id IN ({','.join('?' * len(key_ids))})",
+            (*hosts, *key_ids))
+        blocked: set[str] = set()
+        keys: dict[str, tuple[int, str, str]] = {}
+        for kind, name, first, second, row_id in rows:
+            if kind == 0:
+                if first:
+                    blocked.add(name)
+            elif name not in keys or row_id < keys[name][0]:
+                keys[name] = (row_id, first, second)
+        return [(host in blocked, keys[key_id][1:] if key_id in keys else None) for host, key_id, _ in batch]
+
+
+_readers: "weakref.WeakKeyDictionary[Database, _SignerReader]" = weakref.WeakKeyDictionary()
 
 
 _Pending = tuple[str, tuple[Any, ...], "asyncio.Future[bool]"]  # (sender's host, inbox row, its answer)
@@ -219,23 +375,20 @@ class _InboxWriter:
         return outcomes
 
     async def _write(self, db: Database, batch: list[_Pending]) -> list[bool]:
-        iris = [row[0] for _, row, _ in batch]
-        async with db.transaction() as tx:
+        async with db.transaction() as tx:  # four trips to the database thread, holding the write lock
             await tx.execute_many(
                 "UPDATE domains SET failing_since = NULL, unavailable = 0 WHERE host = ? AND failing_since IS NOT NULL",
                 [(host,) for host in dict.fromkeys(host for host, _, _ in batch)],
             )
-            seen = {r[0] for r in await tx.fetch_all(
-                f"SELECT activity_iri FROM inbox WHERE activity_iri IN ({','.join('?' * len(iris))})", iris)}
-            stored = []
-            for iri in iris:
-                stored.append(iri not in seen)
-                seen.add(iri)
-            await tx.execute_many(
+            inserted = {r[0] for r in await tx.fetch_all(
                 "INSERT OR IGNORE INTO inbox (activity_iri, type, actor_iri, recipient_actor_id, document, received_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                [row for _, row, _ in batch],
-            )
+                f" VALUES {','.join(['(?, ?, ?, ?, ?, ?)'] * len(batch))} RETURNING activity_iri",
+                [value for _, row, _ in batch for value in row],
+            )}
+        stored = []  # the first row of each inserted id (a batch may hold the same activity twice)
+        for _, (iri, *_), _ in batch:
+            stored.append(iri in inserted)
+            inserted.discard(iri)
         return stored
 
 

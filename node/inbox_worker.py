@@ -1,8 +1,11 @@
 """Processing received activities, one row of the `inbox` table at a time, with a dispatch table
 from activity type to an `on_<activity>` handler (GoToSocial's shape). Unknown types are kept and
-marked `ignored`. A handler error is retried a few times, with growing delays, then the row is marked `failed`."""
+marked `ignored`. A handler error is retried a few times, with growing delays, then the row is marked `failed`.
+Rows are handled in order, but written with few transactions: the common Create (a post kept as it
+came) is kept together with the ones next to it, and row states are written in batches (`run_once`)."""
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -19,6 +22,7 @@ from . import backfill, clock, comments, participation, references, remote_conte
 from .db import Database, Transaction
 from .fetch import Fetcher, FetchError
 from .follows import answer_follow, follow_document, remove_follow, set_follow_state, upsert_follow
+from .inbox import take_parsed
 from .urls import INSTANCE_ACTOR_USERNAME, Urls
 
 log = logging.getLogger(__name__)
@@ -218,34 +222,75 @@ async def on_leave(ctx: InboxContext, activity: Activity, raw: dict[str, object]
     return "done"
 
 
-async def _store_remote_object(ctx: InboxContext, iri: str, document: dict[str, Any], announce: Any = None) -> str:
-    """Keep a remote object whose author sits on the object's own server, served under the IRI asked for."""
-    if document.get("id") != iri:  # a server answering with another object vouches for neither
-        return "ignored"
+def _kept_author(iri: str, document: dict[str, Any]) -> str | None:
+    """The author of a remote object we may keep under `iri`, or None: it must be the object asked for
+    (a server answering with another object vouches for neither), and its author must sit on the
+    object's own server, named by an http(s) IRI (it becomes a link on our pages: `javascript://host/...`
+    has a host too)."""
+    if document.get("id") != iri:
+        return None
     attributed = document.get("attributedTo")
     try:
-        # http(s) only: the author IRI becomes a link on our pages (`javascript://host/...` has a host too).
-        attributed_iri = require_http_iri(attributed.get("id") if isinstance(attributed, dict) else attributed,
-                                          "attributedTo")
+        author = require_http_iri(attributed.get("id") if isinstance(attributed, dict) else attributed,
+                                  "attributedTo")
     except ParseError:
-        return "ignored"
-    if not same_origin(attributed_iri, iri):
-        return "ignored"
+        return None
+    return author if same_origin(author, iri) else None
+
+
+_INSERT_OBJECT = ("INSERT INTO remote_objects (iri, type, attributed_to, in_reply_to, document, received_at)"
+                  " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (iri) DO NOTHING")
+
+
+def _object_row(iri: str, document: dict[str, Any], author: str) -> tuple[Any, ...]:
     in_reply_to = document.get("inReplyTo")
     in_reply_iri = in_reply_to.get("id") if isinstance(in_reply_to, dict) else in_reply_to
+    return (iri, str(document.get("type")), author, in_reply_iri if isinstance(in_reply_iri, str) else None,
+            json.dumps(document), clock.iso())
+
+
+async def _store_remote_object(ctx: InboxContext, iri: str, document: dict[str, Any], announce: Any = None) -> str:
+    """Keep a remote object whose author sits on the object's own server, served under the IRI asked for."""
+    author = _kept_author(iri, document)
+    if author is None:
+        return "ignored"
     async with ctx.db.transaction() as tx:
-        if not await comments.file_reply(tx, ctx.urls, iri=iri, document=document, author=attributed_iri, via=announce):
+        if not await comments.file_reply(tx, ctx.urls, iri=iri, document=document, author=author, via=announce):
             return "ignored"  # a reply to our item while comments are closed, or one an organizer rejected
-        await tx.execute(
-            "INSERT INTO remote_objects (iri, type, attributed_to, in_reply_to, document, received_at)"
-            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (iri) DO NOTHING",
-            (iri, str(document.get("type")), attributed_iri,
-             in_reply_iri if isinstance(in_reply_iri, str) else None, json.dumps(document), clock.iso()),
-        )
-        await remote_content.store(tx, document)  # a peer's practice, journey or outcome, in full
-        await sharing.kept(tx, iri, announce)  # indexed for search; a re-share counted
+        await tx.execute(_INSERT_OBJECT, _object_row(iri, document, author))
+        # A peer's practice, journey or outcome, in full; search shows those only, so nothing else
+        # (a plain Note, an item already stored) changes the index.
+        changed = await remote_content.store(tx, document)
+        await sharing.kept(tx, iri, announce, content_changed=changed)  # indexed for search; a re-share counted
     await references.fetch_missing(ctx.db, ctx.fetcher, ctx.urls.base, document)
     return "done"
+
+
+_Plain = tuple[str, dict[str, Any], str]  # (IRI, document, author) of an object on_create only keeps
+
+
+def _plain_create(activity: Activity) -> _Plain | None:
+    """A Create that `on_create` would only keep, with no fetch and nothing else to do: its object is
+    embedded, comes from its actor's server, would be kept (`_kept_author`), and replies to nothing (no
+    comment to file, no vote, no parent to fetch). Such objects are kept together (`_keep_objects`)."""
+    obj = activity.object
+    if activity.type != "Create" or HANDLERS.get("Create") is not on_create or obj is None or obj.embedded is None:
+        return None
+    document = obj.embedded
+    if document.get("inReplyTo") is not None or not same_origin(obj.iri, activity.actor):
+        return None
+    author = _kept_author(obj.iri, document)
+    return None if author is None else (obj.iri, document, author)
+
+
+async def _keep_objects(tx: Transaction, items: list[_Plain], object_rows: list[tuple[Any, ...]]) -> None:
+    """Keep the objects of several plain Creates (`object_rows`: their `_object_row`s, made before the
+    transaction), with the statements `_store_remote_object` runs for each (the object rows first, in
+    order; then each one's full form and search index: other tables, which read no object row)."""
+    await tx.execute_many(_INSERT_OBJECT, object_rows)
+    for iri, document, _ in items:
+        changed = await remote_content.store(tx, document)
+        await sharing.kept(tx, iri, None, content_changed=changed)
 
 
 async def on_announce(ctx: InboxContext, activity: Activity, raw: dict[str, object]) -> str:
@@ -291,8 +336,8 @@ async def on_update(ctx: InboxContext, activity: Activity, raw: dict[str, object
         )
         if not await tx.changes():
             return "ignored"
-        await remote_content.store(tx, obj.embedded, replace=True)
-        await search.index_remote(tx, obj.iri)
+        if await remote_content.store(tx, obj.embedded, replace=True):  # search shows peers' items only
+            await search.index_remote(tx, obj.iri)
         return "done"
 
 
@@ -312,8 +357,10 @@ async def on_delete(ctx: InboxContext, activity: Activity, raw: dict[str, object
             "UPDATE remote_objects SET deleted_at = ?, document = '{}' WHERE iri = ? AND attributed_to = ?",
             (clock.iso(), obj.iri, activity.actor),
         )
-        changed = await tx.changes() + await remote_content.delete(tx, obj.iri, activity.actor)
-        await search.index_remote(tx, obj.iri)
+        changed = await tx.changes()
+        if await remote_content.delete(tx, obj.iri, activity.actor):  # search shows peers' items only
+            changed += 1
+            await search.index_remote(tx, obj.iri)
         return "done" if changed else "ignored"
 
 
@@ -333,6 +380,21 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
+_Row = Any  # a row of the inbox table: id, activity_iri, document, attempts
+_Parsed = tuple[dict[str, Any], Activity]  # (compacted document, activity)
+_MARK = "UPDATE inbox SET state = ?, attempts = ?, error = ?, processed_at = ?, next_attempt_at = ? WHERE id = ?"
+
+
+def _outcome(row: _Row, state: str, error: str | None) -> tuple[Any, ...]:
+    """The new state of a handled row, as `InboxWorker._mark` writes it: a retry waits, then fails."""
+    attempts = row["attempts"] + 1
+    next_attempt_at = 0.0
+    if state == "retry":
+        state = "failed" if attempts >= MAX_ATTEMPTS else "new"
+        next_attempt_at = clock.timestamp() + retry_delay(attempts)
+    return (state, attempts, error, clock.iso(), next_attempt_at, row["id"])
+
+
 class InboxWorker:
     """Processes stored activities in arrival order; `run_once()` is one pass (tests call it)."""
 
@@ -342,34 +404,80 @@ class InboxWorker:
         self.wakeup = asyncio.Event()
 
     async def run_once(self) -> int:
+        """Process one batch of due rows, in order, with few transactions (one per row cost as much as
+        the work itself): the objects of consecutive plain Creates are kept in one, which also writes
+        the new states of the rows handled before them; the states left are written after the batch.
+        A state is written with its handler's writes or after they were committed: a crash in between
+        leaves rows `new`, handled again on the next start, which every handler tolerates (handling
+        again changes nothing, or does the same again: a Follow of the instance actor is refused twice)."""
         rows = await self.ctx.db.fetch_all(
-            "SELECT id, document, attempts FROM inbox WHERE state = 'new' AND next_attempt_at <= ? ORDER BY id"
-            " LIMIT ?",
+            "SELECT id, activity_iri, document, attempts FROM inbox WHERE state = 'new' AND next_attempt_at <= ?"
+            " ORDER BY id LIMIT ?",
             (clock.timestamp(), BATCH_SIZE),
         )
-        for row in rows:
-            state, error = await self._process(row["document"])
-            attempts = row["attempts"] + 1
-            next_attempt_at = 0.0
-            if state == "retry":
-                state = "failed" if attempts >= MAX_ATTEMPTS else "new"
-                next_attempt_at = clock.timestamp() + retry_delay(attempts)
-            async with self.ctx.db.transaction() as tx:
-                await tx.execute(
-                    "UPDATE inbox SET state = ?, attempts = ?, error = ?, processed_at = ?, next_attempt_at = ?"
-                    " WHERE id = ?",
-                    (state, attempts, error, clock.iso(), next_attempt_at, row["id"]),
-                )
+        outcomes: list[tuple[Any, ...]] = []  # states not written yet
+        plain: list[tuple[_Row, _Parsed, _Plain]] = []  # consecutive plain Creates, kept together
+        try:
+            for row in rows:
+                parsed = self._parse(row["activity_iri"], row["document"])
+                if isinstance(parsed, tuple) and (item := _plain_create(parsed[1])) is not None:
+                    plain.append((row, parsed, item))
+                    continue
+                await self._keep_plain(plain, outcomes)  # before this row: rows are handled in order
+                state, error = ("failed", parsed) if isinstance(parsed, str) else await self._handle(*parsed)
+                outcomes.append(_outcome(row, state, error))
+            await self._keep_plain(plain, outcomes)
+        except BaseException:
+            # Cancelled (shutdown) or a storage error: the rows already handled are still marked, so
+            # that they are not handled twice; the ones interrupted rolled back and stay `new`.
+            with contextlib.suppress(Exception):
+                await self._mark(outcomes)
+            raise
+        await self._mark(outcomes)
         if rows and self.on_sent:
             self.on_sent()
         return len(rows)
 
-    async def _process(self, document: str) -> tuple[str, str | None]:
+    async def _keep_plain(self, plain: list[tuple[_Row, _Parsed, _Plain]], outcomes: list[tuple[Any, ...]]) -> None:
+        """Handle the plain Creates waiting in `plain` (emptied): their objects are kept in one
+        transaction, which marks them done and writes the states waiting in `outcomes` (emptied). If
+        it fails, each is handled alone, as any row, and fails alone."""
+        batch = plain[:]
+        plain.clear()
+        if not batch:
+            return
+        items = [item for _, _, item in batch]
+        object_rows = [_object_row(*item) for item in items]
+        done = [_outcome(row, "done", None) for row, _, _ in batch]
+        try:
+            async with self.ctx.db.transaction() as tx:
+                await _keep_objects(tx, items, object_rows)
+                await tx.execute_many(_MARK, [*outcomes, *done])
+        except Exception:
+            for row, parsed, _ in batch:
+                state, error = await self._handle(*parsed)
+                outcomes.append(_outcome(row, state, error))
+            return
+        outcomes.clear()
+
+    async def _mark(self, outcomes: list[tuple[Any, ...]]) -> None:
+        if outcomes:
+            async with self.ctx.db.transaction() as tx:
+                await tx.execute_many(_MARK, outcomes)
+            outcomes.clear()
+
+    def _parse(self, activity_iri: str, document: str) -> _Parsed | str:
+        """(compacted document, activity) of a row, or why it cannot be read."""
+        parsed = take_parsed(self.ctx.db, activity_iri, document)  # parsed already when it was received
+        if parsed is not None:
+            return parsed
         try:
             compacted = compact(json.loads(document))
-            activity = parse_activity(compacted)
+            return compacted, parse_activity(compacted)
         except (ParseError, ValueError) as exc:
-            return "failed", str(exc)
+            return str(exc)
+
+    async def _handle(self, compacted: dict[str, Any], activity: Activity) -> tuple[str, str | None]:
         handler = HANDLERS.get(activity.type)
         if handler is None:
             return "ignored", None

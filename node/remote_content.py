@@ -51,6 +51,9 @@ async def store(tx: Transaction, document: dict[str, Any], *, replace: bool = Fa
     """Keep a peer's practice, journey or outcome; anything else (a comment, a poll) is left to
     `remote_objects`. `replace` is for an Update by the author: a new object is added, a known one is
     replaced only when the stored author wrote the new version too. Returns True when a row changed."""
+    types = document.get("type")
+    if not any(t in ("Event", "Article") for t in (types if isinstance(types, list) else [types])):
+        return False  # a Note, a Question...: never content of ours (kind_of), and the common case
     try:
         pub = _sanitized(parse_publication(document))
     except ParseError:

@@ -153,9 +153,11 @@ async def announced(db: Database, activity: Activity, iri: str) -> str:
     return "done"
 
 
-async def kept(tx: Transaction, iri: str, announce: Activity | None) -> None:
-    """The inbox kept a remote object: it is (re)indexed for search, and counted when it came announced."""
-    await search.index_remote(tx, iri)
+async def kept(tx: Transaction, iri: str, announce: Activity | None, *, content_changed: bool) -> None:
+    """The inbox kept a remote object: it is reindexed for search when what search shows of it (a
+    peer's item in `remote_content`) changed, and counted when it came announced."""
+    if content_changed:
+        await search.index_remote(tx, iri)
     if announce is not None:
         await _announced(tx, announce, iri)
 

@@ -2,8 +2,12 @@
 stored. Each test starts with one accepted activity in the `inbox` table and checks that it is
 still the only one afterwards. Then the POSTs that are answered 202 but not stored twice."""
 
+import asyncio
+import codecs
 import json
-from collections.abc import AsyncIterator
+import sqlite3
+from collections.abc import AsyncIterator, Callable
+from contextlib import closing
 from datetime import timedelta
 from typing import Any
 
@@ -12,6 +16,7 @@ from aiohttp.test_utils import TestClient
 
 from node import clock
 from node.appkeys import DB
+from node.config import Config
 from node.inbox import MAX_BODY_BYTES
 from protocol.keys import public_key_pem
 from tests.support.node import activity, error_of, inbox_rows, post_signed
@@ -110,6 +115,7 @@ async def test_json_media_types_are_accepted(client: TestClient, peer: Peer, pat
     (b"42", "body is not a JSON object"),
     (b'{"a": ' * 64 + b"1" + b"}" * 64, "JSON nested deeper than 64 levels"),
     (b'{"a": [' + b"[" * 63 + b"]" * 63 + b"]}", "JSON nested deeper than 64 levels"),
+    (('{"a": ' * 64 + "1" + "}" * 64).encode("utf-16"), "JSON nested deeper than 64 levels"),
 ])
 async def test_bad_json_is_400(client: TestClient, peer: Peer, before: list[Any], path: str, body: bytes,
                                reason: str) -> None:
@@ -256,6 +262,46 @@ async def test_blocked_domain_is_403(client: TestClient, peer: Peer, before: lis
     assert await refused(client, resp, before) == (403, f"domain {peer.host} is blocked")
 
 
+async def test_a_block_made_by_another_process_applies_at_once(client: TestClient, node_config: Config,
+                                                               peer: Peer, before: list[Any]) -> None:
+    """What another process (the CLI, an admin's sqlite3) commits is read by the next request."""
+    def set_blocked(value: int) -> None:
+        with closing(sqlite3.connect(node_config.database_path)) as other, other:
+            other.execute("INSERT INTO domains (host, blocked) VALUES (?, ?) ON CONFLICT (host)"
+                          " DO UPDATE SET blocked = excluded.blocked", (peer.host, value))
+
+    set_blocked(1)
+    resp = await post_signed(client, peer, "alice", "/inbox", follow(peer))
+    assert await refused(client, resp, before) == (403, f"domain {peer.host} is blocked")
+    set_blocked(0)
+    assert (await post_signed(client, peer, "alice", "/inbox", follow(peer))).status == 202
+
+
+async def test_requests_arriving_together_each_get_their_own_answer(client: TestClient, peer: Peer,
+                                                                    other_peer: Peer, before: list[Any]) -> None:
+    """The domain and key checks of concurrent requests are read together (node/inbox.py, _SignerReader)."""
+    async with client.app[DB].transaction() as tx:
+        await tx.execute("INSERT INTO domains (host, blocked) VALUES (?, 1)", (other_peer.host,))
+    docs = [(peer, "alice", follow(peer)) for _ in range(4)] + [(other_peer, "carol", follow(other_peer, "carol"))]
+    answers = await asyncio.gather(*(post_signed(client, p, name, "/inbox", doc) for p, name, doc in docs))
+    assert [a.status for a in answers] == [202, 202, 202, 202, 403]
+    assert await error_of(answers[-1]) == (403, f"domain {other_peer.host} is blocked")
+    assert {r["activity_iri"] for r in await inbox_rows(client.app[DB])} == {
+        before[0]["activity_iri"], *(doc["id"] for _, _, doc in docs[:4])}
+
+
+async def test_the_first_stored_copy_of_a_key_is_used(client: TestClient, peer: Peer, before: list[Any]) -> None:
+    """Two cached actors listing one keyId (an account that moved): the older row, as Fetcher.get_key reads it."""
+    alice = peer.actor_iri("alice")
+    async with client.app[DB].transaction() as tx:
+        await tx.execute(
+            "INSERT INTO remote_actors (iri, type, host, inbox, key_id, public_key_pem, document, fetched_at)"
+            " VALUES (?, 'Person', ?, ?, ?, ?, '{}', ?)",
+            (f"{alice}-copy", peer.host, f"{alice}/inbox", f"{alice}#main-key",
+             public_key_pem(fixed_key("other-rsa-2048")), clock.timestamp()))
+    assert (await post_signed(client, peer, "alice", "/inbox", follow(peer))).status == 202
+
+
 async def test_personal_inbox_of_an_unknown_actor_is_404(client: TestClient, peer: Peer,
                                                          before: list[Any]) -> None:
     resp = await post_signed(client, peer, "alice", "/users/nobody/inbox", follow(peer))
@@ -274,6 +320,39 @@ async def test_same_activity_posted_twice_is_stored_once(client: TestClient, pee
         (doc["id"], "Follow", peer.actor_iri("alice"), "new")]
     stored = await client.app[DB].fetch_value("SELECT document FROM inbox")
     assert json.loads(stored)["object"] == GROUP
+
+
+async def test_the_same_activity_posted_twice_at_once_is_stored_once(client: TestClient, peer: Peer) -> None:
+    """Requests arriving together are written in one transaction (node/inbox.py, _InboxWriter)."""
+    doc, other = follow(peer), follow(peer)
+    answers = await asyncio.gather(*(post_signed(client, peer, "alice", "/inbox", d) for d in (doc, doc, other, doc)))
+    assert [a.status for a in answers] == [202] * 4
+    assert sorted(r["activity_iri"] for r in await inbox_rows(client.app[DB])) == sorted([doc["id"], other["id"]])
+
+
+async def test_the_body_is_stored_as_received(client: TestClient, peer: Peer) -> None:
+    doc = follow(peer, summary="Très bien")
+    body = json.dumps(doc, indent=2, ensure_ascii=False).encode()
+    assert (await post_signed(client, peer, "alice", "/inbox", body=body)).status == 202
+    assert await client.app[DB].fetch_value("SELECT document FROM inbox") == body.decode()
+
+
+@pytest.mark.parametrize("encode", [
+    lambda text: codecs.BOM_UTF8 + text.encode(),
+    lambda text: text.encode("utf-16"),
+    lambda text: text.encode("utf-16-be"),
+    lambda text: text.replace("Tr\\u00e8s", "Tr\ud800").encode("utf-8", "surrogatepass"),
+], ids=["utf-8 with BOM", "utf-16", "utf-16-be", "encoded surrogate"])
+async def test_a_body_that_is_not_plain_utf8_is_stored_as_json(client: TestClient, peer: Peer,
+                                                                encode: Callable[[str], bytes]) -> None:
+    """JSON in another Unicode encoding (RFC 8259 §8.1 asks for UTF-8, json.loads reads them all) is
+    stored as the JSON it parses to."""
+    doc = follow(peer, summary="Très bien")
+    body = encode(json.dumps(doc))
+    assert (await post_signed(client, peer, "alice", "/inbox", body=body)).status == 202
+    stored = await client.app[DB].fetch_value("SELECT document FROM inbox")
+    assert json.loads(stored) == json.loads(body)
+    assert stored == json.dumps(json.loads(body))
 
 
 async def test_signature_in_the_authorization_header_is_accepted(client: TestClient, peer: Peer) -> None:

@@ -593,6 +593,27 @@ def test_parse_quoted_values_with_commas_equals_and_escapes() -> None:
     assert (params.created, params.expires) == (1, 2)
 
 
+@pytest.mark.parametrize(
+    ("quoted", "key_id"),
+    [
+        (r'"a\\b"', "a\\b"),  # an escaped backslash
+        (r'"\a\b\c"', "abc"),  # any character may be escaped
+        ('"a\\\nb"', "a\nb"),  # even a newline
+        (r'"a\\"', "a\\"),  # an escaped backslash just before the closing quote
+        ('"é,=\tx"', "é,=\tx"),
+    ],
+)
+def test_parse_quoted_string_escapes(quoted: str, key_id: str) -> None:
+    assert parse_signature_header(f"keyId={quoted},signature=\"AAAA\"").key_id == key_id
+
+
+@pytest.mark.parametrize("value", [r'signature="AAAA",keyId="k\"', 'keyId="k\\', 'keyId="k,signature=AAAA'])
+def test_parse_unterminated_quoted_string(value: str) -> None:
+    with pytest.raises(SignatureError) as info:
+        parse_signature_header(value)
+    assert info.value.reason == "unterminated quoted string in Signature header"
+
+
 def test_parse_defaults() -> None:
     params = parse_signature_header('keyId="k",signature="AAAA"')
     assert params.headers == ("date",)

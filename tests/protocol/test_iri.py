@@ -1,5 +1,8 @@
 """Tests for protocol.iri: validating remote IRIs and comparing their hosts."""
 
+import itertools
+from urllib.parse import urlsplit
+
 import pytest
 
 from protocol.errors import ParseError
@@ -82,3 +85,51 @@ def test_same_origin_is_false_without_a_host() -> None:
     assert not same_origin("https://a.example/x", "urn:a")
     assert not same_origin("http://[::1/x", "http://[::1/y")
     assert not same_origin("http://a.example:99999/x", "http://a.example:99999/x")
+
+
+# The fast paths (a regex for the common shape) must agree with urlsplit on everything.
+
+def _reference_require(value: str) -> str | None:
+    """What require_http_iri answered before its fast path: the IRI, or None when refused."""
+    try:
+        parts = urlsplit(value)
+        _ = parts.port
+    except ValueError:
+        return None
+    return value if parts.scheme in ("http", "https") and parts.hostname else None
+
+
+def _reference_host(iri: str) -> str:
+    try:
+        parts = urlsplit(iri)
+        port = parts.port
+    except ValueError:
+        return ""
+    host = (parts.hostname or "").lower()
+    if not host:
+        return ""
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{host}:{port}" if port else host
+
+
+_SCHEMES = ["https://", "http://", "HTTP://", "https:/", "ftp://", "", "https://u@", " https://"]
+_HOSTS = ["a.example", "A.Ex-ample", "", "-", ".", "[::1]", "[::1", "h\u00e9.example", "a b", "a\tb", "a\nb", "x_y"]
+_PORTS = ["", ":", ":0", ":80", ":0443", ":8080", ":65535", ":99999", ":x1", ":1\u0661"]
+_RESTS = ["", "/", "/users/a", "?q=1", "#k", "/p ath", "/p\x00", "/\u00e9", "/a\n", "/a@b:c", "\n", " ", "\x7f", "/[x]"]
+
+
+def test_fast_paths_agree_with_urlsplit() -> None:
+    checked = 0
+    for scheme, host, port, rest in itertools.product(_SCHEMES, _HOSTS, _PORTS, _RESTS):
+        iri = scheme + host + port + rest
+        if not iri:
+            continue
+        try:
+            got: str | None = require_http_iri(iri, "id")
+        except ParseError:
+            got = None
+        assert got == _reference_require(iri), iri
+        assert iri_host(iri) == _reference_host(iri), iri
+        checked += 1
+    assert checked > 10_000
