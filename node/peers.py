@@ -97,12 +97,15 @@ class PeerWorker:
                 if known.get(iri_host(iri)) is None:
                     await note_actor(tx, self.local_base, iri, direct=True)
                     known[iri_host(iri)] = iri
+            latest: dict[str, str] = {}  # host -> its newest activity: one statement for all (the lock is shared)
             for row in seen:
-                if iri_host(row["actor_iri"]) not in known:
+                host = iri_host(row["actor_iri"])
+                if host not in known:
                     await note_actor(tx, self.local_base, row["actor_iri"])
-                    known[iri_host(row["actor_iri"])] = None
-                await tx.execute("UPDATE peers SET last_activity_at = max(COALESCE(last_activity_at, ''), ?)"
-                                 " WHERE host = ?", (row["last"], iri_host(row["actor_iri"])))
+                    known[host] = None
+                latest[host] = max(latest.get(host, ""), row["last"])
+            await tx.execute_many("UPDATE peers SET last_activity_at = max(COALESCE(last_activity_at, ''), ?)"
+                                  " WHERE host = ?", [(last, host) for host, last in latest.items()])
         self.inbox_cursor = max([self.inbox_cursor, *(r["last_id"] for r in seen)])
         return direct
 
