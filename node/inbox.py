@@ -14,7 +14,7 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, Self, TypeVar
 
 from multidict import CIMultiDictProxy
 
@@ -126,7 +126,7 @@ async def receive(
     doc = parse_body(body)
     key_id, check = _signature(method, path, headers, body)
     signer_host = iri_host(key_id) if key_id.startswith(("http://", "https://")) else ""
-    blocked, stored_key = await _SignerReader.of(db).read(db, signer_host, key_id)
+    blocked, stored_key = await _SignerReader.of(db).submit(db, (signer_host, key_id))
     if blocked:
         raise InboxRejection(403, f"domain {signer_host} is blocked")
     try:
@@ -167,8 +167,8 @@ async def receive(
     entry = handed.put(activity.iri, document, compacted, activity)
     stored = False
     try:
-        stored = await _InboxWriter.of(db).store(
-            db, host, (activity.iri, activity.type, activity.actor, recipient_actor_id, document, clock.iso())
+        stored = await _InboxWriter.of(db).submit(
+            db, (host, (activity.iri, activity.type, activity.actor, recipient_actor_id, document, clock.iso()))
         )
     finally:
         if not stored:
@@ -239,60 +239,76 @@ def _document(doc: dict[str, Any], received: dict[str, Any], body: bytes) -> str
     return json.dumps(doc)
 
 
-_Lookup = tuple[str, str, "asyncio.Future[tuple[bool, tuple[str, str] | None]]"]  # (host, keyId, its answer)
+In = TypeVar("In")
+Out = TypeVar("Out")
 
 
-class _SignerReader:
-    """Group read of what is checked before a signature: whether the signer's domain is blocked, and
-    the key we hold for its keyId (the one `Fetcher.get_key` reads first: the lowest row id). Requests
-    that arrive while a read is on the database thread are answered by the next read, all together,
-    so that each still sees what was committed before it arrived (a block made from the admin pages
-    or another process applies at once), for one trip to the database per batch instead of two per
-    request."""
+class _Grouped(Generic[In, Out]):
+    """Requests that arrive while one batch is on the database thread are answered by the next batch,
+    all together: one trip per batch instead of one or more per request, and each request still sees
+    what was committed before it arrived. `_outcomes` answers a batch, an exception standing for a
+    request that fails alone. One instance per database (`of`), holding no reference to it."""
 
-    MAX_LOOKUPS = 500
+    MAX_BATCH = 500
+    _instances: "weakref.WeakKeyDictionary[Database, dict[type, Any]]" = weakref.WeakKeyDictionary()
 
     def __init__(self) -> None:
-        self.queue: list[_Lookup] = []
+        self.queue: list[tuple[In, asyncio.Future[Out]]] = []
         self.task: asyncio.Task[None] | None = None
 
     @classmethod
-    def of(cls, db: Database) -> "_SignerReader":
-        reader = _readers.get(db)
-        if reader is None:
-            reader = _readers[db] = cls()
-        return reader
+    def of(cls, db: Database) -> Self:
+        per_class = _Grouped._instances.setdefault(db, {})
+        instance: Self | None = per_class.get(cls)
+        if instance is None:
+            instance = per_class[cls] = cls()
+        return instance
 
-    async def read(self, db: Database, host: str, key_id: str) -> tuple[bool, tuple[str, str] | None]:
-        """(the domain `host` is blocked, (owner IRI, PEM) of the stored key `key_id` or None)."""
-        done: asyncio.Future[tuple[bool, tuple[str, str] | None]] = asyncio.get_running_loop().create_future()
-        self.queue.append((host, key_id, done))
+    async def submit(self, db: Database, item: In) -> Out:
+        done: asyncio.Future[Out] = asyncio.get_running_loop().create_future()
+        self.queue.append((item, done))
         if self.task is None or self.task.done():
             self.task = asyncio.create_task(self._drain(db))
         return await done
 
     async def _drain(self, db: Database) -> None:
         while self.queue:
-            batch, self.queue = self.queue[: self.MAX_LOOKUPS], self.queue[self.MAX_LOOKUPS :]
+            batch, self.queue = self.queue[: self.MAX_BATCH], self.queue[self.MAX_BATCH :]
             try:
-                answers = await self._answers(db, batch)
-            except Exception as exc:  # a storage error: every request of the batch fails with it
-                for _, _, done in batch:
-                    if not done.done():
-                        done.set_exception(exc)
-                continue
+                outcomes = await self._outcomes(db, [item for item, _ in batch])
             except BaseException:  # cancelled (shutdown): nobody may wait for an answer that will not come
-                for _, _, done in (*batch, *self.queue):
+                for _, done in (*batch, *self.queue):
                     done.cancel()
                 self.queue = []
                 raise
-            for (_, _, done), answer in zip(batch, answers, strict=True):
-                if not done.done():  # a caller cancelled meanwhile gets no answer
-                    done.set_result(answer)
+            for (_, done), outcome in zip(batch, outcomes, strict=True):
+                if not done.done():  # a caller cancelled meanwhile gets no answer (a row is stored all the same)
+                    if isinstance(outcome, Exception):
+                        done.set_exception(outcome)
+                    else:
+                        done.set_result(outcome)
 
-    async def _answers(self, db: Database, batch: list[_Lookup]) -> list[tuple[bool, tuple[str, str] | None]]:
-        hosts = list(dict.fromkeys(host for host, _, _ in batch if host))
-        key_ids = list(dict.fromkeys(key_id for _, key_id, _ in batch))
+    async def _outcomes(self, db: Database, batch: list[In]) -> "list[Out | Exception]":
+        raise NotImplementedError
+
+
+_Signer = tuple[bool, tuple[str, str] | None]  # (domain blocked, (owner IRI, PEM) of the stored key or None)
+
+
+class _SignerReader(_Grouped[tuple[str, str], _Signer]):
+    """Group read of what is checked before a signature, for a (host, keyId): whether the signer's domain
+    is blocked, and the key we hold for its keyId (the one `Fetcher.get_key` reads first: the lowest row
+    id). A block made from the admin pages or another process applies to the next request at once."""
+
+    async def _outcomes(self, db: Database, batch: list[tuple[str, str]]) -> list[_Signer | Exception]:
+        try:
+            return list(await self._answers(db, batch))
+        except Exception as exc:  # a storage error: every request of the batch fails with it
+            return [exc] * len(batch)
+
+    async def _answers(self, db: Database, batch: list[tuple[str, str]]) -> list[_Signer]:
+        hosts = list(dict.fromkeys(host for host, _ in batch if host))
+        key_ids = list(dict.fromkeys(key_id for _, key_id in batch))
         rows = await db.fetch_all(
             f"SELECT 0, host, blocked, NULL, NULL FROM domains WHERE host IN ({','.join('?' * len(hosts))})"
             " UNION ALL SELECT 1, key_id, iri, public_key_pem, id FROM remote_actors"
@@ -306,61 +322,20 @@ class _SignerReader:
                     blocked.add(name)
             elif name not in keys or row_id < keys[name][0]:
                 keys[name] = (row_id, first, second)
-        return [(host in blocked, keys[key_id][1:] if key_id in keys else None) for host, key_id, _ in batch]
+        return [(host in blocked, keys[key_id][1:] if key_id in keys else None) for host, key_id in batch]
 
 
-_readers: "weakref.WeakKeyDictionary[Database, _SignerReader]" = weakref.WeakKeyDictionary()
+_Row = tuple[str, tuple[Any, ...]]  # (sender's host, inbox row)
 
 
-_Pending = tuple[str, tuple[Any, ...], "asyncio.Future[bool]"]  # (sender's host, inbox row, its answer)
+class _InboxWriter(_Grouped[_Row, bool]):
+    """Group commit of received activities, each answered True when its row was inserted, False when its
+    activity id was already stored, with the same statements a single row gets (the sender's domain is
+    no longer failing; INSERT OR IGNORE, deduped on the activity id). Each caller gets its answer only
+    once its row is committed. If a shared transaction fails, its rows are written one transaction each,
+    so that a row fails alone, as it would without grouping."""
 
-
-class _InboxWriter:
-    """Group commit of received activities: the rows that arrive while one transaction is being written
-    are written together in the next one, with the same statements a single row gets (the sender's
-    domain is no longer failing; INSERT OR IGNORE, deduped on the activity id). Each caller still gets
-    its answer only once its row is committed. If a shared transaction fails, its rows are written one
-    transaction each, so that a row fails alone, as it would without grouping."""
-
-    MAX_ROWS = 500
-
-    def __init__(self) -> None:
-        self.queue: list[_Pending] = []
-        self.task: asyncio.Task[None] | None = None
-
-    @classmethod
-    def of(cls, db: Database) -> "_InboxWriter":
-        writer = _writers.get(db)
-        if writer is None:
-            writer = _writers[db] = cls()  # holds no reference to `db`, so the entry goes with it
-        return writer
-
-    async def store(self, db: Database, host: str, row: tuple[Any, ...]) -> bool:
-        """True when the row was inserted, False when its activity id was already stored."""
-        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self.queue.append((host, row, done))
-        if self.task is None or self.task.done():
-            self.task = asyncio.create_task(self._drain(db))
-        return await done
-
-    async def _drain(self, db: Database) -> None:
-        while self.queue:
-            batch, self.queue = self.queue[: self.MAX_ROWS], self.queue[self.MAX_ROWS :]
-            try:
-                outcomes = await self._outcomes(db, batch)
-            except BaseException:  # cancelled (shutdown): nobody may wait for an answer that will not come
-                for _, _, done in (*batch, *self.queue):
-                    done.cancel()
-                self.queue = []
-                raise
-            for (_, _, done), outcome in zip(batch, outcomes, strict=True):
-                if not done.done():  # a caller that was cancelled gets no answer; its row is stored all the same
-                    if isinstance(outcome, Exception):
-                        done.set_exception(outcome)
-                    else:
-                        done.set_result(outcome)
-
-    async def _outcomes(self, db: Database, batch: list[_Pending]) -> list[bool | Exception]:
+    async def _outcomes(self, db: Database, batch: list[_Row]) -> list[bool | Exception]:
         try:
             return list(await self._write(db, batch))
         except Exception as exc:
@@ -374,22 +349,20 @@ class _InboxWriter:
                 outcomes.append(exc)
         return outcomes
 
-    async def _write(self, db: Database, batch: list[_Pending]) -> list[bool]:
+    async def _write(self, db: Database, batch: list[_Row]) -> list[bool]:
         async with db.transaction() as tx:  # four trips to the database thread, holding the write lock
             await tx.execute_many(
                 "UPDATE domains SET failing_since = NULL, unavailable = 0 WHERE host = ? AND failing_since IS NOT NULL",
-                [(host,) for host in dict.fromkeys(host for host, _, _ in batch)],
+                [(host,) for host in dict.fromkeys(host for host, _ in batch)],
             )
             inserted = {r[0] for r in await tx.fetch_all(
                 "INSERT OR IGNORE INTO inbox (activity_iri, type, actor_iri, recipient_actor_id, document, received_at)"
                 f" VALUES {','.join(['(?, ?, ?, ?, ?, ?)'] * len(batch))} RETURNING activity_iri",
-                [value for _, row, _ in batch for value in row],
+                [value for _, row in batch for value in row],
             )}
         stored = []  # the first row of each inserted id (a batch may hold the same activity twice)
-        for _, (iri, *_), _ in batch:
+        for _, (iri, *_) in batch:
             stored.append(iri in inserted)
             inserted.discard(iri)
         return stored
 
-
-_writers: "weakref.WeakKeyDictionary[Database, _InboxWriter]" = weakref.WeakKeyDictionary()
