@@ -27,14 +27,16 @@ as the HTML page, one request at a time, after a warm-up round; every answer is 
 must return exactly its items, filters must hold...): an error page is not a search. Each URL has a
 parameter search ignores, different every time, so that node/response_cache.py never answers.
 
-Generation stops at BENCH_SCALE_SECONDS (default 160) if 1,000,000 does not fit, and the figures say at
-which size they were measured. BENCH_SCALE_OBJECTS sets the size. Run: `python -m tests.bench.bench_scale`.
+Generation stops at BENCH_SCALE_SECONDS (default 160) if 1,000,000 does not fit, or when less than 3 GB of
+disk is left (a million objects take about 8 GB), and the figures say at which size they were measured.
+BENCH_SCALE_OBJECTS sets the size. Run: `python -m tests.bench.bench_scale`.
 """
 import asyncio
 import json
 import multiprocessing
 import os
 import random
+import shutil
 import sqlite3
 import unicodedata
 from collections.abc import Sequence
@@ -68,6 +70,7 @@ from tests.bench.harness import (
 
 OBJECTS = int(os.environ.get("BENCH_SCALE_OBJECTS", "1000000"))
 GENERATE_SECONDS = float(os.environ.get("BENCH_SCALE_SECONDS", "160"))
+DISK_RESERVE = 3_000_000_000  # bytes left free: a million objects take ~8 GB; a small disk stops generation early
 CHUNK = 25_000
 SAMPLE = 100  # objects 1..SAMPLE are stored through the node's code, and must match the bulk rows
 REPLY_EVERY = 5_000  # one stored object in 5,000 is a Note replying to one of the node's practices
@@ -526,7 +529,7 @@ async def generate(db_path: Path, base_url: str) -> tuple[int, float, set[str]]:
             stored += count
             if stored // 250_000 != (stored - count) // 250_000:
                 info(f"{stored:,} objects stored ({clock() - t0:.0f}s)")
-            if clock() - t0 > GENERATE_SECONDS:
+            if clock() - t0 > GENERATE_SECONDS or shutil.disk_usage(db_path.parent).free < DISK_RESERVE:
                 stop.set()
                 while chunks.get() is not None:  # let the producer finish its chunk and end
                     pass
