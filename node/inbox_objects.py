@@ -1,0 +1,201 @@
+"""The inbox handlers for activities about remote objects: Create (a post kept as it came, a peer's
+practice, journey or outcome in full, a reply filed as a comment, a vote on a journey's RSVP poll),
+Announce, Update and Delete; and what the worker needs to keep the objects of several plain Creates
+in one transaction (`plain_create`, `keep_objects`)."""
+
+import json
+from typing import Any
+
+from protocol.activities import Activity
+from protocol.errors import ParseError
+from protocol.iri import require_http_iri, same_origin
+from protocol.polls import parse_vote
+
+from . import clock, comments, participation, references, remote_content, search, sharing
+from .db import Transaction
+from .fetch import FetchError
+from .inbox_context import InboxContext
+
+
+async def on_create(ctx: InboxContext, activity: Activity, raw: dict[str, object]) -> str:
+    """Keep objects created by others (replies to our content, peers' posts). An embedded object must
+    come from its actor's server; otherwise it is fetched from its origin instead of trusted."""
+    obj = activity.object
+    if obj is None:
+        return "ignored"
+    document = obj.embedded
+    if document is None or not same_origin(obj.iri, activity.actor):
+        try:
+            document = await ctx.fetcher.get_object(obj.iri)
+        except FetchError:
+            return "ignored"
+    question = document.get("inReplyTo")
+    question = question.get("id") if isinstance(question, dict) else question
+    if isinstance(question, str) and participation.journey_of_question(ctx.urls, question):
+        vote = parse_vote(document)
+        if vote is not None:
+            return await _on_vote(ctx, activity, document, vote.choice, question)
+        if isinstance(document.get("name"), str) and not document.get("content"):
+            return "ignored"  # a vote for an option our poll does not have
+    return await store_remote_object(ctx, obj.iri, document)
+
+
+async def _on_vote(ctx: InboxContext, activity: Activity, document: dict[str, Any], choice: str,
+                   question: str) -> str:
+    """A vote on one of our journeys' RSVP polls (Mastodon's Create{Note{name, inReplyTo}}): a
+    participation, never a comment. Only the voter may vote for themself."""
+    voter = document.get("attributedTo", activity.actor)
+    if isinstance(voter, dict):
+        voter = voter.get("id")
+    journey_iri = participation.journey_of_question(ctx.urls, question)
+    if voter != activity.actor or journey_iri is None:
+        return "ignored"
+    async with ctx.db.transaction() as tx:
+        journey = await participation.local_journey(tx, journey_iri)
+        if journey is None:
+            return "ignored"
+        state = await participation.vote(tx, ctx.urls, journey, actor_iri=activity.actor, choice=choice,
+                                         activity_iri=activity.iri, now=clock.now())
+    return "ignored" if state is None else "done"
+
+
+def kept_author(iri: str, document: dict[str, Any]) -> str | None:
+    """The author of a remote object we may keep under `iri`, or None: it must be the object asked for
+    (a server answering with another object vouches for neither), and its author must sit on the
+    object's own server, named by an http(s) IRI (it becomes a link on our pages: `javascript://host/...`
+    has a host too)."""
+    if document.get("id") != iri:
+        return None
+    attributed = document.get("attributedTo")
+    try:
+        author = require_http_iri(attributed.get("id") if isinstance(attributed, dict) else attributed,
+                                  "attributedTo")
+    except ParseError:
+        return None
+    return author if same_origin(author, iri) else None
+
+
+INSERT_OBJECT = ("INSERT INTO remote_objects (iri, type, attributed_to, in_reply_to, document, received_at)"
+                  " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (iri) DO NOTHING")
+
+
+def object_row(iri: str, document: dict[str, Any], author: str) -> tuple[Any, ...]:
+    in_reply_to = document.get("inReplyTo")
+    in_reply_iri = in_reply_to.get("id") if isinstance(in_reply_to, dict) else in_reply_to
+    return (iri, str(document.get("type")), author, in_reply_iri if isinstance(in_reply_iri, str) else None,
+            json.dumps(document), clock.iso())
+
+
+async def store_remote_object(ctx: InboxContext, iri: str, document: dict[str, Any], announce: Any = None) -> str:
+    """Keep a remote object whose author sits on the object's own server, served under the IRI asked for."""
+    author = kept_author(iri, document)
+    if author is None:
+        return "ignored"
+    async with ctx.db.transaction() as tx:
+        if not await comments.file_reply(tx, ctx.urls, iri=iri, document=document, author=author, via=announce):
+            return "ignored"  # a reply to our item while comments are closed, or one an organizer rejected
+        await tx.execute(INSERT_OBJECT, object_row(iri, document, author))
+        # A peer's practice, journey or outcome, in full; search shows those only, so nothing else
+        # (a plain Note, an item already stored) changes the index.
+        changed = await remote_content.store(tx, document)
+        await sharing.kept(tx, iri, announce, content_changed=changed)  # indexed for search; a re-share counted
+    await references.fetch_missing(ctx.db, ctx.fetcher, ctx.urls.base, document)
+    return "done"
+
+
+Plain = tuple[str, dict[str, Any], str]  # (IRI, document, author) of an object on_create only keeps
+
+
+def plain_create(activity: Activity) -> Plain | None:
+    """A Create that `on_create` would only keep, with no fetch and nothing else to do: its object is
+    embedded, comes from its actor's server, would be kept (`kept_author`), and replies to nothing (no
+    comment to file, no vote, no parent to fetch). Such objects are kept together (`keep_objects`)."""
+    obj = activity.object
+    if activity.type != "Create" or obj is None or obj.embedded is None:
+        return None
+    document = obj.embedded
+    if document.get("inReplyTo") is not None or not same_origin(obj.iri, activity.actor):
+        return None
+    author = kept_author(obj.iri, document)
+    return None if author is None else (obj.iri, document, author)
+
+
+async def keep_objects(tx: Transaction, items: list[Plain], object_rows: list[tuple[Any, ...]]) -> None:
+    """Keep the objects of several plain Creates (`object_rows`: their `object_row`s, made before the
+    transaction), with the statements `store_remote_object` runs for each (the object rows first, in
+    order; then each one's full form and search index: other tables, which read no object row)."""
+    await tx.execute_many(INSERT_OBJECT, object_rows)
+    for iri, document, _ in items:
+        changed = await remote_content.store(tx, document)
+        await sharing.kept(tx, iri, None, content_changed=changed)
+
+
+async def on_announce(ctx: InboxContext, activity: Activity, raw: dict[str, object]) -> str:
+    """Announce of an object: a Group sharing what its members post (FEP-1b12), or a boost. Only the
+    object's IRI is trusted: the object is fetched from its origin unless we already have it (the
+    author's Create often arrives alongside). Lemmy's Announce{Create{object}} announces the inner object."""
+    obj = activity.object
+    if obj is None:
+        return "ignored"
+    iri = obj.iri
+    if obj.actor is not None:
+        if obj.type != "Create" or obj.object_iri is None:
+            return "ignored"
+        iri = obj.object_iri
+    if iri.startswith(f"{ctx.urls.base}/"):
+        return await sharing.on_reaction(ctx.db, activity, "Announce", iri)  # a re-share of ours: counted
+    if await ctx.db.fetch_value("SELECT 1 FROM remote_objects WHERE iri = ?", (iri,)):
+        return await sharing.announced(ctx.db, activity, iri)
+    try:
+        document = await ctx.fetcher.get_object(iri)
+    except FetchError as exc:
+        if exc.gone:
+            return "ignored"
+        raise
+    return await store_remote_object(ctx, iri, document, activity)
+
+
+async def on_update(ctx: InboxContext, activity: Activity, raw: dict[str, object]) -> str:
+    """Update of an actor refreshes its cached document (and key); Update of an object replaces ours
+    only when the sender is its author."""
+    obj = activity.object
+    if obj is None:
+        return "ignored"
+    if obj.iri == activity.actor:
+        await ctx.fetcher.get_actor(activity.actor, refresh=True)
+        return "done"
+    if obj.embedded is None or not same_origin(obj.iri, activity.actor):
+        return "ignored"
+    async with ctx.db.transaction() as tx:
+        await tx.execute(
+            "UPDATE remote_objects SET document = ?, updated_at = ? WHERE iri = ? AND attributed_to = ?",
+            (json.dumps(obj.embedded), clock.iso(), obj.iri, activity.actor),
+        )
+        if not await tx.changes():
+            return "ignored"
+        if await remote_content.store(tx, obj.embedded, replace=True):  # search shows peers' items only
+            await search.index_remote(tx, obj.iri)
+        return "done"
+
+
+async def on_delete(ctx: InboxContext, activity: Activity, raw: dict[str, object]) -> str:
+    """Delete of an actor removes it and its follows; Delete of an object tombstones it if the sender wrote it."""
+    obj = activity.object
+    if obj is None:
+        return "ignored"
+    async with ctx.db.transaction() as tx:
+        if obj.iri == activity.actor:
+            await tx.execute("DELETE FROM follows WHERE follower_iri = ? OR followee_iri = ?", (obj.iri, obj.iri))
+            await tx.execute("DELETE FROM remote_actors WHERE iri = ?", (obj.iri,))
+            await remote_content.delete_by_author(tx, obj.iri)
+            await search.reindex_author(tx, obj.iri)
+            return "done"
+        await tx.execute(
+            "UPDATE remote_objects SET deleted_at = ?, document = '{}' WHERE iri = ? AND attributed_to = ?",
+            (clock.iso(), obj.iri, activity.actor),
+        )
+        changed = await tx.changes()
+        if await remote_content.delete(tx, obj.iri, activity.actor):  # search shows peers' items only
+            changed += 1
+            await search.index_remote(tx, obj.iri)
+        return "done" if changed else "ignored"
