@@ -46,6 +46,15 @@ def _without_context(text: str) -> str:
     return _dumps(doc)
 
 
+def page_text(page: dict[str, Any], items: list[str]) -> str:
+    """A collection page's JSON text with `items` (JSON texts, from `outbox_page`) as its orderedItems,
+    spliced in as they are; the page's own `@context` must be ours (its text is written once, above)."""
+    rest = {k: v for k, v in page.items() if k not in ("@context", "orderedItems")}
+    if page.get("@context") != OUTGOING_CONTEXT:
+        raise ValueError("an outbox page carries our context")
+    return f'{_CONTEXT_PREFIX}{_dumps(rest)[1:-1]},"orderedItems":[{",".join(items)}]}}'
+
+
 def _as_list(value: Any) -> list[Any]:
     if value is None:
         return []

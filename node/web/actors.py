@@ -1,7 +1,5 @@
 """Actor documents and their collections (outbox, followers, following), content-negotiated."""
 
-import json
-
 from aiohttp import web
 
 from protocol.collections import build_collection, build_collection_page
@@ -11,7 +9,7 @@ from ..appkeys import CONFIG, DB, URLS
 from ..follows import count_follows, list_follows
 from ..listing import authored
 from ..negotiation import activity_json, activity_json_text, json_error, wants_activity_json
-from ..outbox import count_public, outbox_page
+from ..outbox import count_public, outbox_page, page_text
 from ..urls import INSTANCE_ACTOR_USERNAME
 from .language import reader, render
 
@@ -81,9 +79,7 @@ async def get_outbox(request: web.Request) -> web.Response:
     page_iri = f"{iri}?page=true" + (f"&max_id={max_id}" if max_id is not None else "")
     next_iri = f"{iri}?page=true&max_id={items[-1][0]}" if len(items) == PAGE_SIZE else None
     page = build_collection_page(iri=page_iri, part_of=iri, items=[], next_iri=next_iri, prev_iri=None)
-    del page["orderedItems"]  # spliced in last, from the stored JSON texts
-    envelope = json.dumps(page, ensure_ascii=False, separators=(",", ":"))
-    return activity_json_text(envelope[:-1] + ',"orderedItems":[' + ",".join(text for _, text in items) + "]}")
+    return activity_json_text(page_text(page, [text for _, text in items]))  # the stored texts, spliced in
 
 
 async def _follow_collection(request: web.Request, which: str) -> web.Response:
