@@ -1,6 +1,10 @@
 """Content negotiation: one IRI per thing, HTML for browsers, AS2 JSON for ActivityPub clients."""
 
+import json
+
 from aiohttp import web
+
+from protocol.jsonld import dumps_document
 
 AS2_MEDIA_TYPE = "application/activity+json"
 _AS2_TYPES = ("application/activity+json", "application/ld+json")
@@ -29,12 +33,9 @@ def wants_activity_json(request: web.Request) -> bool:
 
 def activity_json(document: object, status: int = 200, cache_seconds: int = 60) -> web.Response:
     """An AS2 response; `Vary: Accept` because the same IRI also serves HTML."""
-    return web.json_response(
-        document,
-        status=status,
-        content_type=AS2_MEDIA_TYPE,
-        headers={"Vary": "Accept", "Cache-Control": f"public, max-age={cache_seconds}"},
-    )
+    text = dumps_document(document) if isinstance(document, dict) else json.dumps(document, ensure_ascii=False)
+    return web.Response(text=text, status=status, content_type=AS2_MEDIA_TYPE,
+                        headers={"Vary": "Accept", "Cache-Control": f"public, max-age={cache_seconds}"})
 
 
 def activity_json_text(text: str, cache_seconds: int = 60) -> web.Response:

@@ -30,6 +30,7 @@ from protocol.jsonld import (
     WEBFINGER_CONTEXT_IRI,
     bundled_context,
     compact,
+    dumps_document,
     offline_document_loader,
 )
 
@@ -1400,3 +1401,14 @@ def test_fedify_payloads_compact_offline(name: str) -> None:
     doc = json.loads(path.read_text())
     out = compact(doc)
     assert out["type"] == doc["type"]
+
+
+@pytest.mark.parametrize("doc", [
+    {"@context": OUTGOING_CONTEXT},
+    {"@context": OUTGOING_CONTEXT, "id": "https://node.example/notes/1", "content": "« été »", "n": [1, None, True]},
+    {"id": "https://node.example/a", "@context": OUTGOING_CONTEXT},  # not first: encoded in full
+    {"@context": "https://www.w3.org/ns/activitystreams", "id": "https://node.example/b"},
+    {"@context": json.loads(json.dumps(OUTGOING_CONTEXT)), "id": "https://node.example/c"},  # an equal copy
+])
+def test_dumps_document_is_the_compact_json_of_the_document(doc: dict[str, Any]) -> None:
+    assert dumps_document(doc) == json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
