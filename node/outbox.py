@@ -4,7 +4,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from protocol.jsonld import AS_PUBLIC, OUTGOING_CONTEXT
+from protocol.jsonld import AS_PUBLIC, OUTGOING_CONTEXT, dumps_document
 
 from . import clock
 from .db import Database, Transaction
@@ -28,7 +28,7 @@ async def send(tx: Transaction, *, actor_id: int, document: dict[str, Any], inbo
 
 
 def _dumps(document: dict[str, Any]) -> str:
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    return dumps_document(document)
 
 
 # How a stored document starts when it carries our context first, as every activity we build does: 3.5 kB
