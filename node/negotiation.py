@@ -1,6 +1,6 @@
 """Content negotiation: one IRI per thing, HTML for browsers, AS2 JSON for ActivityPub clients."""
 
-import json
+from typing import Any
 
 from aiohttp import web
 
@@ -31,16 +31,14 @@ def wants_activity_json(request: web.Request) -> bool:
     return best_as2 > 0 and best_as2 >= best_html
 
 
-def activity_json(document: object, status: int = 200, cache_seconds: int = 60) -> web.Response:
+def activity_json(document: dict[str, Any], status: int = 200, cache_seconds: int = 60) -> web.Response:
     """An AS2 response; `Vary: Accept` because the same IRI also serves HTML."""
-    text = dumps_document(document) if isinstance(document, dict) else json.dumps(document, ensure_ascii=False)
+    return activity_json_text(dumps_document(document), status, cache_seconds)
+
+
+def activity_json_text(text: str, status: int = 200, cache_seconds: int = 60) -> web.Response:
+    """`activity_json` for a document already serialised (a stored activity, a page spliced from them)."""
     return web.Response(text=text, status=status, content_type=AS2_MEDIA_TYPE,
-                        headers={"Vary": "Accept", "Cache-Control": f"public, max-age={cache_seconds}"})
-
-
-def activity_json_text(text: str, cache_seconds: int = 60) -> web.Response:
-    """`activity_json` for a document already serialised (pages spliced from stored JSON texts)."""
-    return web.Response(text=text, content_type=AS2_MEDIA_TYPE,
                         headers={"Vary": "Accept", "Cache-Control": f"public, max-age={cache_seconds}"})
 
 

@@ -21,19 +21,15 @@ async def send(tx: Transaction, *, actor_id: int, document: dict[str, Any], inbo
         "INSERT INTO activities (iri, type, actor_id, object_iri, public, document, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
         (document["id"], document["type"], actor_id, object_iri, int(AS_PUBLIC in addressed),
-         _dumps(document), clock.iso()),
+         dumps_document(document), clock.iso()),
     )
     await enqueue(tx, activity_id, inboxes)
     return activity_id
 
 
-def _dumps(document: dict[str, Any]) -> str:
-    return dumps_document(document)
-
-
 # How a stored document starts when it carries our context first, as every activity we build does: 3.5 kB
 # of inline terms that an outbox page would parse only to drop.
-_CONTEXT_PREFIX = _dumps({"@context": OUTGOING_CONTEXT})[:-1] + ","
+_CONTEXT_PREFIX = dumps_document({"@context": OUTGOING_CONTEXT})[:-1] + ","
 
 
 def _without_context(text: str) -> str:
@@ -43,7 +39,7 @@ def _without_context(text: str) -> str:
         return "{" + text[len(_CONTEXT_PREFIX):]
     doc = json.loads(text)
     doc.pop("@context", None)
-    return _dumps(doc)
+    return dumps_document(doc)
 
 
 def page_text(page: dict[str, Any], items: list[str]) -> str:
@@ -52,7 +48,7 @@ def page_text(page: dict[str, Any], items: list[str]) -> str:
     rest = {k: v for k, v in page.items() if k not in ("@context", "orderedItems")}
     if page.get("@context") != OUTGOING_CONTEXT:
         raise ValueError("an outbox page carries our context")
-    return f'{_CONTEXT_PREFIX}{_dumps(rest)[1:-1]},"orderedItems":[{",".join(items)}]}}'
+    return f'{_CONTEXT_PREFIX}{dumps_document(rest)[1:-1]},"orderedItems":[{",".join(items)}]}}'
 
 
 def _as_list(value: Any) -> list[Any]:

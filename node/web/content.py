@@ -2,12 +2,11 @@
 Item pages (practices, journeys, outcomes, programmes) are in node/web/items.py; the home page and
 the list pages in node/web/site.py."""
 
-import json
 
 from aiohttp import web
 
 from ..appkeys import CONFIG, DB, SETTINGS, URLS
-from ..negotiation import activity_json, json_error
+from ..negotiation import activity_json_text, json_error
 from .language import reader, render
 
 
@@ -18,7 +17,7 @@ async def get_activity(request: web.Request) -> web.Response:
     row = await db.fetch_one("SELECT document, public FROM activities WHERE iri = ?", (iri,))
     if row is None or not row["public"]:
         return json_error(404, "no such activity")
-    return activity_json(json.loads(row["document"]))
+    return activity_json_text(row["document"])  # stored as the very text its recipients received
 
 
 async def get_tag(request: web.Request) -> web.StreamResponse:
