@@ -9,7 +9,9 @@ and the inbox worker of this process takes the activity parsed here instead of p
 """
 
 import asyncio
+import functools
 import json
+import sqlite3
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -309,7 +311,7 @@ class _SignerReader(_Grouped[tuple[str, str], _Signer]):
     async def _answers(self, db: Database, batch: list[tuple[str, str]]) -> list[_Signer]:
         hosts = list(dict.fromkeys(host for host, _ in batch if host))
         key_ids = list(dict.fromkeys(key_id for _, key_id in batch))
-        rows = await db.fetch_all(
+        rows = await db.fetch_all_quick(
             f"SELECT 0, host, blocked, NULL, NULL FROM domains WHERE host IN ({','.join('?' * len(hosts))})"
             " UNION ALL SELECT 1, key_id, iri, public_key_pem, id FROM remote_actors"
             f" WHERE key_id IN ({','.join('?' * len(key_ids))})",
@@ -350,19 +352,23 @@ class _InboxWriter(_Grouped[_Row, bool]):
         return outcomes
 
     async def _write(self, db: Database, batch: list[_Row]) -> list[bool]:
-        async with db.transaction() as tx:  # four trips to the database thread, holding the write lock
-            await tx.execute_many(
-                "UPDATE domains SET failing_since = NULL, unavailable = 0 WHERE host = ? AND failing_since IS NOT NULL",
-                [(host,) for host in dict.fromkeys(host for host, _ in batch)],
-            )
-            inserted = {r[0] for r in await tx.fetch_all(
-                "INSERT OR IGNORE INTO inbox (activity_iri, type, actor_iri, recipient_actor_id, document, received_at)"
-                f" VALUES {','.join(['(?, ?, ?, ?, ?, ?)'] * len(batch))} RETURNING activity_iri",
-                [value for _, row in batch for value in row],
-            )}
+        inserted = await db.write_quick(functools.partial(_insert_rows, batch),
+                                        size=sum(len(row[4]) for _, row in batch))
         stored = []  # the first row of each inserted id (a batch may hold the same activity twice)
         for _, (iri, *_) in batch:
             stored.append(iri in inserted)
             inserted.discard(iri)
         return stored
 
+
+def _insert_rows(batch: list[_Row], conn: sqlite3.Connection) -> set[str]:
+    """The transaction of `_InboxWriter._write`; returns the activity ids inserted."""
+    conn.executemany(
+        "UPDATE domains SET failing_since = NULL, unavailable = 0 WHERE host = ? AND failing_since IS NOT NULL",
+        [(host,) for host in dict.fromkeys(host for host, _ in batch)],
+    )
+    return {r[0] for r in conn.execute(
+        "INSERT OR IGNORE INTO inbox (activity_iri, type, actor_iri, recipient_actor_id, document, received_at)"
+        f" VALUES {','.join(['(?, ?, ?, ?, ?, ?)'] * len(batch))} RETURNING activity_iri",
+        [value for _, row in batch for value in row],
+    ).fetchall()}

@@ -7,8 +7,10 @@ came) is kept together with the ones next to it, and row states are written in b
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
+import sqlite3
 from collections.abc import Callable
 from typing import Any
 
@@ -16,13 +18,23 @@ from protocol.activities import Activity, parse_activity
 from protocol.errors import ParseError
 from protocol.jsonld import compact
 
-from . import backfill, clock, participation, reports, sharing
+from . import backfill, clock, participation, remote_content, reports, sharing
 from .db import Transaction
 from .fetch import FetchError
 from .follows import answer_follow, follow_document, remove_follow, set_follow_state, upsert_follow
 from .inbox import take_parsed
 from .inbox_context import Handler, InboxContext
-from .inbox_objects import Plain, keep_objects, object_row, on_announce, on_create, on_delete, on_update, plain_create
+from .inbox_objects import (
+    INSERT_OBJECT,
+    Plain,
+    keep_objects,
+    object_row,
+    on_announce,
+    on_create,
+    on_delete,
+    on_update,
+    plain_create,
+)
 from .urls import INSTANCE_ACTOR_USERNAME, Urls
 
 log = logging.getLogger(__name__)
@@ -200,6 +212,13 @@ def _outcome(row: _Row, state: str, error: str | None) -> tuple[Any, ...]:
     return (state, attempts, error, clock.iso(), next_attempt_at, row["id"])
 
 
+def _insert_marked(object_rows: list[tuple[Any, ...]], marks: list[tuple[Any, ...]], conn: sqlite3.Connection) -> None:
+    """A transaction (`Database.write_quick`): remote objects inserted, then row states written."""
+    if object_rows:
+        conn.executemany(INSERT_OBJECT, object_rows)
+    conn.executemany(_MARK, marks)
+
+
 class InboxWorker:
     """Processes stored activities in arrival order; `run_once()` is one pass (tests call it)."""
 
@@ -256,10 +275,15 @@ class InboxWorker:
         items = [item for _, _, item in batch]
         object_rows = [object_row(*item) for item in items]
         done = [_outcome(row, "done", None) for row, _, _ in batch]
+        marks = [*outcomes, *done]
         try:
-            async with self.ctx.db.transaction() as tx:
-                await keep_objects(tx, items, object_rows)
-                await tx.execute_many(_MARK, [*outcomes, *done])
+            if any(remote_content.may_be_content(document) for _, document, _ in items):
+                async with self.ctx.db.transaction() as tx:
+                    await keep_objects(tx, items, object_rows)
+                    await tx.execute_many(_MARK, marks)
+            else:  # only objects to insert (the common case): the whole transaction in one trip
+                await self.ctx.db.write_quick(functools.partial(_insert_marked, object_rows, marks),
+                                              size=sum(len(row[4]) for row in object_rows))
         except Exception:
             for row, parsed, _ in batch:
                 state, error = await self._handle(*parsed)
@@ -269,8 +293,7 @@ class InboxWorker:
 
     async def _mark(self, outcomes: list[tuple[Any, ...]]) -> None:
         if outcomes:
-            async with self.ctx.db.transaction() as tx:
-                await tx.execute_many(_MARK, outcomes)
+            await self.ctx.db.write_quick(functools.partial(_insert_marked, [], outcomes[:]), size=0)
             outcomes.clear()
 
     def _parse(self, activity_iri: str, document: str) -> _Parsed | str:

@@ -47,13 +47,19 @@ async def _write_texts(tx: Transaction, content_id: int, pub: RemotePublication)
                           [(content_id, name) for name in pub.tags])
 
 
+def may_be_content(document: dict[str, Any]) -> bool:
+    """Whether `store` may keep this object: only an Event or an Article can be a practice, journey or
+    outcome (kind_of). A Note, a Question...: never, and the common case, known without the database."""
+    types = document.get("type")
+    return any(t in ("Event", "Article") for t in (types if isinstance(types, list) else [types]))
+
+
 async def store(tx: Transaction, document: dict[str, Any], *, replace: bool = False) -> bool:
     """Keep a peer's practice, journey or outcome; anything else (a comment, a poll) is left to
     `remote_objects`. `replace` is for an Update by the author: a new object is added, a known one is
     replaced only when the stored author wrote the new version too. Returns True when a row changed."""
-    types = document.get("type")
-    if not any(t in ("Event", "Article") for t in (types if isinstance(types, list) else [types])):
-        return False  # a Note, a Question...: never content of ours (kind_of), and the common case
+    if not may_be_content(document):
+        return False
     try:
         pub = _sanitized(parse_publication(document))
     except ParseError:
