@@ -12,7 +12,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from . import __version__, settings, social
+from . import __version__, retention, settings, social
 from .accounts import get_actor
 from .appkeys import BACKFILL, CONFIG, DB, DELIVERY, FETCHER, HTTP, INBOX_WORKER, PEERS, SETTINGS, URLS, WORKER_TASKS
 from .auth import LOGIN_LIMITS, LoginLimits, csrf_middleware, sessions
@@ -91,6 +91,8 @@ async def _workers(app: web.Application) -> AsyncIterator[None]:
     # Backfill and the peer directory only read from other servers: cancelled at once, like the inbox.
     readers = [asyncio.create_task(app[BACKFILL].run(), name="backfill"),
                asyncio.create_task(app[PEERS].run(), name="peers")]
+    if app[CONFIG].log_retention_days > 0:  # so is the pruning of old logs
+        readers.append(asyncio.create_task(retention.run(app[DB], app[CONFIG].log_retention_days), name="retention"))
     app[WORKER_TASKS] = [delivery, inbox, *readers]
     yield
     inbox.cancel()

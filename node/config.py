@@ -48,6 +48,7 @@ class Config:
     peer_discovery_max: int = 50
     comments: str = "open"
     response_cache_mb: int = 32
+    log_retention_days: float = 30.0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -130,6 +131,7 @@ _PARSERS: dict[str, Any] = {
     "peer_discovery_max": int,
     "comments": _comments,
     "response_cache_mb": int,
+    "log_retention_days": float,
 }
 
 

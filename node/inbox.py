@@ -4,8 +4,8 @@ Order of checks follows Mastodon's inbox controller: size, media type, JSON, sig
 signer must be the activity's actor. Every refusal carries a precise reason. The signature is an RFC 9421
 HTTP Message Signature when `Signature-Input` is present (as Mastodon and Fedify decide), else draft-cavage.
 
-Requests arriving together share their trips to the database (the domain/key read, the inbox write),
-and the inbox worker of this process takes the activity parsed here instead of parsing its row again.
+The domain/key read is a quick read on the loop's thread; requests arriving together share one inbox
+write; the inbox worker of this process takes the activity parsed here instead of parsing its row again.
 """
 
 import asyncio
@@ -16,7 +16,7 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, Self, TypeVar
+from typing import Any
 
 from multidict import CIMultiDictProxy
 
@@ -128,7 +128,7 @@ async def receive(
     doc = parse_body(body)
     key_id, check = _signature(method, path, headers, body)
     signer_host = iri_host(key_id) if key_id.startswith(("http://", "https://")) else ""
-    blocked, stored_key = await _SignerReader.of(db).submit(db, (signer_host, key_id))
+    blocked, stored_key = await _signer(db, signer_host, key_id)
     if blocked:
         raise InboxRejection(403, f"domain {signer_host} is blocked")
     try:
@@ -241,33 +241,48 @@ def _document(doc: dict[str, Any], received: dict[str, Any], body: bytes) -> str
     return json.dumps(doc)
 
 
-In = TypeVar("In")
-Out = TypeVar("Out")
+async def _signer(db: Database, host: str, key_id: str) -> tuple[bool, tuple[str, str] | None]:
+    """What is checked before a signature: whether the signer's domain is blocked, and the key we hold for
+    its keyId, (owner IRI, PEM) or None (the one `Fetcher.get_key` reads first: the lowest row id). One
+    quick read on the loop's thread, per request: a block made from the admin pages or another process
+    applies to the next request at once."""
+    rows = await db.fetch_all_quick(
+        "SELECT (SELECT blocked FROM domains WHERE host = ?), iri, public_key_pem FROM (SELECT 1)"
+        " LEFT JOIN (SELECT iri, public_key_pem FROM remote_actors WHERE key_id = ? ORDER BY id LIMIT 1)",
+        (host, key_id))
+    blocked, owner, pem = rows[0]
+    return bool(blocked), (owner, pem) if owner is not None else None
 
 
-class _Grouped(Generic[In, Out]):
-    """Requests that arrive while one batch is on the database thread are answered by the next batch,
-    all together: one trip per batch instead of one or more per request, and each request still sees
-    what was committed before it arrived. `_outcomes` answers a batch, an exception standing for a
-    request that fails alone. One instance per database (`of`), holding no reference to it."""
+_Row = tuple[str, tuple[Any, ...]]  # (sender's host, inbox row)
+_writers: "weakref.WeakKeyDictionary[Database, _InboxWriter]" = weakref.WeakKeyDictionary()
+
+
+class _InboxWriter:
+    """Group commit of received activities: requests that arrive while one batch is being written are
+    written by the next batch, all together, one transaction per batch instead of one per request, and each
+    request still sees what was committed before it arrived. Each is answered True when its row was
+    inserted, False when its activity id was already stored, with the same statements a single row gets
+    (the sender's domain is no longer failing; INSERT OR IGNORE, deduped on the activity id), and only
+    once its row is committed. If a shared transaction fails, its rows are written one transaction each,
+    so that a row fails alone, as it would without grouping. One instance per database (`of`), holding no
+    reference to it."""
 
     MAX_BATCH = 500
-    _instances: "weakref.WeakKeyDictionary[Database, dict[type, Any]]" = weakref.WeakKeyDictionary()
 
     def __init__(self) -> None:
-        self.queue: list[tuple[In, asyncio.Future[Out]]] = []
+        self.queue: list[tuple[_Row, asyncio.Future[bool]]] = []
         self.task: asyncio.Task[None] | None = None
 
     @classmethod
-    def of(cls, db: Database) -> Self:
-        per_class = _Grouped._instances.setdefault(db, {})
-        instance: Self | None = per_class.get(cls)
-        if instance is None:
-            instance = per_class[cls] = cls()
-        return instance
+    def of(cls, db: Database) -> "_InboxWriter":
+        writer = _writers.get(db)
+        if writer is None:
+            writer = _writers[db] = cls()
+        return writer
 
-    async def submit(self, db: Database, item: In) -> Out:
-        done: asyncio.Future[Out] = asyncio.get_running_loop().create_future()
+    async def submit(self, db: Database, item: _Row) -> bool:
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self.queue.append((item, done))
         if self.task is None or self.task.done():
             self.task = asyncio.create_task(self._drain(db))
@@ -289,53 +304,6 @@ class _Grouped(Generic[In, Out]):
                         done.set_exception(outcome)
                     else:
                         done.set_result(outcome)
-
-    async def _outcomes(self, db: Database, batch: list[In]) -> "list[Out | Exception]":
-        raise NotImplementedError
-
-
-_Signer = tuple[bool, tuple[str, str] | None]  # (domain blocked, (owner IRI, PEM) of the stored key or None)
-
-
-class _SignerReader(_Grouped[tuple[str, str], _Signer]):
-    """Group read of what is checked before a signature, for a (host, keyId): whether the signer's domain
-    is blocked, and the key we hold for its keyId (the one `Fetcher.get_key` reads first: the lowest row
-    id). A block made from the admin pages or another process applies to the next request at once."""
-
-    async def _outcomes(self, db: Database, batch: list[tuple[str, str]]) -> list[_Signer | Exception]:
-        try:
-            return list(await self._answers(db, batch))
-        except Exception as exc:  # a storage error: every request of the batch fails with it
-            return [exc] * len(batch)
-
-    async def _answers(self, db: Database, batch: list[tuple[str, str]]) -> list[_Signer]:
-        hosts = list(dict.fromkeys(host for host, _ in batch if host))
-        key_ids = list(dict.fromkeys(key_id for _, key_id in batch))
-        rows = await db.fetch_all_quick(
-            f"SELECT 0, host, blocked, NULL, NULL FROM domains WHERE host IN ({','.join('?' * len(hosts))})"
-            " UNION ALL SELECT 1, key_id, iri, public_key_pem, id FROM remote_actors"
-            f" WHERE key_id IN ({','.join('?' * len(key_ids))})",
-            (*hosts, *key_ids))
-        blocked: set[str] = set()
-        keys: dict[str, tuple[int, str, str]] = {}
-        for kind, name, first, second, row_id in rows:
-            if kind == 0:
-                if first:
-                    blocked.add(name)
-            elif name not in keys or row_id < keys[name][0]:
-                keys[name] = (row_id, first, second)
-        return [(host in blocked, keys[key_id][1:] if key_id in keys else None) for host, key_id in batch]
-
-
-_Row = tuple[str, tuple[Any, ...]]  # (sender's host, inbox row)
-
-
-class _InboxWriter(_Grouped[_Row, bool]):
-    """Group commit of received activities, each answered True when its row was inserted, False when its
-    activity id was already stored, with the same statements a single row gets (the sender's domain is
-    no longer failing; INSERT OR IGNORE, deduped on the activity id). Each caller gets its answer only
-    once its row is committed. If a shared transaction fails, its rows are written one transaction each,
-    so that a row fails alone, as it would without grouping."""
 
     async def _outcomes(self, db: Database, batch: list[_Row]) -> list[bool | Exception]:
         try:

@@ -279,7 +279,7 @@ async def test_a_block_made_by_another_process_applies_at_once(client: TestClien
 
 async def test_requests_arriving_together_each_get_their_own_answer(client: TestClient, peer: Peer,
                                                                     other_peer: Peer, before: list[Any]) -> None:
-    """The domain and key checks of concurrent requests are read together (node/inbox.py, _SignerReader)."""
+    """Concurrent requests, each checked for its own domain and key, and written together (_InboxWriter)."""
     async with client.app[DB].transaction() as tx:
         await tx.execute("INSERT INTO domains (host, blocked) VALUES (?, 1)", (other_peer.host,))
     docs = [(peer, "alice", follow(peer)) for _ in range(4)] + [(other_peer, "carol", follow(other_peer, "carol"))]
