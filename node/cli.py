@@ -27,6 +27,7 @@ from .config import Config, ConfigError, load_config, validate_base_url
 from .content import find_object
 from .db import Database, StorageError
 from .drafts import DraftError, parse_markdown
+from .eventloop import new_event_loop
 from .fetch import Fetcher, FetchError, Signer
 from .following import FollowError, follow, resolve_target, unfollow
 from .netguard import connector_kwargs
@@ -164,7 +165,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     port = args.port or config.listen_port
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     print(f"Maillage node @{config.network}@{config.domain} serving on http://{host}:{port}", flush=True)
-    web.run_app(create_app(config), host=host, port=port, print=None, shutdown_timeout=10, access_log=None)
+    web.run_app(create_app(config), host=host, port=port, print=None, shutdown_timeout=10, access_log=None,
+                loop=new_event_loop())
     return 0
 
 

@@ -19,6 +19,7 @@ from .bootstrap import init_node
 from .config import Config, load_config
 from .demo_content import ITEMS, NODES
 from .drafts import draft_from_mapping
+from .eventloop import new_event_loop
 from .following import follow
 from .publishing import publish
 
@@ -98,6 +99,7 @@ def main(base_dir: Path | None, base_port: int) -> int:
                 loop.add_signal_handler(sig, stop.set)
         await run_demo(base_dir, base_port, stop)
 
-    asyncio.run(serve())
+    with asyncio.Runner(loop_factory=new_event_loop) as runner:
+        runner.run(serve())
     print("Demo stopped.")
     return 0

@@ -23,6 +23,7 @@ from node import clock as node_clock
 from node.accounts import get_actor
 from node.app import create_app
 from node.appkeys import DB, DELIVERY, URLS
+from node.eventloop import new_event_loop
 from node.follows import follower_inboxes
 from node.outbox import send
 from protocol.activities import build_create
@@ -157,4 +158,5 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    with asyncio.Runner(loop_factory=new_event_loop) as runner:  # the node's side runs here, on its loop
+        runner.run(main())
