@@ -30,7 +30,12 @@ LIVE_FIELDS = ("participantCount", "remainingAttendeeCapacity", "rsvp", "context
 
 
 class PublishError(Exception):
-    """The draft cannot be published (permissions, missing journey...); the message says why."""
+    """The draft cannot be published (permissions, missing journey...); the message says why, and `field`
+    names the draft's field at fault when there is one (the desk shows the error beside it)."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -75,7 +80,7 @@ async def _journey_id(tx: Transaction, urls: Urls, reference: str) -> int:
     journey = await find_object_by_iri(tx, reference) if reference.startswith(("http://", "https://")) \
         else await find_object(tx, "journey", reference)
     if journey is None or journey.kind != "journey" or journey.deleted_at:
-        raise PublishError(f"no journey {reference!r} on this node (publish the journey first)")
+        raise PublishError(f"no journey {reference!r} on this node (publish the journey first)", field="journey")
     return journey.id
 
 

@@ -207,7 +207,7 @@ async def _submit(request: web.Request, kind: str, mode: str, stored: StoredObje
     except FieldError as exc:
         errors[exc.field] = exc.text(_)
     except DraftError as exc:
-        errors[field_of(exc.about, kind)] = shown(exc.message, who.ui)
+        errors[field_of(exc.about, kind)] = shown(exc.message, who.ui, translation=mode == "translate")
     if errors or draft is None or form.get("action") == "preview":
         context = await _context(request, kind, mode, form, stored=stored, errors=errors,
                                  preview=_preview(draft) if draft is not None and not errors else None)
@@ -228,7 +228,7 @@ async def _submit(request: web.Request, kind: str, mode: str, stored: StoredObje
 def _publish_error(exc: PublishError, draft: Draft, lang: str) -> tuple[str, str]:
     """(field, message) for a refusal of node/publishing.py, which words them for the CLI: the one a form
     can meet (its own checks come first) is an outcome's journey deleted meanwhile, said in `lang`."""
-    if draft.journey and str(exc).startswith("no journey "):
+    if exc.field == "journey" and draft.journey:
         return "journey", shown(Message(N_("no journey %(journey)s on this node (publish the journey first)"),
                                         journey=Typed(draft.journey)), lang)
     return "", str(exc)

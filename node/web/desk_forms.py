@@ -4,6 +4,7 @@ stored item back into the form's fields, to edit it or translate it. List fields
 their parts separated by `|` ("name | role | https://..."), as the hints say. A refusal of node/drafts.py
 names the front matter keys: here they become the form's fields and labels, in the reader's language."""
 
+import functools
 import re
 import unicodedata
 from datetime import datetime
@@ -167,6 +168,7 @@ LABELS = {
     "goals": _("Goals and strategies"), "next_steps": _("Next steps"), "feedback": _("Observers’ feedback"),
     "participants": _("Participants"),
 }
+TRANSLATION_LANG_LABEL = _("Language of the translation")
 PLACE_LABELS = {"name": _("Place"), "street": _("Street"), "postal_code": _("Postal code"), "locality": _("Town"),
                 "region": _("Region"), "country": _("Country")}
 # The parts of a line (`name | role | https://...`, `09:30-11:00 | title | host`) and of an image.
@@ -178,9 +180,12 @@ PART_LABELS = {
 }
 
 
-def key_label(key: str, gettext: Gettext) -> str:
+def key_label(key: str, gettext: Gettext, *, translation: bool = False) -> str:
     """`summary` -> “Summary”, `contact.email` -> “Contact e-mail”, `stakeholders[0].url` -> line 1
-    (web address), `attachments[1].alt` -> image 2 (text describing the image): what the form calls it."""
+    (web address), `attachments[1].alt` -> image 2 (text describing the image): what the form calls it
+    (on a translation's form, `lang` is “Language of the translation”)."""
+    if translation and key == "lang":
+        return quote(gettext, gettext(TRANSLATION_LANG_LABEL))
     match = KEY.match(key)
     if not match:
         return quote(gettext, key)
@@ -200,10 +205,10 @@ def key_label(key: str, gettext: Gettext) -> str:
     return quote(gettext, gettext(label) if label else key)
 
 
-def shown(message: Message, lang: str) -> str:
-    """A message of node/drafts.py as the form shows it: in `lang`, keys named as the form names them,
-    capitalised."""
-    text = message.text(lang, key_label)
+def shown(message: Message, lang: str, *, translation: bool = False) -> str:
+    """A message of node/drafts.py as the form shows it: in `lang`, keys named as the form names them
+    (`translation`: on a translation's form), capitalised."""
+    text = message.text(lang, functools.partial(key_label, translation=translation))
     return text[:1].upper() + text[1:]
 
 

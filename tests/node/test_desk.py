@@ -333,3 +333,16 @@ async def test_reply_to_a_comment(organizer_client: TestClient) -> None:
     assert resp.status == 303, await resp.text()
     assert await db.fetch_value("SELECT count(*) FROM comments WHERE author_iri = ? AND in_reply_to = ?",
                                 (urls.actor(ORGANIZER), item)) == 1
+
+
+async def test_an_error_on_a_translations_language_names_the_field_as_the_form_does(
+        organizer_client: TestClient) -> None:
+    client = organizer_client
+    await _publish(client, "practice", PRACTICE)
+    path = "/desk/practice/a-local-currency/translate"
+    resp = await post_form(client, path, {**PRACTICE, "lang": "not a tag"}, token_from=path)
+    assert resp.status == 400
+    error = field_error(await resp.text(), "lang") or ""
+    assert "“Language of the translation”" in error and "Language of this text" not in error
+    resp = await post_form(client, "/desk/new/practice", {**PRACTICE, "slug": "other", "lang": "not a tag"})
+    assert "“Language of this text”" in (field_error(await resp.text(), "lang") or "")
