@@ -126,7 +126,8 @@ class Database:
     async def write(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Run `work(connection)` in one transaction, whole, on the writer's thread: one trip there, where
         `transaction()` makes one per statement plus BEGIN and COMMIT. `work` runs in another thread: it
-        must only use the connection it is given."""
+        must only use the connection it is given. (aiosqlite has no public call for this: `_execute` is the
+        one every aiosqlite method goes through; tests/node/test_db_write.py would catch a change.)"""
         async with self._lock:
             return await self._writer._execute(_run_transaction, self._writer._conn, work)
 
@@ -143,7 +144,7 @@ class Database:
             try:
                 self._quick.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as exc:
-                if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+                if not _busy(exc):
                     raise
             else:
                 result = _finish_transaction(self._quick, work)
@@ -159,7 +160,7 @@ class Database:
         try:
             return self._probe.execute(sql, params).fetchall()
         except sqlite3.OperationalError as exc:
-            if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+            if not _busy(exc):
                 raise
         return await self.fetch_all(sql, params)
 
@@ -175,7 +176,7 @@ class Database:
 
     async def _checkpoint(self) -> None:
         try:
-            await self._reader.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            await self._reader.execute_fetchall("PRAGMA wal_checkpoint(PASSIVE)")
         except (sqlite3.Error, ValueError):  # closed meanwhile, or busy: the next quick write tries again
             log.debug("WAL checkpoint skipped", exc_info=True)
 
@@ -192,6 +193,11 @@ class Database:
     async def fetch_value(self, sql: str, params: Sequence[Any] = ()) -> Any:
         row = await self.fetch_one(sql, params)
         return row[0] if row is not None else None
+
+
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    """SQLITE_BUSY, or one of its extended codes (BUSY_RECOVERY, BUSY_SNAPSHOT...)."""
+    return exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY
 
 
 def _connect_quick(path: Path) -> sqlite3.Connection:
