@@ -71,6 +71,16 @@ async def test_chunked_body_over_1mb_is_413(client: TestClient, before: list[Any
     assert await refused(client, resp, before) == (413, "body larger than 1000000 bytes")
 
 
+async def test_chunked_body_just_over_the_limit_is_413(client: TestClient, before: list[Any], path: str) -> None:
+    """Past MAX_BODY_BYTES but under the app's client_max_size (aiohttp's own limit, a little above)."""
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b"{" + b" " * (MAX_BODY_BYTES + 100) + b"}"
+
+    resp = await client.post(path, data=chunks(), headers={"Content-Type": AS2})
+    assert resp.request_info.headers.get("Transfer-Encoding") == "chunked"
+    assert await refused(client, resp, before) == (413, "body larger than 1000000 bytes")
+
+
 async def test_body_of_exactly_1mb_passes_the_size_check(client: TestClient, before: list[Any], path: str) -> None:
     body = b"{" + b" " * (MAX_BODY_BYTES - 2) + b"}"
     resp = await client.post(path, data=body, headers={"Content-Type": AS2})
