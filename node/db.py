@@ -129,7 +129,11 @@ class Database:
         must only use the connection it is given. (aiosqlite has no public call for this: `_execute` is the
         one every aiosqlite method goes through; tests/node/test_db_write.py would catch a change.)"""
         async with self._lock:
-            return await self._writer._execute(_run_transaction, self._writer._conn, work)
+            return await self._write_on_thread(work)
+
+    async def _write_on_thread(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """`work` in a transaction on the writer's thread; the caller holds the lock."""
+        return await self._writer._execute(_run_transaction, self._writer._conn, work)
 
     async def write_quick(self, work: Callable[[sqlite3.Connection], T], *, size: int) -> T:
         """`write`, run on the event loop's thread: for a short transaction on a hot path (a few indexed
@@ -150,7 +154,7 @@ class Database:
                 result = _finish_transaction(self._quick, work)
                 self._checkpoint_soon()
                 return result
-            return await self._writer._execute(_run_transaction, self._writer._conn, work)
+            return await self._write_on_thread(work)
 
     async def fetch_all_quick(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         """`fetch_all` on the event loop's thread, for an indexed read of a few rows on a hot path (tens of

@@ -16,7 +16,7 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from multidict import CIMultiDictProxy
 
@@ -200,10 +200,7 @@ class _Handed:
 
     @classmethod
     def of(cls, db: Database) -> "_Handed":
-        handed = _handed.get(db)
-        if handed is None:
-            handed = _handed[db] = cls()
-        return handed
+        return _per_database(_handed, db, cls)
 
     def put(self, activity_iri: str, document: str, compacted: dict[str, Any], activity: Activity) -> _Entry | None:
         """Keep a parsed activity before its row is stored; None when one with this id is kept already
@@ -228,6 +225,16 @@ class _Handed:
 
 
 _handed: "weakref.WeakKeyDictionary[Database, _Handed]" = weakref.WeakKeyDictionary()
+State = TypeVar("State")
+
+
+def _per_database(registry: "weakref.WeakKeyDictionary[Database, State]", db: Database,
+                  make: Callable[[], State]) -> State:
+    """The one `State` of this process for `db`, made on first use; the registry holds no reference to `db`."""
+    state = registry.get(db)
+    if state is None:
+        state = registry[db] = make()
+    return state
 
 
 def _document(doc: dict[str, Any], received: dict[str, Any], body: bytes) -> str:
@@ -276,10 +283,7 @@ class _InboxWriter:
 
     @classmethod
     def of(cls, db: Database) -> "_InboxWriter":
-        writer = _writers.get(db)
-        if writer is None:
-            writer = _writers[db] = cls()
-        return writer
+        return _per_database(_writers, db, cls)
 
     async def submit(self, db: Database, item: _Row) -> bool:
         done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
