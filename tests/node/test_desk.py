@@ -13,7 +13,13 @@ from node.appkeys import CONFIG, DB, DELIVERY, URLS
 from node.content import find_object
 from node.media import media_dir
 from tests.support.dbstate import row_counts
-from tests.support.desk import ORGANIZER, ORGANIZER_PASSWORD, add_organizer, field_error, login, post_form
+from tests.support.desk import (
+    ORGANIZER,
+    field_error,
+    organizer_after_admin_published,
+    post_form,
+    publish_item,
+)
 from tests.support.journeys import local_time, publish_journey
 from tests.support.peer import Peer
 
@@ -32,12 +38,6 @@ OUTCOME = {"lang": "fr", "title": "Compte rendu", "summary": "Ce que nous avons 
            "participants": "Réseau A | https://a.example\nRéseau B", "action": "publish"}
 
 
-async def _publish(client: TestClient, kind: str, data: dict[str, str]) -> str:
-    resp = await post_form(client, f"/desk/new/{kind}", data)
-    assert resp.status == 303, (await resp.text())[:3000]
-    return resp.headers["Location"]
-
-
 @pytest.mark.parametrize("path", ["/desk", "/desk/new/practice", "/desk/media", "/desk/share", "/desk/comments",
                                   "/desk/practice/x/edit", "/desk/journeys/x/participants"])
 async def test_anonymous_visitors_are_sent_to_login(client: TestClient, path: str) -> None:
@@ -50,7 +50,7 @@ async def test_write_a_practice(organizer_client: TestClient) -> None:
     form = await (await client.get("/desk/new/practice")).text()
     for name in ("title", "summary", "body", "stakeholders", "resources"):
         assert f'<label for="f-{name}">' in form and f'id="f-{name}"' in form, name
-    await _publish(client, "practice", PRACTICE)
+    await publish_item(client, "practice", PRACTICE)
     stored = await find_object(client.app[DB], "practice", "a-local-currency")  # the slug comes from the title
     assert stored is not None and stored.author == ORGANIZER and stored.default_lang == "en"
     assert stored.fields["stakeholders"][0]["name"] == "La Luciole"
@@ -85,7 +85,7 @@ async def test_practice_errors_are_shown_beside_their_field_and_nothing_is_store
 
 
 async def test_a_new_item_cannot_take_an_existing_address(organizer_client: TestClient) -> None:
-    await _publish(organizer_client, "practice", PRACTICE)
+    await publish_item(organizer_client, "practice", PRACTICE)
     before = await row_counts(organizer_client.app[DB])
     resp = await post_form(organizer_client, "/desk/new/practice", {**PRACTICE, "title": "Other", "slug":
                                                                      "a-local-currency"})
@@ -116,13 +116,13 @@ async def test_journey_errors(organizer_client: TestClient, change: dict[str, st
 
 async def test_schedule_a_journey_and_report_its_outcome(organizer_client: TestClient) -> None:
     client = organizer_client
-    await _publish(client, "journey", JOURNEY)
+    await publish_item(client, "journey", JOURNEY)
     journey = await find_object(client.app[DB], "journey", "voyage-en-drome")
     assert journey is not None and journey.fields["maximumAttendeeCapacity"] == 20
     assert journey.fields["location"]["name"] == "Halle de Crest"
     form = await (await client.get("/desk/new/outcome?journey=voyage-en-drome")).text()
     assert '<option value="voyage-en-drome" selected>' in form
-    await _publish(client, "outcome", {**OUTCOME, "journey": "voyage-en-drome"})
+    await publish_item(client, "outcome", {**OUTCOME, "journey": "voyage-en-drome"})
     outcome = await find_object(client.app[DB], "outcome", "compte-rendu")
     assert outcome is not None and outcome.journey_id == journey.id
     assert outcome.fields["achievements"] == ["Une charte commune", "Un fonds partagé"] or \
@@ -137,7 +137,7 @@ async def test_schedule_a_journey_and_report_its_outcome(organizer_client: TestC
     ({"participants": "Réseau | javascript:alert(1)"}, "participants", "must be an http(s) URL"),
 ])
 async def test_outcome_errors(organizer_client: TestClient, change: dict[str, str], field: str, message: str) -> None:
-    await _publish(organizer_client, "journey", JOURNEY)
+    await publish_item(organizer_client, "journey", JOURNEY)
     before = await row_counts(organizer_client.app[DB])
     resp = await post_form(organizer_client, "/desk/new/outcome", {**OUTCOME, "journey": "voyage-en-drome", **change})
     assert resp.status == 400
@@ -165,7 +165,7 @@ async def test_item_forms_need_the_csrf_token(organizer_client: TestClient, toke
 
 async def test_edit_and_translate_side_by_side(organizer_client: TestClient) -> None:
     client = organizer_client
-    await _publish(client, "practice", PRACTICE)
+    await publish_item(client, "practice", PRACTICE)
     edit = await (await client.get("/desk/practice/a-local-currency/edit")).text()
     assert 'value="A local currency"' in edit and "La Luciole | issuer | https://luciole.example" in edit
     resp = await post_form(client, "/desk/practice/a-local-currency/edit",
@@ -191,11 +191,7 @@ async def test_edit_and_translate_side_by_side(organizer_client: TestClient) -> 
 
 
 async def test_organizers_cannot_edit_someone_elses_item(client: TestClient) -> None:
-    await login(client)
-    await _publish(client, "practice", PRACTICE)  # by the admin
-    await post_form(client, "/logout", {}, token_from="/desk")
-    await add_organizer(client)
-    await login(client, ORGANIZER, ORGANIZER_PASSWORD)
+    await organizer_after_admin_published(client, "practice", PRACTICE)
     assert (await client.get("/desk/practice/a-local-currency/edit")).status == 403
     token_page = "/desk/new/practice"
     resp = await post_form(client, "/desk/practice/a-local-currency/edit", PRACTICE, token_from=token_page)
@@ -213,7 +209,7 @@ async def test_upload_an_image_and_attach_it(organizer_client: TestClient) -> No
     served = await client.get(f"/media/{name}")
     assert served.status == 200 and served.headers["Content-Type"] == "image/png" and await served.read() == PNG
     assert (await client.get("/media/../maillage.toml")).status == 404
-    await _publish(client, "practice", {**PRACTICE, f"media_{media_id}": "on", f"media_alt_{media_id}": "Notes"})
+    await publish_item(client, "practice", {**PRACTICE, f"media_{media_id}": "on", f"media_alt_{media_id}": "Notes"})
     stored = await find_object(client.app[DB], "practice", "a-local-currency")
     assert stored is not None
     assert stored.fields["attachment"][0]["url"].endswith(f"/media/{name}")
@@ -247,7 +243,7 @@ async def test_upload_needs_the_csrf_token(organizer_client: TestClient) -> None
 
 async def test_delivery_status_per_server(organizer_client: TestClient, peer: Peer) -> None:
     client = organizer_client
-    await _publish(client, "practice", PRACTICE)
+    await publish_item(client, "practice", PRACTICE)
     db = client.app[DB]
     activity_id = await db.fetch_value("SELECT id FROM activities WHERE type = 'Create'")
     async with db.transaction() as tx:  # two servers follow: one answers, one is gone for good
@@ -266,7 +262,7 @@ async def test_delivery_status_per_server(organizer_client: TestClient, peer: Pe
 
 async def test_participants_approve_and_reject(organizer_client: TestClient) -> None:
     client = organizer_client
-    await _publish(client, "journey", {**JOURNEY, "join_mode": "restricted"})
+    await publish_item(client, "journey", {**JOURNEY, "join_mode": "restricted"})
     db = client.app[DB]
     journey = await find_object(db, "journey", "voyage-en-drome")
     assert journey is not None
@@ -312,7 +308,7 @@ async def test_reshare_a_peers_item_and_undo(organizer_client: TestClient, peer:
 
 async def test_reply_to_a_comment(organizer_client: TestClient) -> None:
     client = organizer_client
-    await _publish(client, "practice", PRACTICE)
+    await publish_item(client, "practice", PRACTICE)
     db, urls = client.app[DB], client.app[URLS]
     item = urls.object("practice", "a-local-currency")
     comment = "https://a.example/notes/1"
@@ -338,7 +334,7 @@ async def test_reply_to_a_comment(organizer_client: TestClient) -> None:
 async def test_an_error_on_a_translations_language_names_the_field_as_the_form_does(
         organizer_client: TestClient) -> None:
     client = organizer_client
-    await _publish(client, "practice", PRACTICE)
+    await publish_item(client, "practice", PRACTICE)
     path = "/desk/practice/a-local-currency/translate"
     resp = await post_form(client, path, {**PRACTICE, "lang": "not a tag"}, token_from=path)
     assert resp.status == 400

@@ -12,7 +12,15 @@ from node.appkeys import DB
 from node.content import find_object
 from tests.node.test_desk import JOURNEY, OUTCOME, PRACTICE
 from tests.support.dbstate import row_counts
-from tests.support.desk import ORGANIZER, ORGANIZER_PASSWORD, add_organizer, login, post_form
+from tests.support.desk import (
+    ORGANIZER,
+    ORGANIZER_PASSWORD,
+    add_organizer,
+    login,
+    organizer_after_admin_published,
+    post_form,
+    publish_item,
+)
 from tests.support.html_quality import page_problems
 from tests.support.node import follow_network
 from tests.support.peer import Peer
@@ -20,11 +28,6 @@ from tests.support.peer import Peer
 SLUG = "a-local-currency"
 DELETE = f"/desk/practice/{SLUG}/delete"
 BROWSER = {"Accept": "text/html"}
-
-
-async def _publish(client: TestClient, kind: str, data: dict[str, str]) -> None:
-    resp = await post_form(client, f"/desk/new/{kind}", data)
-    assert resp.status == 303, (await resp.text())[:3000]
 
 
 async def _deleted(client: TestClient, kind: str = "practice", slug: str = SLUG) -> bool:
@@ -41,7 +44,7 @@ async def _deleted(client: TestClient, kind: str = "practice", slug: str = SLUG)
 async def test_confirmation_page_in_every_language(organizer_client: TestClient, lang: str, heading: str,
                                                    undo: str, cancel: str) -> None:
     client = organizer_client
-    await _publish(client, "practice", PRACTICE)
+    await publish_item(client, "practice", PRACTICE)
     edit = await (await client.get(f"/desk/practice/{SLUG}/edit?lang=en")).text()
     assert f'href="{DELETE}"' in edit  # the edit page leads to it
     resp = await client.get(f"{DELETE}?lang={lang}")
@@ -58,7 +61,7 @@ async def test_confirmation_page_in_every_language(organizer_client: TestClient,
 @pytest.mark.parametrize("token", [None, "forged"])
 async def test_deleting_needs_the_csrf_token(organizer_client: TestClient, token: str | None) -> None:
     client = organizer_client
-    await _publish(client, "practice", PRACTICE)
+    await publish_item(client, "practice", PRACTICE)
     before = await row_counts(client.app[DB])
     resp = await post_form(client, DELETE, {}, token=token)
     assert resp.status == 403
@@ -69,7 +72,7 @@ async def test_deleting_needs_the_csrf_token(organizer_client: TestClient, token
 async def test_the_author_deletes_their_item(organizer_client: TestClient, peer: Peer) -> None:
     client = organizer_client
     await follow_network(client, peer, "alice")
-    await _publish(client, "practice", PRACTICE)
+    await publish_item(client, "practice", PRACTICE)
     stored = await find_object(client.app[DB], "practice", SLUG)
     assert stored is not None
     resp = await post_form(client, DELETE, {}, token_from=DELETE)
@@ -100,8 +103,8 @@ async def test_the_author_deletes_their_item(organizer_client: TestClient, peer:
 
 async def test_a_journey_and_its_outcome_are_deleted_separately(organizer_client: TestClient) -> None:
     client = organizer_client
-    await _publish(client, "journey", JOURNEY)
-    await _publish(client, "outcome", {**OUTCOME, "journey": "voyage-en-drome"})
+    await publish_item(client, "journey", JOURNEY)
+    await publish_item(client, "outcome", {**OUTCOME, "journey": "voyage-en-drome"})
     page = await (await client.get("/desk/journey/voyage-en-drome/delete?lang=en")).text()
     assert "<h1>Delete the learning journey</h1>" in page and "outcome reports of this journey stay" in page
     resp = await post_form(client, "/desk/journey/voyage-en-drome/delete", {},
@@ -118,11 +121,7 @@ async def test_a_journey_and_its_outcome_are_deleted_separately(organizer_client
 
 
 async def test_organizers_cannot_delete_someone_elses_item(client: TestClient) -> None:
-    await login(client)
-    await _publish(client, "practice", PRACTICE)  # by the admin
-    await post_form(client, "/logout", {}, token_from="/desk")
-    await add_organizer(client)
-    await login(client, ORGANIZER, ORGANIZER_PASSWORD)
+    await organizer_after_admin_published(client, "practice", PRACTICE)
     edit_status = (await client.get(f"/desk/practice/{SLUG}/edit")).status
     assert edit_status == 403
     assert (await client.get(DELETE)).status == edit_status
@@ -136,7 +135,7 @@ async def test_organizers_cannot_delete_someone_elses_item(client: TestClient) -
 async def test_an_admin_may_delete_an_organizers_item(client: TestClient) -> None:
     await add_organizer(client)
     await login(client, ORGANIZER, ORGANIZER_PASSWORD)
-    await _publish(client, "practice", PRACTICE)
+    await publish_item(client, "practice", PRACTICE)
     await post_form(client, "/logout", {}, token_from="/desk")
     await login(client)
     resp = await post_form(client, DELETE, {}, token_from=DELETE)
@@ -155,7 +154,7 @@ async def test_unknown_items_are_not_found(organizer_client: TestClient, path: s
 
 async def test_anonymous_visitors_cannot_delete(client: TestClient) -> None:
     await login(client)
-    await _publish(client, "practice", PRACTICE)
+    await publish_item(client, "practice", PRACTICE)
     await post_form(client, "/logout", {}, token_from="/desk")
     resp = await client.get(DELETE, allow_redirects=False)
     assert resp.status == 302 and resp.headers["Location"].startswith("/login?next=")

@@ -74,3 +74,19 @@ def field_error(page: str, field: str) -> str | None:
 def form_error(page: str) -> str | None:
     match = re.search(r'<p class="form-error" role="alert">(.*?)</p>', page, re.S)
     return html.unescape(match.group(1).strip()) if match else None
+
+
+async def publish_item(client: TestClient, kind: str, data: dict[str, str]) -> str:
+    """Publish from the desk's new-item form as the logged-in user; the published item's Location."""
+    resp = await post_form(client, f"/desk/new/{kind}", data)
+    assert resp.status == 303, (await resp.text())[:3000]
+    return resp.headers["Location"]
+
+
+async def organizer_after_admin_published(client: TestClient, kind: str, data: dict[str, str]) -> None:
+    """The admin publishes an item, then an organizer (not its author) is the one logged in."""
+    await login(client)
+    await publish_item(client, kind, data)
+    await post_form(client, "/logout", {}, token_from="/desk")
+    await add_organizer(client)
+    await login(client, ORGANIZER, ORGANIZER_PASSWORD)
