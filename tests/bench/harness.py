@@ -151,6 +151,15 @@ class Proc:
         assert self.popen is not None
         return self.popen.pid
 
+    def cpu_seconds(self) -> float | None:
+        """CPU time (user and system, every thread) this process has used so far; None where /proc is
+        not there to tell (not Linux). What an activity costs the node, whatever the machine's load."""
+        try:
+            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def profile(self) -> None:
         """With BENCH_PROFILE set, sample this process with py-spy (collapsed stacks) until it stops."""
         folder = os.environ.get(PROFILE_ENV)
