@@ -6,6 +6,12 @@ HTTP Message Signature when `Signature-Input` is present (as Mastodon and Fedify
 
 The domain/key read is a quick read on the loop's thread; requests arriving together share one inbox
 write; the inbox worker of this process takes the activity parsed here instead of parsing its row again.
+
+The common case, a Create of a post that is only to be kept (`plain_create`: embedded, from its author's
+server, replying to nothing, not a practice, journey or outcome), is handled here: its object row is
+written in the transaction that stores the activity, whose row is stored done. The worker would do the
+same with the same statements, after reading the row back and writing it again: for the busiest kind of
+activity that was a third of the inbox's time. Everything else waits for the worker.
 """
 
 import asyncio
@@ -30,6 +36,8 @@ from protocol.jsonld import compact
 from . import clock
 from .db import Database
 from .fetch import Fetcher, FetchError
+from .inbox_objects import INSERT_OBJECT, object_row, plain_create
+from .remote_content import may_be_content
 
 MAX_BODY_BYTES = 1_000_000
 MAX_JSON_DEPTH = 64
@@ -47,10 +55,11 @@ class InboxRejection(Exception):
 
 @dataclass(frozen=True)
 class Received:
-    """A verified activity; `stored` is False when it was a duplicate or deliberately dropped."""
+    """What became of a verified activity: `stored` is False when it was a duplicate or deliberately
+    dropped; `queued` is True when it was stored for the inbox worker (not handled at once)."""
 
-    activity: Activity | None
     stored: bool
+    queued: bool = False
 
 
 def check_media_type(content_type: str) -> None:
@@ -120,6 +129,19 @@ def _signature(
         method=method, path=path, headers=headers, body=body, params=params, public_key_pem=pem, now=now)
 
 
+@dataclass(frozen=True)
+class Checked:
+    """A request that passed every check, ready to store: the sender's host, the inbox row's fields but
+    its recipient and times, and the object row of an activity handled at once (`_kept_at_once`)."""
+
+    host: str
+    activity_iri: str
+    type: str
+    actor: str
+    document: str
+    kept: tuple[Any, ...] | None
+
+
 async def receive(
     *, db: Database, fetcher: Fetcher, method: str, path: str, headers: CIMultiDictProxy[str], body: bytes,
     recipient_actor_id: int | None,
@@ -127,7 +149,7 @@ async def receive(
     """Verify and store one POSTed activity. Raises InboxRejection with the status to answer."""
     doc = parse_body(body)
     key_id, check = _signature(method, path, headers, body)
-    signer_host = iri_host(key_id) if key_id.startswith(("http://", "https://")) else ""
+    signer_host = _signer_host(key_id)
     blocked, stored_key = await _signer(db, signer_host, key_id)
     if blocked:
         raise InboxRejection(403, f"domain {signer_host} is blocked")
@@ -137,7 +159,7 @@ async def receive(
         if exc.gone and doc.get("type") == "Delete" and key_owner_iri(key_id) == doc.get("actor"):
             # A deleted account's last Delete cannot be verified (Mastodon sends it after removing the
             # key); there is nothing of theirs to keep, so accept and drop it.
-            return Received(activity=None, stored=False)
+            return Received(stored=False)
         raise InboxRejection(401, f"could not fetch signing key {key_id}: {exc.reason}") from None
     now = clock.now()
     try:
@@ -153,7 +175,23 @@ async def receive(
             check(fresh, now)
         except SignatureError as exc:
             raise InboxRejection(401, f"signature rejected: {exc.reason}") from None
-    # Only signed requests reach the JSON-LD processor: compaction can be costly.
+    checked, compacted, activity = _checked(doc, body, owner)
+    if checked.kept is not None:
+        return await _store(db, checked, recipient_actor_id)
+    handed = _Handed.of(db)
+    entry = handed.put(activity.iri, checked.document, compacted, activity)
+    received = Received(stored=False)
+    try:
+        received = await _store(db, checked, recipient_actor_id)
+    finally:
+        if not received.stored:
+            handed.drop(activity.iri, entry)
+    return received
+
+
+def _checked(doc: dict[str, Any], body: bytes, owner: str) -> tuple[Checked, dict[str, Any], Activity]:
+    """What a request whose signature verified by `owner`'s key makes: its checked form, compacted
+    document and activity. Only signed requests reach the JSON-LD processor: compaction can be costly."""
     received = doc
     try:
         doc = with_transient_id(doc, body)
@@ -161,21 +199,30 @@ async def receive(
         activity = parse_activity(compacted)
     except ParseError as exc:
         raise InboxRejection(400, f"not a valid activity: {exc.reason}") from None
-    host = iri_host(activity.actor)
     if owner != activity.actor:
         raise InboxRejection(401, f"signed by {owner}, but the activity's actor is {activity.actor}")
-    document = _document(doc, received, body)
-    handed = _Handed.of(db)
-    entry = handed.put(activity.iri, document, compacted, activity)
-    stored = False
-    try:
-        stored = await _InboxWriter.of(db).submit(
-            db, (host, (activity.iri, activity.type, activity.actor, recipient_actor_id, document, clock.iso()))
-        )
-    finally:
-        if not stored:
-            handed.drop(activity.iri, entry)
-    return Received(activity=activity, stored=stored)
+    checked = Checked(host=iri_host(activity.actor), activity_iri=activity.iri, type=activity.type,
+                      actor=activity.actor, document=_document(doc, received, body), kept=_kept_at_once(activity))
+    return checked, compacted, activity
+
+
+async def _store(db: Database, checked: Checked, recipient_actor_id: int | None) -> Received:
+    """Store a checked activity: done when it was handled at once, else queued for the worker."""
+    at = clock.iso()
+    state, attempts, processed_at = ("done", 1, at) if checked.kept is not None else ("new", 0, None)
+    row = (checked.activity_iri, checked.type, checked.actor, recipient_actor_id, checked.document, at,
+           state, attempts, processed_at)
+    stored = await _InboxWriter.of(db).submit(db, (checked.host, row, checked.kept))
+    return Received(stored=stored, queued=stored and checked.kept is None)
+
+
+def _kept_at_once(activity: Activity) -> tuple[Any, ...] | None:
+    """The remote object row of a Create the inbox handles at once, the worker's plain case with nothing
+    but a row to write (`InboxWorker._keep_plain`); None for every other activity."""
+    plain = plain_create(activity)
+    if plain is None or may_be_content(plain[1]):
+        return None
+    return object_row(*plain)
 
 
 def take_parsed(db: Database, activity_iri: str, document: str) -> tuple[dict[str, Any], Activity] | None:
@@ -248,20 +295,28 @@ def _document(doc: dict[str, Any], received: dict[str, Any], body: bytes) -> str
     return json.dumps(doc)
 
 
+def _signer_host(key_id: str) -> str:
+    return iri_host(key_id) if key_id.startswith(("http://", "https://")) else ""
+
+
+# The key `Fetcher.get_key` reads first (the lowest row id), and whether the signer's domain is blocked.
+_SIGNER_SQL = ("SELECT (SELECT blocked FROM domains WHERE host = ?), iri, public_key_pem FROM (SELECT 1)"
+               " LEFT JOIN (SELECT iri, public_key_pem FROM remote_actors WHERE key_id = ? ORDER BY id LIMIT 1)")
+
+
 async def _signer(db: Database, host: str, key_id: str) -> tuple[bool, tuple[str, str] | None]:
     """What is checked before a signature: whether the signer's domain is blocked, and the key we hold for
-    its keyId, (owner IRI, PEM) or None (the one `Fetcher.get_key` reads first: the lowest row id). One
-    quick read on the loop's thread, per request: a block made from the admin pages or another process
-    applies to the next request at once."""
-    rows = await db.fetch_all_quick(
-        "SELECT (SELECT blocked FROM domains WHERE host = ?), iri, public_key_pem FROM (SELECT 1)"
-        " LEFT JOIN (SELECT iri, public_key_pem FROM remote_actors WHERE key_id = ? ORDER BY id LIMIT 1)",
-        (host, key_id))
+    its keyId, (owner IRI, PEM) or None. One quick read on the loop's thread, per request: a block made
+    from the admin pages or another process applies to the next request at once."""
+    return _signer_row(await db.fetch_all_quick(_SIGNER_SQL, (host, key_id)))
+
+
+def _signer_row(rows: list[Any]) -> tuple[bool, tuple[str, str] | None]:
     blocked, owner, pem = rows[0]
     return bool(blocked), (owner, pem) if owner is not None else None
 
 
-_Row = tuple[str, tuple[Any, ...]]  # (sender's host, inbox row)
+_Row = tuple[str, tuple[Any, ...], tuple[Any, ...] | None]  # (sender's host, inbox row, object row kept with it)
 _writers: "weakref.WeakKeyDictionary[Database, _InboxWriter]" = weakref.WeakKeyDictionary()
 
 
@@ -270,7 +325,8 @@ class _InboxWriter:
     written by the next batch, all together, one transaction per batch instead of one per request, and each
     request still sees what was committed before it arrived. Each is answered True when its row was
     inserted, False when its activity id was already stored, with the same statements a single row gets
-    (the sender's domain is no longer failing; INSERT OR IGNORE, deduped on the activity id), and only
+    (the sender's domain is no longer failing; INSERT OR IGNORE, deduped on the activity id; the object
+    row of an activity handled at once, when its activity row was inserted), and only
     once its row is committed. If a shared transaction fails, its rows are written one transaction each,
     so that a row fails alone, as it would without grouping. One instance per database (`of`), holding no
     reference to it."""
@@ -324,23 +380,28 @@ class _InboxWriter:
         return outcomes
 
     async def _write(self, db: Database, batch: list[_Row]) -> list[bool]:
-        inserted = await db.write_quick(functools.partial(_insert_rows, batch),
-                                        size=sum(len(row[4]) for _, row in batch))
-        stored = []  # the first row of each inserted id (a batch may hold the same activity twice)
-        for _, (iri, *_) in batch:
-            stored.append(iri in inserted)
-            inserted.discard(iri)
-        return stored
+        size = sum(len(row[4]) + (len(kept[4]) if kept else 0) for _, row, kept in batch)
+        return await db.write_quick(functools.partial(_insert_rows, batch), size=size)
 
 
-def _insert_rows(batch: list[_Row], conn: sqlite3.Connection) -> set[str]:
-    """The transaction of `_InboxWriter._write`; returns the activity ids inserted."""
+def _insert_rows(batch: list[_Row], conn: sqlite3.Connection) -> list[bool]:
+    """The transaction of `_InboxWriter._write`: for each row, whether it was inserted (the first of its
+    activity id: a batch may hold the same activity twice, and the later one is a duplicate)."""
     conn.executemany(
         "UPDATE domains SET failing_since = NULL, unavailable = 0 WHERE host = ? AND failing_since IS NOT NULL",
-        [(host,) for host in dict.fromkeys(host for host, _ in batch)],
+        [(host,) for host in dict.fromkeys(host for host, _, _ in batch)],
     )
-    return {r[0] for r in conn.execute(
-        "INSERT OR IGNORE INTO inbox (activity_iri, type, actor_iri, recipient_actor_id, document, received_at)"
-        f" VALUES {','.join(['(?, ?, ?, ?, ?, ?)'] * len(batch))} RETURNING activity_iri",
-        [value for _, row in batch for value in row],
+    inserted = {r[0] for r in conn.execute(
+        "INSERT OR IGNORE INTO inbox (activity_iri, type, actor_iri, recipient_actor_id, document, received_at,"
+        f" state, attempts, processed_at) VALUES {','.join(['(?, ?, ?, ?, ?, ?, ?, ?, ?)'] * len(batch))}"
+        " RETURNING activity_iri",
+        [value for _, row, _ in batch for value in row],
     ).fetchall()}
+    stored = []
+    for _, (iri, *_), _ in batch:
+        stored.append(iri in inserted)
+        inserted.discard(iri)
+    kept = [kept for (_, _, kept), first in zip(batch, stored, strict=True) if first and kept is not None]
+    if kept:
+        conn.executemany(INSERT_OBJECT, kept)
+    return stored

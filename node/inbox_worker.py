@@ -253,7 +253,8 @@ class InboxWorker:
                     await asyncio.sleep(0)  # requests first: parsing rows again (pyld) can take a while
                     turn = time.perf_counter()
                 parsed = self._parse(row["activity_iri"], row["document"])
-                # A test (or a future handler) replacing on_create gets every Create, one at a time.
+                # A test (or a future handler) replacing on_create gets every Create left to the worker, one
+                # at a time. (The inbox keeps plain posts when it receives them: node/inbox.py.)
                 if isinstance(parsed, tuple) and HANDLERS.get("Create") is on_create \
                         and (item := plain_create(parsed[1])) is not None:
                     plain.append((row, parsed, item))

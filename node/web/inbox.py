@@ -33,7 +33,7 @@ async def _post(request: web.Request, recipient_actor_id: int | None) -> web.Res
         )
     except InboxRejection as exc:
         return json_error(exc.status, exc.reason)
-    if received.stored:
+    if received.queued:
         request.app[INBOX_WORKER].wakeup.set()
     return web.Response(status=202)
 

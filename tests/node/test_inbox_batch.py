@@ -1,9 +1,14 @@
 """How the inbox worker records what it did: the rows of a batch are marked together after the batch,
 each only once its handler committed, so a crash or a shutdown in between makes it handle some rows
 again, and handling a row again must change nothing. Also: the worker takes the activity the inbox
-parsed when it received it, and parses the stored document itself when it was not handed one."""
+parsed when it received it, and parses the stored document itself when it was not handed one; and the
+inbox handles a plain Create (a post only to keep) when it receives it, as the worker would have.
+
+A peer's practice (`practice`) is what these tests use for a Create the worker handles: the inbox
+leaves those to it (they are indexed for search), where it keeps a plain Note at once."""
 
 import asyncio
+import functools
 import json
 import time
 from typing import Any
@@ -14,7 +19,8 @@ from aiohttp.test_utils import TestClient
 from node import inbox_worker, remote_content
 from node.appkeys import DB, INBOX_WORKER
 from node.db import Transaction
-from node.inbox import take_parsed
+from node.inbox import _insert_rows, take_parsed
+from node.inbox_objects import object_row
 from node.inbox_worker import InboxContext
 from protocol.activities import Activity, parse_activity
 from protocol.jsonld import compact
@@ -24,6 +30,10 @@ from tests.support.peer import Peer
 
 GROUP = "http://node.test/users/reseau"
 PRACTICE = "http://node.test/practices/monnaie-locale"
+
+
+def practice(peer: Peer, number: int) -> dict[str, Any]:
+    return peer_object(peer, "practice", slug=f"pratique-{number}")
 
 
 def note(peer: Peer, number: int, **fields: Any) -> dict[str, Any]:
@@ -58,7 +68,7 @@ async def snapshot(client: TestClient) -> dict[str, list[tuple[Any, ...]]]:
 
 
 async def test_one_pass_marks_every_row_with_its_own_outcome(client: TestClient, peer: Peer, bob: str) -> None:
-    done = activity(peer, "alice", "Create", note(peer, 1))
+    done = activity(peer, "alice", "Create", practice(peer, 1))
     ignored = activity(peer, "alice", "Follow", "http://node.test/users/nobody")
     retried = activity(peer, "bob", "Follow", GROUP)
     await post_all(client, peer, done, ignored)
@@ -78,8 +88,9 @@ async def test_a_failing_handler_keeps_its_row_for_later_and_the_others_are_mark
         raise RuntimeError("bug")
 
     monkeypatch.setitem(inbox_worker.HANDLERS, "Like", broken)
-    first, like, last = (activity(peer, "alice", "Create", note(peer, 1)),
-                         activity(peer, "alice", "Like", PRACTICE), activity(peer, "alice", "Create", note(peer, 2)))
+    first, like, last = (activity(peer, "alice", "Create", practice(peer, 1)),
+                         activity(peer, "alice", "Like", PRACTICE),
+                         activity(peer, "alice", "Create", practice(peer, 2)))
     await post_all(client, peer, first, like, last)
     assert await client.app[INBOX_WORKER].run_once() == 3
     assert await states(client) == {first["id"]: ("done", 1, None), like["id"]: ("new", 1, "RuntimeError: bug"),
@@ -100,8 +111,9 @@ async def test_a_cancelled_pass_marks_the_rows_handled_before_and_leaves_the_res
         return "done"
 
     monkeypatch.setitem(inbox_worker.HANDLERS, "Like", stuck)
-    first, like, last = (activity(peer, "alice", "Create", note(peer, 1)),
-                         activity(peer, "alice", "Like", PRACTICE), activity(peer, "alice", "Create", note(peer, 2)))
+    first, like, last = (activity(peer, "alice", "Create", practice(peer, 1)),
+                         activity(peer, "alice", "Like", PRACTICE),
+                         activity(peer, "alice", "Create", practice(peer, 2)))
     await post_all(client, peer, first, like, last)
     task = asyncio.create_task(client.app[INBOX_WORKER].run_once())
     await entered.wait()
@@ -126,7 +138,9 @@ async def test_handling_a_batch_again_changes_nothing(client: TestClient, peer: 
         activity(peer, "alice", "Announce", PRACTICE),
     ]
     await post_all(client, peer, *docs)
-    assert (await process(client.app))[0] == 6
+    assert await states(client) == {docs[1]["id"]: ("done", 1, None), **{  # the plain Note: kept when received
+        doc["id"]: ("new", 0, None) for doc in docs if doc is not docs[1]}}
+    assert (await process(client.app))[0] == 5
     first = await snapshot(client)
     assert [len(first[name]) for name in ("remote_objects", "comments", "remote_content", "follows", "reactions")] \
         == [3, 1, 1, 1, 2]
@@ -154,7 +168,8 @@ async def test_a_plain_note_leaves_the_search_index_alone(client: TestClient, pe
 
 
 async def test_the_worker_parses_rows_it_was_not_handed(client: TestClient, peer: Peer) -> None:
-    handed, alone = activity(peer, "alice", "Create", note(peer, 1)), activity(peer, "alice", "Create", note(peer, 2))
+    handed, alone = (activity(peer, "alice", "Create", practice(peer, 1)),
+                     activity(peer, "alice", "Create", practice(peer, 2)))
     await post_all(client, peer, handed, alone)
     stored = await client.app[DB].fetch_value("SELECT document FROM inbox WHERE activity_iri = ?", (alone["id"],))
     assert take_parsed(client.app[DB], alone["id"], stored + " ") is None  # another text: not used, and dropped
@@ -166,10 +181,10 @@ async def test_the_worker_parses_rows_it_was_not_handed(client: TestClient, peer
 
 
 async def test_an_activity_is_handed_once_and_only_when_stored(client: TestClient, peer: Peer) -> None:
-    doc = activity(peer, "alice", "Create", note(peer, 1))
+    doc = activity(peer, "alice", "Create", practice(peer, 1))
     await post_all(client, peer, doc)
     stored = await client.app[DB].fetch_value("SELECT document FROM inbox")
-    await post_all(client, peer, {**doc, "object": note(peer, 9)})  # same id: not stored, not handed
+    await post_all(client, peer, {**doc, "object": practice(peer, 9)})  # same id: not stored, not handed
     parsed = take_parsed(client.app[DB], doc["id"], stored)
     assert parsed is not None
     compacted, act = parsed
@@ -187,7 +202,8 @@ async def test_what_is_handed_is_what_parsing_the_row_gives(client: TestClient, 
     if shape == "transient delete":  # GoToSocial's Delete without an id: the row's document has one added
         doc = {k: v for k, v in activity(peer, "alice", "Delete", f"{peer.base}/notes/1").items() if k != "id"}
     else:
-        doc = activity(peer, "alice", "Create", note(peer, 1, sensitive=False, atomUri=f"{peer.base}/notes/1"))
+        doc = activity(peer, "alice", "Create", note(peer, 1, sensitive=False, atomUri=f"{peer.base}/notes/1",
+                                                     inReplyTo=f"{peer.base}/notes/0"))  # a reply: left to the worker
         if shape == "mastodon":
             doc["@context"] = MASTODON_CONTEXT
     await post_all(client, peer, doc)
@@ -200,7 +216,8 @@ async def test_what_is_handed_is_what_parsing_the_row_gives(client: TestClient, 
 
 
 # Creates that only keep an object (embedded, from the actor's server, replying to nothing) are kept
-# together, in one transaction; rows stay handled in order, and a failure stays the row's own.
+# together, in one transaction; rows stay handled in order, and a failure stays the row's own. The inbox
+# keeps those of plain posts at once: the outcome of a sequence is the same.
 
 async def test_plain_creates_between_other_activities_are_handled_in_order(client: TestClient, peer: Peer) -> None:
     first, second, third = note(peer, 1), note(peer, 2), note(peer, 3)
@@ -209,7 +226,7 @@ async def test_plain_creates_between_other_activities_are_handled_in_order(clien
             activity(peer, "alice", "Update", edited), activity(peer, "alice", "Create", third),
             activity(peer, "alice", "Delete", first["id"]), activity(peer, "alice", "Create", first)]
     await post_all(client, peer, *docs)
-    assert await client.app[INBOX_WORKER].run_once() == 6
+    assert await client.app[INBOX_WORKER].run_once() == 2  # the Update and the Delete; the Creates were kept
     assert {state for state, _, _ in (await states(client)).values()} == {"done"}
     objects = {r["iri"]: (json.loads(r["document"]), r["deleted_at"]) for r in await client.app[DB].fetch_all(
         "SELECT iri, document, deleted_at FROM remote_objects")}
@@ -230,7 +247,7 @@ async def test_a_plain_create_that_fails_fails_alone(client: TestClient, peer: P
 
     monkeypatch.setattr(remote_content, "store", store)
     good = peer_object(peer, "practice")
-    docs = [activity(peer, "alice", "Create", note(peer, 1)), activity(peer, "alice", "Create", broken_practice),
+    docs = [activity(peer, "alice", "Create", practice(peer, 1)), activity(peer, "alice", "Create", broken_practice),
             activity(peer, "alice", "Create", good)]
     await post_all(client, peer, *docs)
     assert await client.app[INBOX_WORKER].run_once() == 3
@@ -238,8 +255,8 @@ async def test_a_plain_create_that_fails_fails_alone(client: TestClient, peer: P
                                     docs[2]["id"]: ("done", 1, None)}
     kept = await snapshot(client)
     assert {iri for iri, *_ in kept["remote_objects"]} == {docs[0]["object"]["id"], good["id"]}
-    assert [iri for iri, *_ in kept["remote_content"]] == [good["id"]]
-    assert {iri for iri, _, _ in kept["search"]} == {good["id"]}
+    assert {iri for iri, *_ in kept["remote_content"]} == {docs[0]["object"]["id"], good["id"]}
+    assert {iri for iri, _, _ in kept["search"]} == {docs[0]["object"]["id"], good["id"]}
 
 
 async def test_the_worker_lets_requests_in_while_it_parses_a_batch(client: TestClient, peer: Peer) -> None:
@@ -272,3 +289,29 @@ async def test_the_worker_lets_requests_in_while_it_parses_a_batch(client: TestC
     await ticker
     assert max(gaps) < total / 4, (max(gaps), total)
     assert {state for state, _, _ in (await states(client)).values()} == {"done"}
+
+
+async def test_a_plain_note_is_kept_when_received_and_left_out_of_the_queue(client: TestClient, peer: Peer) -> None:
+    doc = activity(peer, "alice", "Create", note(peer, 1))
+    await post_all(client, peer, doc)
+    row = await client.app[DB].fetch_one("SELECT state, attempts, error, received_at, processed_at FROM inbox")
+    assert row is not None and tuple(row)[:3] == ("done", 1, None) and row["processed_at"] == row["received_at"]
+    objects = (await snapshot(client))["remote_objects"]
+    assert [(iri, kind, author, json.loads(document)) for iri, kind, author, _, document, _ in objects] == [
+        (doc["object"]["id"], "Note", peer.actor_iri("alice"), doc["object"])]
+    assert take_parsed(client.app[DB], doc["id"], await client.app[DB].fetch_value("SELECT document FROM inbox")) \
+        is None  # nothing handed to the worker, which has nothing to do
+    assert await client.app[INBOX_WORKER].run_once() == 0
+    await post_all(client, peer, {**doc, "object": note(peer, 2)})  # the same activity id: a duplicate
+    assert [iri for iri, *_ in (await snapshot(client))["remote_objects"]] == [doc["object"]["id"]]
+
+
+async def test_a_batch_keeps_the_object_of_the_first_row_of_an_activity_only(client: TestClient, peer: Peer) -> None:
+    """Two requests with one activity id written together: the second is a duplicate, its object is not kept."""
+    first, second = note(peer, 1), note(peer, 2)
+    rows = [("peer.test", (f"{peer.base}/activities/1", "Create", peer.actor_iri("alice"), None, "{}", "now",
+                           "done", 1, "now"), object_row(obj["id"], obj, peer.actor_iri("alice")))
+            for obj in (first, second)]
+    stored = await client.app[DB].write(functools.partial(_insert_rows, rows))
+    assert stored == [True, False]
+    assert [iri for iri, *_ in (await snapshot(client))["remote_objects"]] == [first["id"]]
