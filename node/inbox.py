@@ -9,9 +9,9 @@ write; the inbox worker of this process takes the activity parsed here instead o
 
 The common case, a Create of a post that is only to be kept (`plain_create`: embedded, from its author's
 server, replying to nothing, not a practice, journey or outcome), is handled here: its object row is
-written in the transaction that stores the activity, whose row is stored done. The worker would do the
-same with the same statements, after reading the row back and writing it again: for the busiest kind of
-activity that was a third of the inbox's time. Everything else waits for the worker.
+written in the transaction that stores the activity, whose row is stored done. The worker would run the
+same statement after reading the row back, and write the row again: 60-85 µs a row, a fifth of what the
+busiest kind of activity cost the node. Everything else waits for the worker.
 """
 
 import asyncio
