@@ -129,19 +129,6 @@ def _signature(
         method=method, path=path, headers=headers, body=body, params=params, public_key_pem=pem, now=now)
 
 
-@dataclass(frozen=True)
-class Checked:
-    """A request that passed every check, ready to store: the sender's host, the inbox row's fields but
-    its recipient and times, and the object row of an activity handled at once (`_kept_at_once`)."""
-
-    host: str
-    activity_iri: str
-    type: str
-    actor: str
-    document: str
-    kept: tuple[Any, ...] | None
-
-
 async def receive(
     *, db: Database, fetcher: Fetcher, method: str, path: str, headers: CIMultiDictProxy[str], body: bytes,
     recipient_actor_id: int | None,
@@ -149,7 +136,7 @@ async def receive(
     """Verify and store one POSTed activity. Raises InboxRejection with the status to answer."""
     doc = parse_body(body)
     key_id, check = _signature(method, path, headers, body)
-    signer_host = _signer_host(key_id)
+    signer_host = iri_host(key_id) if key_id.startswith(("http://", "https://")) else ""
     blocked, stored_key = await _signer(db, signer_host, key_id)
     if blocked:
         raise InboxRejection(403, f"domain {signer_host} is blocked")
@@ -175,23 +162,7 @@ async def receive(
             check(fresh, now)
         except SignatureError as exc:
             raise InboxRejection(401, f"signature rejected: {exc.reason}") from None
-    checked, compacted, activity = _checked(doc, body, owner)
-    if checked.kept is not None:
-        return await _store(db, checked, recipient_actor_id)
-    handed = _Handed.of(db)
-    entry = handed.put(activity.iri, checked.document, compacted, activity)
-    received = Received(stored=False)
-    try:
-        received = await _store(db, checked, recipient_actor_id)
-    finally:
-        if not received.stored:
-            handed.drop(activity.iri, entry)
-    return received
-
-
-def _checked(doc: dict[str, Any], body: bytes, owner: str) -> tuple[Checked, dict[str, Any], Activity]:
-    """What a request whose signature verified by `owner`'s key makes: its checked form, compacted
-    document and activity. Only signed requests reach the JSON-LD processor: compaction can be costly."""
+    # Only signed requests reach the JSON-LD processor: compaction can be costly.
     received = doc
     try:
         doc = with_transient_id(doc, body)
@@ -201,19 +172,21 @@ def _checked(doc: dict[str, Any], body: bytes, owner: str) -> tuple[Checked, dic
         raise InboxRejection(400, f"not a valid activity: {exc.reason}") from None
     if owner != activity.actor:
         raise InboxRejection(401, f"signed by {owner}, but the activity's actor is {activity.actor}")
-    checked = Checked(host=iri_host(activity.actor), activity_iri=activity.iri, type=activity.type,
-                      actor=activity.actor, document=_document(doc, received, body), kept=_kept_at_once(activity))
-    return checked, compacted, activity
-
-
-async def _store(db: Database, checked: Checked, recipient_actor_id: int | None) -> Received:
-    """Store a checked activity: done when it was handled at once, else queued for the worker."""
+    document = _document(doc, received, body)
+    kept = _kept_at_once(activity)
+    handed = _Handed.of(db)
+    entry = handed.put(activity.iri, document, compacted, activity) if kept is None else None
     at = clock.iso()
-    state, attempts, processed_at = ("done", 1, at) if checked.kept is not None else ("new", 0, None)
-    row = (checked.activity_iri, checked.type, checked.actor, recipient_actor_id, checked.document, at,
+    state, attempts, processed_at = ("done", 1, at) if kept is not None else ("new", 0, None)  # new: for the worker
+    row = (activity.iri, activity.type, activity.actor, recipient_actor_id, document, at,
            state, attempts, processed_at)
-    stored = await _InboxWriter.of(db).submit(db, (checked.host, row, checked.kept))
-    return Received(stored=stored, queued=stored and checked.kept is None)
+    stored = False
+    try:
+        stored = await _InboxWriter.of(db).submit(db, (iri_host(activity.actor), row, kept))
+    finally:
+        if not stored:
+            handed.drop(activity.iri, entry)
+    return Received(stored=stored, queued=stored and kept is None)
 
 
 def _kept_at_once(activity: Activity) -> tuple[Any, ...] | None:
@@ -295,23 +268,15 @@ def _document(doc: dict[str, Any], received: dict[str, Any], body: bytes) -> str
     return json.dumps(doc)
 
 
-def _signer_host(key_id: str) -> str:
-    return iri_host(key_id) if key_id.startswith(("http://", "https://")) else ""
-
-
-# The key `Fetcher.get_key` reads first (the lowest row id), and whether the signer's domain is blocked.
-_SIGNER_SQL = ("SELECT (SELECT blocked FROM domains WHERE host = ?), iri, public_key_pem FROM (SELECT 1)"
-               " LEFT JOIN (SELECT iri, public_key_pem FROM remote_actors WHERE key_id = ? ORDER BY id LIMIT 1)")
-
-
 async def _signer(db: Database, host: str, key_id: str) -> tuple[bool, tuple[str, str] | None]:
     """What is checked before a signature: whether the signer's domain is blocked, and the key we hold for
-    its keyId, (owner IRI, PEM) or None. One quick read on the loop's thread, per request: a block made
-    from the admin pages or another process applies to the next request at once."""
-    return _signer_row(await db.fetch_all_quick(_SIGNER_SQL, (host, key_id)))
-
-
-def _signer_row(rows: list[Any]) -> tuple[bool, tuple[str, str] | None]:
+    its keyId, (owner IRI, PEM) or None (the one `Fetcher.get_key` reads first: the lowest row id). One
+    quick read on the loop's thread, per request: a block made from the admin pages or another process
+    applies to the next request at once."""
+    rows = await db.fetch_all_quick(
+        "SELECT (SELECT blocked FROM domains WHERE host = ?), iri, public_key_pem FROM (SELECT 1)"
+        " LEFT JOIN (SELECT iri, public_key_pem FROM remote_actors WHERE key_id = ? ORDER BY id LIMIT 1)",
+        (host, key_id))
     blocked, owner, pem = rows[0]
     return bool(blocked), (owner, pem) if owner is not None else None
 

@@ -42,6 +42,11 @@ def iri_host(iri: str) -> str:
         name, port_digits = plain.group(1).lower(), plain.group(2)
         number = int(port_digits) if port_digits else 0
         return f"{name}:{number}" if number else name
+    return _host_by_urlsplit(iri)
+
+
+def _host_by_urlsplit(iri: str) -> str:
+    """`iri_host` for any shape (tests check that its fast path agrees with this)."""
     try:
         parts = urlsplit(iri)
         port = parts.port
