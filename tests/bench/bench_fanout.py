@@ -1,7 +1,9 @@
 """Benchmark 2, fan-out: one Create to 10,000 followers on 1,000 shared inboxes. Wall time from publish
 (the transaction that stores the activity and queues one delivery per distinct inbox) to the last
 delivery recorded, against the floor: 1,000 RSA-2048 signatures, one after the other on one core,
-measured in the same run. Target: <= 2 x floor, zero lost, zero duplicated.
+measured in the same run. Target: <= 2 x floor, zero lost, zero duplicated. ROUNDS Creates are
+published one after the other (the best wall time counts, as the inbox's best round does: the machine
+is shared), each checked for loss and duplicates on its own.
 
 The node side is the node's own code in this process: the app of `create_app(config, workers=False)`
 set up (database, HTTP client, delivery worker as `serve` builds them), then `DeliveryWorker.run_once()`,
@@ -47,6 +49,7 @@ from tests.bench.harness import (
 )
 
 TARGET = 2.0
+ROUNDS = 3
 SINK_PORTS = 10
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 
@@ -88,14 +91,15 @@ async def stats(session: aiohttp.ClientSession, sinks_url: str) -> dict[str, Any
 
 
 async def measure(root: Path, *, followers: int, inboxes: int, sinks_url: str, ports: list[int]) -> dict[str, Any]:
-    """Publish one Create to `followers` on `inboxes` shared inboxes, deliver it; returns the figures.
-    The sinks at `sinks_url` are reset to this node's key first."""
+    """Publish ROUNDS Creates to `followers` on `inboxes` shared inboxes, delivering each before the next;
+    returns the best round's figures and every round's. The sinks at `sinks_url` are reset to this node's
+    key before each round."""
     config = await new_node(root / f"node-{followers}", free_port())
     app = create_app(config, workers=False)
     runner = web.AppRunner(app)
     await runner.setup()
     try:
-        db, urls, worker = app[DB], app[URLS], app[DELIVERY]
+        db, urls = app[DB], app[URLS]
         author = await get_actor(db, ADMIN)
         assert author is not None
         author_iri, network_iri = urls.actor(ADMIN), urls.actor(NETWORK)
@@ -104,41 +108,53 @@ async def measure(root: Path, *, followers: int, inboxes: int, sinks_url: str, p
              author_iri=author_iri)
         info(f"seeded {followers} followers on {inboxes} shared inboxes in {clock() - t0:.1f}s")
         async with aiohttp.ClientSession() as session:
-            async with session.post(f"{sinks_url}/reset", data=author.public_key_pem) as resp:
-                assert resp.status == 204
-            floor_before = signature_floor(author.private_key_pem, inboxes)
-            note = {"id": f"{urls.base}/notes/1", "type": "Note", "attributedTo": author_iri, "to": [PUBLIC],
-                    "cc": [urls.followers(ADMIN), urls.followers(NETWORK)], "published": node_clock.iso(),
-                    "content": "<p>Une nouvelle fiche pratique : la monnaie locale du territoire.</p>"}
-            create = build_create(iri=urls.new_activity(), actor=author_iri, obj=note, published=node_clock.iso())
-            t0 = clock()
-            async with db.transaction() as tx:
-                recipients = await follower_inboxes(tx, [author_iri, network_iri])
-                await send(tx, actor_id=author.id, document=create, inboxes=recipients)
-            queued = clock() - t0
-            attempts = await worker.run_once()
-            wall = clock() - t0
-            floor_after = signature_floor(author.private_key_pem, inboxes)
-            sink = await stats(session, sinks_url)
+            floors = [signature_floor(author.private_key_pem, inboxes)]
+            rounds = []
+            for n in range(ROUNDS):
+                async with session.post(f"{sinks_url}/reset", data=author.public_key_pem) as resp:
+                    assert resp.status == 204
+                rounds.append(await publish(app, n, author.id, author_iri, network_iri))
+                rounds[-1]["sink"] = await stats(session, sinks_url)
+                floors.append(signature_floor(author.private_key_pem, inboxes))
         states = {s: db_value(config.database_path, "SELECT count(*) FROM deliveries WHERE state = ?", (s,))
                   for s in ("pending", "delivered", "failed")}
     finally:
         await runner.cleanup()
-    return {"followers": followers, "inboxes": inboxes, "recipients": len(recipients), "queued": queued,
-            "wall": wall, "floor": min(floor_before, floor_after), "attempts": attempts, "sink": sink,
-            "states": states}
+    best = min(rounds, key=lambda r: r["wall"])
+    return {"followers": followers, "inboxes": inboxes, "floor": min(floors), "states": states, "rounds": rounds,
+            **best}
+
+
+async def publish(app: web.Application, n: int, author_id: int, author_iri: str, network_iri: str) -> dict[str, Any]:
+    """Publish Create number `n` to the followers of the author and the network Group and deliver it:
+    the time to queue it, the wall time from publish to the last delivery recorded, the attempts made."""
+    db, urls, worker = app[DB], app[URLS], app[DELIVERY]
+    note = {"id": f"{urls.base}/notes/{n}", "type": "Note", "attributedTo": author_iri, "to": [PUBLIC],
+            "cc": [urls.followers(ADMIN), urls.followers(NETWORK)], "published": node_clock.iso(),
+            "content": f"<p>Une nouvelle fiche pratique ({n}) : la monnaie locale du territoire.</p>"}
+    create = build_create(iri=urls.new_activity(), actor=author_iri, obj=note, published=node_clock.iso())
+    t0 = clock()
+    async with db.transaction() as tx:
+        recipients = await follower_inboxes(tx, [author_iri, network_iri])
+        await send(tx, actor_id=author_id, document=create, inboxes=recipients)
+    queued = clock() - t0
+    attempts = await worker.run_once()
+    return {"recipients": len(recipients), "queued": queued, "wall": clock() - t0, "attempts": attempts}
 
 
 def report(f: dict[str, Any], bench: str = "fanout") -> None:
-    sink = f["sink"]
-    lost = f["inboxes"] - sink["distinct"]
-    ok = f["wall"] <= TARGET * f["floor"] and lost == 0 and sink["duplicated"] == 0 and sink["bad_signatures"] == 0
-    info(f"deliveries by state {f['states']}; sinks {sink}")
+    """The best round's wall time against the floor; every round must have lost and doubled nothing."""
+    lost = max(f["inboxes"] - r["sink"]["distinct"] for r in f["rounds"])
+    duplicated = max(r["sink"]["duplicated"] for r in f["rounds"])
+    bad = max(r["sink"]["bad_signatures"] for r in f["rounds"])
+    ok = f["wall"] <= TARGET * f["floor"] and lost == 0 and duplicated == 0 and bad == 0
+    walls = ", ".join(f"{r['wall']:.2f}s" for r in f["rounds"])
+    info(f"rounds: {walls}; deliveries by state {f['states']};"
+         f" sinks (best round) {f['sink']}")
     result(bench, f"{f['inboxes']} inboxes ({f['followers']} followers) in {f['wall']:.2f}s"
                   f" (publish+queue {f['queued'] * 1000:.0f} ms)",
            f"{f['floor']:.2f}s = {f['inboxes']} RSA-2048 signatures on one core", f["wall"] / f["floor"],
-           f"<= {TARGET}", ok,
-           f"lost {lost}, duplicated {sink['duplicated']}, bad signatures {sink['bad_signatures']}")
+           f"<= {TARGET}", ok, f"lost {lost}, duplicated {duplicated}, bad signatures {bad} (worst round)")
 
 
 def start_sinks(root: Path) -> tuple[Proc, str, list[int]]:
