@@ -5,7 +5,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import aiohttp
 import aiohttp_jinja2
@@ -15,6 +14,7 @@ from aiohttp import web
 from . import __version__, retention, settings, social
 from .accounts import get_actor
 from .appkeys import BACKFILL, CONFIG, DB, DELIVERY, FETCHER, HTTP, INBOX_WORKER, PEERS, SETTINGS, URLS, WORKER_TASKS
+from .assets import asset_dir
 from .auth import LOGIN_LIMITS, LoginLimits, csrf_middleware, sessions
 from .backfill import BackfillSettings, BackfillWorker
 from .config import Config
@@ -34,7 +34,6 @@ from .urls import INSTANCE_ACTOR_USERNAME, Urls
 from .web.errors import error_pages
 
 log = logging.getLogger(__name__)
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 DRAIN_SECONDS = 10.0
 
 
@@ -119,7 +118,7 @@ def create_app(config: Config, *, workers: bool = True) -> web.Application:
     app[URLS] = Urls(config.base_url)
     # Templates do not change while a node runs: skipping Jinja's per-render file checks is ~5% of a page.
     env = aiohttp_jinja2.setup(
-        app, loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=jinja2.select_autoescape(default=True),
+        app, loader=jinja2.FileSystemLoader(asset_dir("templates")), autoescape=jinja2.select_autoescape(default=True),
         auto_reload=False,
     )
     app[SETTINGS] = settings.NodeSettings(title=config.title, languages=config.languages,

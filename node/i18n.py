@@ -17,7 +17,8 @@ from babel.support import Translations
 
 from protocol.langmap import is_lang_tag
 
-LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+from .assets import asset_dir
+
 DOMAIN = "messages"
 SOURCE_LANGUAGE = "en"
 
@@ -97,8 +98,10 @@ def compile_po(path: Path) -> Translations:
 
 
 @lru_cache(maxsize=4)
-def load_catalogs(locale_dir: Path = LOCALE_DIR) -> Mapping[str, Translations]:
-    """{language: Translations} for every `{lang}/LC_MESSAGES/messages.po`; read once, then cached."""
+def load_catalogs(locale_dir: Path | None = None) -> Mapping[str, Translations]:
+    """{language: Translations} for every `{lang}/LC_MESSAGES/messages.po` of `locale_dir` (the node's
+    locale folder by default, node/assets.py); read once, then cached."""
+    locale_dir = locale_dir or asset_dir("locale")
     return {po.parent.parent.name: compile_po(po) for po in sorted(locale_dir.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))}
 
 

@@ -1,13 +1,10 @@
 """The route table: every URL this node answers, in one place."""
 
-from pathlib import Path
-
 from aiohttp import web
 
+from .assets import asset_dir
 from .web import actors, content, discovery, feeds, inbox, items, ops, peers, search, site, social
 from .web.desk_routes import setup_desk_routes
-
-STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 
 def setup_routes(app: web.Application) -> None:
@@ -49,5 +46,4 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/search", search.get_search)
     r.add_get("/notes/{token}", social.get_note)
     setup_desk_routes(r)  # /login, /desk, /admin, /media
-    if STATIC_DIR.is_dir():
-        r.add_static("/static", STATIC_DIR)
+    r.add_static("/static", asset_dir("static"))

@@ -4,14 +4,14 @@ These tests keep deploy/Dockerfile in step with it (Python version, what is copi
 import re
 import tomllib
 
+from node.assets import ASSET_FOLDERS
 from tests.deploy.proxies import DEPLOY
 
 ROOT = DEPLOY.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 DOCKERFILE = (DEPLOY / "Dockerfile").read_text(encoding="utf-8")
-# Folders the node reads at run time next to its packages (node/app.py TEMPLATES_DIR, node/routes.py STATIC_DIR,
-# node/i18n.py LOCALE_DIR).
-RUNTIME_DIRS = ("templates", "static", "locale")
+# Folders the node reads at run time next to its packages (node/assets.py).
+RUNTIME_DIRS = ASSET_FOLDERS
 
 
 def instructions() -> list[tuple[str, str]]:
