@@ -3,10 +3,8 @@
 One row per (activity, inbox), so a crash or restart loses nothing: whatever is still `pending`
 is sent when the worker next runs (at-least-once; receivers dedupe on activity ids).
 
-Double knocking (https://swicg.github.io/activitypub-http-signature/#how-to-upgrade-supported-versions):
-a POST is signed with draft-cavage HTTP Signatures, or with the scheme the domain is known to accept;
-a 400 or 401 answer sends it again at once with the other scheme (RFC 9421), and the scheme that got
-it accepted is remembered in `domains.signature_scheme` for the next deliveries to that domain.
+POSTs double-knock (node/signing.py): signed with the scheme the domain is known to accept, else
+draft-cavage, and sent again at once with the other after a 400 or 401.
 """
 
 import asyncio
@@ -23,21 +21,18 @@ from datetime import datetime
 
 import aiohttp
 
-from protocol import httpsig9421
-from protocol.httpsig import sign_request
 from protocol.iri import iri_host
 from protocol.retry import UNAVAILABLE_AFTER_SECONDS, classify, retry_after_seconds
 
 from . import clock
 from .db import Database, Transaction
 from .netguard import BlockedAddressError, blocked_cause, check_url
+from .signing import DRAFT_CAVAGE, KNOCK_AGAIN, REMEMBER_SCHEME, other_scheme, sign_request
 from .urls import Urls
 
 BATCH_SIZE = 200
 SIGN_CHUNK = 8  # POSTs signed per trip to a signing thread: fewer hand-offs between the loop and the threads
 log = logging.getLogger(__name__)
-DRAFT_CAVAGE, RFC9421 = "draft-cavage", "rfc9421"
-KNOCK_AGAIN = (400, 401)
 
 
 async def enqueue(tx: Transaction, activity_id: int, inboxes: Iterable[str]) -> int:
@@ -53,8 +48,6 @@ async def enqueue(tx: Transaction, activity_id: int, inboxes: Iterable[str]) -> 
     return len(rows)
 
 
-_REMEMBER_SCHEME = ("INSERT INTO domains (host, signature_scheme) VALUES (?, ?) ON CONFLICT (host) DO UPDATE"
-                    " SET signature_scheme = excluded.signature_scheme")
 _DOMAIN_RESPONDS = "UPDATE domains SET failing_since = NULL, unavailable = 0 WHERE host = ?"
 _DOMAIN_FAILS = ("INSERT INTO domains (host, failing_since) VALUES (?, ?) ON CONFLICT (host) DO UPDATE"
                  " SET failing_since = COALESCE(failing_since, excluded.failing_since)")
@@ -159,9 +152,9 @@ class DeliveryWorker:
         return [self._sign(job, body, scheme, now) for job, body, scheme in jobs]
 
     def _sign(self, job: _Job, body: bytes, scheme: str, now: datetime) -> dict[str, str]:
-        sign = httpsig9421.sign_request if scheme == RFC9421 else sign_request
-        return sign(method="POST", url=job.inbox, body=body, key_id=job.key_id, private_key_pem=job.private_key_pem,
-                    headers={"Content-Type": "application/activity+json", "User-Agent": self.user_agent}, now=now)
+        return sign_request(scheme, method="POST", url=job.inbox, body=body, key_id=job.key_id,
+                            private_key_pem=job.private_key_pem, now=now,
+                            headers={"Content-Type": "application/activity+json", "User-Agent": self.user_agent})
 
     async def run(self, poll_interval: float = 1.0) -> None:
         """Deliver forever: wake up when told (`wakeup.set()`) or every `poll_interval` seconds, which
@@ -206,7 +199,7 @@ class DeliveryWorker:
         first = await self._send(job, body, headers)
         if first.status not in KNOCK_AGAIN:
             return first
-        other = DRAFT_CAVAGE if self._scheme(job) == RFC9421 else RFC9421
+        other = other_scheme(self._scheme(job))
         again = await asyncio.get_running_loop().run_in_executor(
             _signing_threads(), functools.partial(self._sign, job, body, other, clock.now()))
         second = await self._send(job, body, again)
@@ -239,7 +232,7 @@ class DeliveryWorker:
             state = "delivered" if outcome.delivered else "pending" if outcome.retry else "failed"
             deliveries.append((state, attempt, now_ts + outcome.delay, r.status, r.error, now_iso, r.job.id))
             if r.scheme is not None and self.schemes is not None and self.schemes.get(r.job.host) != r.scheme:
-                domains.append((_REMEMBER_SCHEME, (r.job.host, r.scheme)))
+                domains.append((REMEMBER_SCHEME, (r.job.host, r.scheme)))
                 self.schemes[r.job.host] = r.scheme
             if outcome.delivered:
                 domains.append((_DOMAIN_RESPONDS, (r.job.host,)))

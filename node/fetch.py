@@ -1,5 +1,6 @@
 """Remote fetches: signed GETs by the instance actor, bounded in time and size, SSRF-guarded,
-with a cache of remote actors and their keys (refetched once when a key seems to have rotated)."""
+with a cache of remote actors and their keys (refetched once when a key seems to have rotated).
+Signed GETs double-knock as deliveries do (node/signing.py)."""
 
 import json
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ import aiohttp
 from protocol.actors import RemoteActor, parse_actor
 from protocol.errors import ParseError
 from protocol.handles import Handle
-from protocol.httpsig import key_owner_iri, sign_request
+from protocol.httpsig import key_owner_iri
 from protocol.iri import iri_host, require_http_iri, same_origin
 from protocol.jsonld import compact
 from protocol.webfinger import parse_jrd_actor_iri, webfinger_url
@@ -19,11 +20,13 @@ from protocol.webfinger import parse_jrd_actor_iri, webfinger_url
 from . import clock
 from .db import Database
 from .netguard import BlockedAddressError, blocked_cause, check_url
+from .signing import KNOCK_AGAIN, other_scheme, remember_scheme, remembered_scheme, sign_request
 
 AP_ACCEPT = 'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 AP_MEDIA_TYPES = ("application/activity+json", "application/ld+json", "application/json", "application/jrd+json")
 ACTOR_CACHE_SECONDS = 24 * 3600
 MAX_REDIRECTS = 3
+REDIRECTS = (301, 302, 303, 307, 308)
 
 
 class FetchError(Exception):
@@ -64,7 +67,8 @@ class Fetcher:
 
     async def get_json(self, url: str, *, accept: str = AP_ACCEPT, sign: bool = True) -> tuple[str, Any]:
         """GET a JSON document; returns (final URL, parsed JSON). Redirects are followed by hand so each
-        hop is re-signed for its own URL and re-checked by the SSRF guard."""
+        hop is re-signed for its own URL and re-checked by the SSRF guard. A signed GET answered 400 or
+        401 is sent once more with the other signature scheme, remembered for the host when it works."""
         for _ in range(MAX_REDIRECTS + 1):
             try:
                 require_http_iri(url, "URL")  # a keyId or Location is anything a remote chose to send
@@ -74,34 +78,46 @@ class Fetcher:
                 check_url(url, self.allow_private)
             except BlockedAddressError as exc:
                 raise FetchError(f"refused to fetch {url}: {exc}") from exc
-            headers = {"Accept": accept, "User-Agent": self.user_agent}
-            if sign:
-                headers = sign_request(
-                    method="GET", url=url, headers=headers, body=None,
-                    key_id=self.signer.key_id, private_key_pem=self.signer.private_key_pem, now=clock.now(),
-                )
-            try:
-                async with self.session.get(
-                    url, headers=headers, allow_redirects=False, timeout=self.timeout
-                ) as resp:
-                    if resp.status in (301, 302, 303, 307, 308) and "Location" in resp.headers:
-                        url = urljoin(url, resp.headers["Location"])
-                        continue
-                    if resp.status != 200:
-                        raise FetchError(f"GET {url} answered {resp.status}", resp.status)
-                    media = resp.headers.get("Content-Type", "").split(";")[0].strip().lower()
-                    if media not in AP_MEDIA_TYPES:
-                        raise FetchError(f"GET {url} returned {media or 'no content type'}, not JSON")
-                    body = await self._read_bounded(resp)
-            except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as exc:  # ValueError: a host IDNA refuses
-                if blocked := blocked_cause(exc):
-                    raise FetchError(f"refused to fetch {url}: {blocked}") from exc
-                raise FetchError(f"GET {url} failed: {exc.__class__.__name__}: {exc}") from exc
+            scheme = await remembered_scheme(self.db, iri_host(url)) if sign else None
+            status, location, body = await self._get_once(url, accept, scheme)
+            if scheme is not None and status in KNOCK_AGAIN:
+                scheme = other_scheme(scheme)
+                status, location, body = await self._get_once(url, accept, scheme)
+                if status == 200 or location is not None:  # the signature was taken
+                    await remember_scheme(self.db, iri_host(url), scheme)
+            if location is not None:
+                url = urljoin(url, location)
+                continue
+            if body is None:
+                raise FetchError(f"GET {url} answered {status}", status)
             try:
                 return url, json.loads(body)
             except (ValueError, RecursionError) as exc:
                 raise FetchError(f"GET {url} returned invalid JSON") from exc
         raise FetchError(f"GET {url}: more than {MAX_REDIRECTS} redirects")
+
+    async def _get_once(self, url: str, accept: str, scheme: str | None) -> tuple[int, str | None, bytes | None]:
+        """One GET of `url`, signed with `scheme` (unsigned when None): its status, then the redirect's
+        Location or None, then the body of a 200 (None for any other status)."""
+        headers = {"Accept": accept, "User-Agent": self.user_agent}
+        if scheme is not None:
+            headers = sign_request(scheme, method="GET", url=url, headers=headers, body=None,
+                                   key_id=self.signer.key_id, private_key_pem=self.signer.private_key_pem,
+                                   now=clock.now())
+        try:
+            async with self.session.get(url, headers=headers, allow_redirects=False, timeout=self.timeout) as resp:
+                if resp.status in REDIRECTS and "Location" in resp.headers:
+                    return resp.status, resp.headers["Location"], None
+                if resp.status != 200:
+                    return resp.status, None, None
+                media = resp.headers.get("Content-Type", "").split(";")[0].strip().lower()
+                if media not in AP_MEDIA_TYPES:
+                    raise FetchError(f"GET {url} returned {media or 'no content type'}, not JSON")
+                return resp.status, None, await self._read_bounded(resp)
+        except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as exc:  # ValueError: a host IDNA refuses
+            if blocked := blocked_cause(exc):
+                raise FetchError(f"refused to fetch {url}: {blocked}") from exc
+            raise FetchError(f"GET {url} failed: {exc.__class__.__name__}: {exc}") from exc
 
     async def _read_bounded(self, resp: aiohttp.ClientResponse) -> bytes:
         if resp.content_length is not None and resp.content_length > self.max_bytes:
