@@ -8,6 +8,11 @@ writes in Latin-script languages (fr, en, es, pt), where word tokens folded for 
 queried as prefixes ("cooperativ" finds "coopératives" and "cooperativa"), are what readers expect, at
 about a third of trigram's index size.
 
+The node an item comes from is a column of the FTS table too, one token per node (`node_token`): a node
+filter is then one more term FTS5 intersects with the words, where filtering the words' matches by their
+entries' node read every match of a common word (170-340 ms on a million entries, for a few hundred
+found). The words of a query never match that column.
+
 Index rows are derived from storage by SQL, the same statements the migration used to backfill, so an
 item is indexed the same way whoever stored it: call `reindex(tx, iri)` in the transaction that changed
 the item (publish, translation, update, delete); a deleted or unknown item drops out of the index.
@@ -23,7 +28,7 @@ from protocol.langmap import is_lang_tag
 
 from .db import Database, Transaction
 
-WEIGHTS = "10.0, 4.0, 1.0, 1.5, 2.0"  # title, summary, body, structured details, territory
+WEIGHTS = "10.0, 4.0, 1.0, 1.5, 2.0, 0.0"  # title, summary, body, structured details, territory, node
 MAX_QUERY = 200
 MAX_TERMS = 12
 PAGE_SIZE = 20
@@ -33,6 +38,16 @@ MAX_PAGE = 50
 COUNT_LIMIT = 1_000
 KINDS = ("practice", "journey", "outcome")
 _MARK_OPEN, _MARK_CLOSE = "\ue000", "\ue001"  # snippet highlights: characters no text contains
+
+# The node column's one token for a host (`node_token`), in SQL: 'n' and the host's UTF-8 bytes in hex, a
+# word that unicode61 keeps whole (no separator, no diacritic) and that no other host shares.
+NODE_TOKEN_SQL = "'n' || lower(hex({}))"
+
+
+def node_token(host: str) -> str:
+    """What the FTS table's node column holds for `host` (NODE_TOKEN_SQL, in Python)."""
+    return "n" + host.encode("utf-8").hex()
+
 
 # One row per item and language, from our objects and the peers' content (node/remote_content.py).
 _SOURCES = """src(iri, lang, kind, node, local, title, summary, html, fields, date, themes) AS (
@@ -90,13 +105,14 @@ plain(eid, col, s) AS (
                                            '&quot;', '"'), '&#39;', ''''), '&amp;', '&')
   FROM strip WHERE NOT (instr(s, '<') > 0 AND instr(substr(s, instr(s, '<')), '>') > 0)
 )
-INSERT INTO search_fts (rowid, title, summary, body, details, territory)
+INSERT INTO search_fts (rowid, title, summary, body, details, territory, node)
 SELECT eid,
   substr(COALESCE(group_concat(CASE WHEN col = 0 THEN s END, ' '), ''), 1, 50000),
   substr(COALESCE(group_concat(CASE WHEN col = 1 THEN s END, ' '), ''), 1, 50000),
   substr(COALESCE(group_concat(CASE WHEN col = 2 THEN s END, ' '), ''), 1, 50000),
   substr(COALESCE(group_concat(CASE WHEN col = 3 THEN s END, ' '), ''), 1, 50000),
-  substr(COALESCE(group_concat(CASE WHEN col = 4 THEN s END, ' '), ''), 1, 50000)
+  substr(COALESCE(group_concat(CASE WHEN col = 4 THEN s END, ' '), ''), 1, 50000),
+  (SELECT """ + NODE_TOKEN_SQL.format("e.node") + """ FROM search_entries e WHERE e.id = plain.eid)
 FROM plain GROUP BY eid"""
 
 
@@ -190,11 +206,13 @@ def parse_query(params: dict[str, str]) -> Query:
 
 
 def _match(query: Query) -> str:
-    """An FTS5 expression: every word as a quoted prefix (quoting makes any input literal), all required."""
+    """An FTS5 expression: every word as a quoted prefix (quoting makes any input literal), all required,
+    in any column but the node's; then the node's token, when the query names one."""
     def word(w: str) -> str:
         return f'"{w}"*' if len(w) >= 3 else f'"{w}"'
     parts = [word(w) for w in query.terms] + [f"territory : {word(w)}" for w in query.territory]
-    return " AND ".join(parts)
+    words = f"- node : ({' AND '.join(parts)})"
+    return f'{words} AND node : "{node_token(query.node)}"' if query.node else words
 
 
 def _filters(query: Query) -> tuple[str, list[object]]:
@@ -205,9 +223,6 @@ def _filters(query: Query) -> tuple[str, list[object]]:
     if query.lang:
         where.append("(e.lang = ? OR e.lang LIKE ?)")
         params += [query.lang, f"{query.lang}-%"]
-    if query.node:
-        where.append("e.node = ?")
-        params.append(query.node)
     if query.date_from:
         where.append("substr(e.date, 1, 10) >= ?")
         params.append(query.date_from)
@@ -223,9 +238,10 @@ def _filters(query: Query) -> tuple[str, list[object]]:
 # One pass over the matches, newest first (FTS5 reads its rowids backwards: the LIMIT stops the scan), that
 # gives both the count and the newest-first page: each item once, with its newest matching entry (the
 # first one met going backwards), `found` items among the `seen` entries read, the page's LIMIT last.
-# CROSS JOIN pins the FTS table as the outer loop. The planner picks it for these statements, but with a
-# `node` filter the other order (the node's entries through search_entries_node, the MATCH evaluated once
-# for each) is close: it chose it for a count selecting e.id only, 200 s for "coop"* on a million entries.
+# CROSS JOIN pins the FTS table as the outer loop. The planner picks it for these statements, but when the
+# node filter was a test of `e.node` it came close to the other order (the node's entries through
+# search_entries_node, the MATCH evaluated once for each): it chose it for a count selecting e.id only, 200 s
+# for "coop"* on a million entries.
 _NEWEST = """SELECT id, iri, count(*) OVER () AS found, sum(n) OVER () AS seen FROM (
   SELECT max(id) AS id, iri, count(*) AS n FROM (
     SELECT e.id, e.iri {source} ORDER BY search_fts.rowid DESC LIMIT ?
@@ -240,7 +256,10 @@ async def search(db: Database, query: Query, *, page_size: int = PAGE_SIZE) -> t
     cost stays bounded on a large corpus: add words or filters to rank). Snippets only for the page.
 
     The MATCH is evaluated once for a broad query (the newest-first pass counts and pages), twice for
-    one that is ranked (then bm25 scores at most about twice COUNT_LIMIT entries)."""
+    one that is ranked (then bm25 scores at most about twice COUNT_LIMIT entries). Scoring in the first
+    pass instead was measured for node filters, where ranking is likely: it saves the second prefix merge
+    of a common word (52 -> 42 ms on a million entries) but scores the entries of a broad query for
+    nothing (19 -> 56 ms), so it was not kept."""
     if query.empty:
         return [], 0
     where, params = _filters(query)

@@ -263,7 +263,7 @@ class Item:
 CONTENT_COLUMNS = ("id", "kind", "as_type", "origin", "attributed_to", "audience", "url", "default_lang", "fields",
                    "in_reply_to", "context", "replies", "published_at", "updated_at", "iri", "received_at",
                    "refreshed_at")
-FTS_COLUMNS = ("title", "summary", "body", "details", "territory")
+FTS_COLUMNS = ("title", "summary", "body", "details", "territory", "node")
 INSERT_CONTENT = f"INSERT INTO remote_content ({', '.join(CONTENT_COLUMNS)}) VALUES ({', '.join('?' * 17)})"
 INSERT_TRANSLATION = ("INSERT INTO remote_translations (content_id, lang, title, summary, content_html)"
                       " VALUES (?, ?, ?, ?, ?)")
@@ -278,7 +278,7 @@ INDEX_ENTRIES = search.INDEX_ENTRIES.format(local="0", remote="c.id BETWEEN ? AN
 # INDEX_TEXT's tag stripping and JSON walk in SQL cost three times the FTS5 insert itself, too slow for a
 # million. Rows go in by increasing rowid, as the node's one-at-a-time inserts do: FTS5 flushes its
 # pending terms whenever a rowid goes back, and the writes triple.
-INSERT_FTS = f"INSERT INTO search_fts (rowid, {', '.join(FTS_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?)"
+INSERT_FTS = f"INSERT INTO search_fts (rowid, {', '.join(FTS_COLUMNS)}) VALUES (?, {', '.join('?' * len(FTS_COLUMNS))})"
 
 
 def _tags_to_spaces(html: str) -> str:
@@ -357,7 +357,8 @@ class Generator:
                         None, iri, self.received, self.received)
         item.translations = [(n, x, titles[x], summaries[x], bodies[x]) for x in langs]
         item.tags = [(n, t) for t in themes]
-        item.index = [(iri, x, titles[x], summaries[x], _tags_to_spaces(bodies[x]), details, territory) for x in langs]
+        item.index = [(iri, x, titles[x], summaries[x], _tags_to_spaces(bodies[x]), details, territory,
+                       search.node_token(host)) for x in langs]
         if kind == "journey":
             self.journeys[host] = iri
         return item
@@ -580,6 +581,10 @@ class Query:
             assert all(r["language"] == self.params["language"] for r in results), what
         if self.kind == "type filter":
             assert all(r["type"] == self.params["type"] for r in results), what
+        if self.kind.startswith("node filter"):  # one node of HOSTS: its own items only
+            assert all(r["node"] == self.params["node"] for r in results), what
+        if self.kind == "node filter":  # a few hundred of its items match: counted and ranked
+            assert total <= search.COUNT_LIMIT, what
 
 
 QUERIES = (
@@ -589,6 +594,8 @@ QUERIES = (
     Query("two words", {"q": "éolienne citoyenne"}),
     Query("language filter", {"q": "transition", "language": "en"}),
     Query("type filter", {"q": "territoire", "type": "journey"}),
+    Query("node filter", {"q": "projet", "node": "n34.example"}),
+    Query("node filter, prefix", {"q": "pro", "node": "n146.example"}),
     Query("no match", {"q": "zyxquorbl"}),
 )
 

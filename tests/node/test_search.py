@@ -177,8 +177,8 @@ async def add_entry(db: Database, iri: str, lang: str, kind: str, node: str, tit
         entry = await tx.execute(
             "INSERT INTO search_entries (iri, lang, kind, node, local, title, summary, date, themes)"
             " VALUES (?, ?, ?, ?, 0, ?, '', '2025-01-01', '')", (iri, lang, kind, node, title))
-        await tx.execute("INSERT INTO search_fts (rowid, title, summary, body, details, territory)"
-                         " VALUES (?, ?, '', ?, '', '')", (entry, title, body))
+        await tx.execute("INSERT INTO search_fts (rowid, title, summary, body, details, territory, node)"
+                         " VALUES (?, ?, '', ?, '', '', ?)", (entry, title, body, search_module.node_token(node)))
 
 
 async def test_the_node_filter_lists_every_node_of_the_index(client: TestClient) -> None:
@@ -225,7 +225,9 @@ async def test_one_pass_counts_and_pages_as_the_count_and_the_ranking_did(client
         await add_entry(db, f"https://n{n % 3}.example/items/{n}", "en", kinds[n % 3], f"n{n % 3}.example",
                         f"Practice {n} solidarity", "In the Drôme, solidaire.")
     asked = [{"q": "solidaire"}, {"q": "drome"}, {"q": "solid"}, {"q": "drome", "type": "journey"},
-             {"q": "drome", "language": "en"}, {"q": "solidaire", "node": "n1.example"}, {"q": "absent"}]
+             {"q": "drome", "language": "en"}, {"q": "solidaire", "node": "n1.example"}, {"q": "absent"},
+             {"q": "drome", "node": "n2.example"}, {"q": "solid", "node": "n0.example", "type": "practice"},
+             {"q": "practice", "node": "n0.example", "language": "en"}]
     for limit in (1, 5, 8, 1000):
         monkeypatch.setattr(search_module, "COUNT_LIMIT", limit)
         for params in asked:
@@ -262,13 +264,36 @@ async def test_the_page_says_how_many_results_or_that_there_are_more(client: Tes
     assert (await find(client, q="solidaire"))["total"] == 3  # JSON: COUNT_LIMIT + 1 means more
 
 
-async def test_a_node_filter_reads_the_matches_not_each_entry_of_the_node(client: TestClient) -> None:
-    """The FTS table stays the outer loop: the other way round, the MATCH (a prefix merge: 50 ms on a
-    million entries) would be evaluated once per entry of the node."""
+async def test_a_node_filter_is_a_term_of_the_match_and_the_fts_table_the_outer_loop(client: TestClient) -> None:
+    """FTS5 intersects the node's token with the words: no test of each match's entry (every match of a
+    common word read for a few found), and the FTS table stays the outer loop (the other way round, the
+    MATCH, a prefix merge of 50 ms on a million entries, would be evaluated once per entry)."""
     where, params = search_module._filters(parse_query({"q": "coop", "node": "n1.example"}))
+    assert "node" not in where.replace("search_fts MATCH ?", "")
+    assert params == ['- node : ("coop"*) AND node : "n6e312e6578616d706c65"']
     source = "FROM search_fts CROSS JOIN search_entries e ON e.id = search_fts.rowid WHERE " + where
     assert source in search_module._NEWEST.format(source=source)
     plan = await client.app[DB].fetch_all("EXPLAIN QUERY PLAN " + search_module._NEWEST.format(source=source),
                                           (*params, 10, 10))
     scans = [r["detail"] for r in plan if r["detail"].startswith(("SCAN", "SEARCH"))]
     assert scans[0].startswith("SCAN search_fts VIRTUAL TABLE") and "e USING INTEGER PRIMARY KEY" in scans[1]
+
+
+async def test_a_node_filter_finds_that_node_only_whatever_the_other_hosts_look_like(client: TestClient) -> None:
+    db = client.app[DB]
+    hosts = ["a.example", "a.example:8443", "b.a.example", "a.example.org", "xn--caf-dma.example"]
+    for n, host in enumerate(hosts):
+        await add_entry(db, f"https://{host}/practices/{n}", "fr", "practice", host, f"Coopérative {n}")
+    for host in hosts:
+        found = await find(client, q="cooperative", node=host)
+        assert [r["node"] for r in found["results"]] == [host] and found["total"] == 1, host
+    assert (await find(client, q="cooperative", node="example"))["total"] == 0
+
+
+async def test_words_never_match_the_node_column(client: TestClient) -> None:
+    db = client.app[DB]
+    await add_entry(db, "https://a.example/practices/1", "fr", "practice", "a.example", "Épicerie")
+    token = search_module.node_token("a.example")
+    assert (await find(client, q=token))["total"] == 0
+    assert (await find(client, q=token[:5]))["total"] == 0  # not as a prefix either
+    assert (await find(client, q="epicerie", node="a.example"))["total"] == 1

@@ -1,6 +1,7 @@
 """The search index stays in line with storage: peers' items are indexed when the inbox stores them and
-follow their Update and Delete; the migration's backfill is the very SQL node/search.py runs, and on
-an upgrade it indexes what was stored before (and keeps earlier replies shown as comments)."""
+follow their Update and Delete; the migrations' backfill (0006, then 0008's copy with the node column)
+gives the index node/search.py's SQL gives, and on an upgrade it indexes what was stored before (and
+keeps earlier replies shown as comments)."""
 
 import json
 from pathlib import Path
@@ -18,6 +19,7 @@ from tests.support.node import AS_CONTEXT, PUBLIC, activity, handled
 from tests.support.peer import Peer
 
 MIGRATION = next(name for _, name, _ in node_db._migrations() if name.endswith("_search_social.sql"))
+NODE_COLUMN = next(name for _, name, _ in node_db._migrations() if name.endswith("_search_node.sql"))
 
 
 def peer_practice(peer: Peer, **fields: Any) -> dict[str, Any]:
@@ -73,18 +75,25 @@ async def test_an_update_by_someone_else_changes_nothing(client: TestClient, pee
 async def _index(db: Database) -> list[tuple[Any, ...]]:
     rows = await db.fetch_all(
         "SELECT e.iri, e.lang, e.kind, e.node, e.local, e.title, e.summary, e.date, f.title, f.summary, f.body,"
-        " f.details, f.territory FROM search_entries e JOIN search_fts f ON f.rowid = e.id ORDER BY e.iri, e.lang")
+        " f.details, f.territory, f.node FROM search_entries e JOIN search_fts f ON f.rowid = e.id"
+        " ORDER BY e.iri, e.lang")
     return [tuple(r) for r in rows]
 
 
+def _statements(migration: str) -> list[str]:
+    return node_db._split_statements((Path(node_db.__file__).parent / "migrations" / migration).read_text("utf-8"))
+
+
 def _backfill_statements() -> list[str]:
-    sql = (Path(node_db.__file__).parent / "migrations" / MIGRATION).read_text(encoding="utf-8")
-    return [s for s in node_db._split_statements(sql) if "search_entries" in s and s.startswith("WITH")]
+    return [s for s in _statements(MIGRATION) if "search_entries" in s and s.startswith("WITH")]
 
 
-def test_the_migration_backfills_with_the_sql_search_runs() -> None:
-    assert _backfill_statements() == [search.INDEX_ENTRIES.format(local="1", remote="1") + ";",
-                                      search.INDEX_TEXT.format(local="1", remote="1") + ";"]
+def test_the_migration_backfills_entries_with_the_sql_search_runs() -> None:
+    assert _backfill_statements()[0] == search.INDEX_ENTRIES.format(local="1", remote="1") + ";"
+
+
+def test_the_node_column_holds_the_token_search_asks_for() -> None:
+    assert search.NODE_TOKEN_SQL.format("e.node") in " ".join(_statements(NODE_COLUMN))
 
 
 async def test_backfill_and_reindex_agree(client: TestClient, peer: Peer) -> None:
@@ -93,10 +102,13 @@ async def test_backfill_and_reindex_agree(client: TestClient, peer: Peer) -> Non
     db = client.app[DB]
     indexed = await _index(db)
     assert {row[4] for row in indexed} == {0, 1} and len(indexed) == 7  # 3 items x 2 languages, and the peer's
-    async with db.transaction() as tx:
-        await tx.execute("DELETE FROM search_fts")
+    assert all(row[-1] == search.node_token(row[3]) for row in indexed)
+    create_0006 = next(s for s in _statements(MIGRATION) if s.startswith("CREATE VIRTUAL TABLE search_fts"))
+    async with db.transaction() as tx:  # the index as 0006 left it, then 0008
+        await tx.execute("DROP TABLE search_fts")
+        await tx.execute(create_0006)
         await tx.execute("DELETE FROM search_entries")
-        for statement in _backfill_statements():
+        for statement in [*_backfill_statements(), *_statements(NODE_COLUMN)]:
             await tx.execute(statement)
     assert await _index(db) == indexed
 
