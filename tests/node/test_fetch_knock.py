@@ -4,62 +4,30 @@ scheme that got the document is remembered for the domain's next requests, POSTs
 
 import json
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from node import clock
 from node.appkeys import DB, FETCHER, URLS
 from node.fetch import FetchError
 from node.signing import DRAFT_CAVAGE, RFC9421
-from protocol import httpsig9421
-from protocol.errors import SignatureError
-from protocol.httpsig import parse_signature_header, verify_request
 from tests.support.node import get_as2
 from tests.support.peer import AS2
+from tests.support.picky import PickyRemote
 
 
-@dataclass
-class PickyOrigin:
+class PickyOrigin(PickyRemote):
     """A server holding one Note, served only to GETs signed (validly, by the node's instance actor)
     with one of the schemes it accepts."""
-
-    accepts: set[str]
-    instance_pem: str
-    refusal: int = 401
-    attempts: list[tuple[str, int]] = field(default_factory=list)
-    server: TestServer | None = None
-
-    @property
-    def host(self) -> str:
-        assert self.server is not None
-        return f"127.0.0.1:{self.server.port}"
 
     def url(self, path: str = "/notes/1") -> str:
         return f"http://{self.host}{path}"
 
     async def note(self, request: web.Request) -> web.Response:
-        scheme = "rfc9421" if "Signature-Input" in request.headers else "draft-cavage"
-        try:
-            if scheme == "rfc9421":
-                sig = httpsig9421.parse_signature_headers(request.headers["Signature-Input"],
-                                                          request.headers["Signature"])
-                httpsig9421.verify_request(method="GET", target_uris=[str(request.url)], headers=request.headers,
-                                           body=None, signature=sig, public_key_pem=self.instance_pem,
-                                           now=clock.now())
-            else:
-                params = parse_signature_header(request.headers["Signature"])
-                verify_request(method="GET", path=request.path_qs, headers=request.headers, body=None,
-                               params=params, public_key_pem=self.instance_pem, now=clock.now())
-        except SignatureError as exc:
-            pytest.fail(f"the node sent an invalid {scheme} signature: {exc.reason}")
-        if scheme not in self.accepts:
-            self.attempts.append((scheme, self.refusal))
+        if self.answer(self.verified_scheme(request, None), 200) != 200:
             return web.json_response({"error": "signature refused"}, status=self.refusal)
-        self.attempts.append((scheme, 200))
         if request.path == "/moved":
             raise web.HTTPFound(self.url())
         note = {"@context": "https://www.w3.org/ns/activitystreams", "id": self.url(), "type": "Note",
@@ -78,8 +46,8 @@ async def origin(client: TestClient) -> AsyncIterator[Callable[..., Any]]:
         app = web.Application()
         app.router.add_get("/notes/1", remote.note)
         app.router.add_get("/moved", remote.note)
-        remote.server = TestServer(app, host="127.0.0.1")
-        await remote.server.start_server()
+        await remote.start(app)
+        assert remote.server is not None
         servers.append(remote.server)
         return remote
 

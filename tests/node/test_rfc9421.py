@@ -4,7 +4,6 @@ remembered per domain (domains.signature_scheme) for the next deliveries."""
 
 import json
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -14,10 +13,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from node import clock
 from node.appkeys import DB, URLS
 from protocol import httpsig9421
-from protocol.errors import SignatureError
-from protocol.httpsig import parse_signature_header, verify_request
 from tests.support.node import activity, error_of, get_as2, inbox_rows, process
 from tests.support.peer import AS2, Peer, fixed_key
+from tests.support.picky import PickyRemote
 
 
 def sign_9421(peer: Peer, name: str, url: str, body: bytes, **headers: str) -> dict[str, str]:
@@ -63,39 +61,11 @@ async def test_bad_rfc9421_signatures_are_refused(
     assert await inbox_rows(client.app[DB]) == []
 
 
-@dataclass
-class PickyServer:
+class PickyServer(PickyRemote):
     """An inbox that verifies both schemes with the node's published key and accepts only some of them."""
 
-    accepts: set[str]
-    group_pem: str
-    refusal: int = 401
-    attempts: list[tuple[str, int]] = field(default_factory=list)
-    server: TestServer | None = None
-
-    @property
-    def host(self) -> str:
-        assert self.server is not None
-        return f"127.0.0.1:{self.server.port}"
-
     async def inbox(self, request: web.Request) -> web.Response:
-        body = await request.read()
-        scheme = "rfc9421" if "Signature-Input" in request.headers else "draft-cavage"
-        try:
-            if scheme == "rfc9421":
-                sig = httpsig9421.parse_signature_headers(request.headers["Signature-Input"],
-                                                          request.headers["Signature"])
-                httpsig9421.verify_request(method="POST", target_uris=[str(request.url)], headers=request.headers,
-                                           body=body, signature=sig, public_key_pem=self.group_pem, now=clock.now())
-            else:
-                params = parse_signature_header(request.headers["Signature"])
-                verify_request(method="POST", path=request.path_qs, headers=request.headers, body=body,
-                               params=params, public_key_pem=self.group_pem, now=clock.now())
-        except SignatureError as exc:
-            pytest.fail(f"the node sent an invalid {scheme} signature: {exc.reason}")
-        status = 202 if scheme in self.accepts else self.refusal
-        self.attempts.append((scheme, status))
-        return web.Response(status=status)
+        return web.Response(status=self.answer(self.verified_scheme(request, await request.read()), 202))
 
 
 @pytest.fixture
@@ -108,8 +78,8 @@ async def picky(client: TestClient, peer: Peer) -> AsyncIterator[Callable[..., A
         remote = PickyServer(accepts, group["publicKey"]["publicKeyPem"], refusal)
         app = web.Application()
         app.router.add_post("/inbox", remote.inbox)
-        remote.server = TestServer(app, host="127.0.0.1")
-        await remote.server.start_server()
+        await remote.start(app)
+        assert remote.server is not None
         servers.append(remote.server)
         inbox = f"http://{remote.host}/inbox"
         peer.actor_fields["alice"] = {"inbox": inbox, "endpoints": {"sharedInbox": inbox}}
