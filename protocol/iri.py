@@ -22,6 +22,11 @@ def require_http_iri(value: object, field: str) -> str:
         raise ParseError(f"{field} is longer than 2048 characters")
     if _PLAIN_HTTP_IRI.fullmatch(value):
         return value
+    return _require_by_urlsplit(value, field)
+
+
+def _require_by_urlsplit(value: str, field: str) -> str:
+    """require_http_iri's answer without its fast path: what urlsplit makes of `value`."""
     try:
         parts = urlsplit(value)
         _ = parts.port  # ValueError for a port that is not a number in 0-65535
