@@ -1,6 +1,8 @@
 """Backfill: when our network starts following a peer (or an admin runs `maillage backfill`), page
 through the peer's outbox and import its earlier practices, journeys and outcomes, so a network that
-joins late still learns from what the others wrote before.
+joins late still learns from what the others wrote before, with the discussion under each: the replies
+an imported item's origin lists in its `replies` collection (the comments it approved), each fetched from
+its own server, at most MAX_REPLIES per item.
 
 Bounded (`backfill_max_items`, `backfill_max_pages`), resumable (the next page's IRI and the counts are
 stored after each page, in the transaction that stores the page's items) and polite (at most
@@ -21,11 +23,15 @@ from . import clock, peers, remote_content, search
 from .config import Config
 from .db import Database, Transaction
 from .fetch import Fetcher, FetchError
+from .inbox_objects import keep_listed_reply
+from .urls import Urls
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 LEASE_SECONDS = 120.0  # a row being worked on is not picked up by another process (the CLI and `serve`)
 BATCH = 8
+MAX_REPLIES = 100  # replies imported per item: the start of a discussion, not an archive
+MAX_REPLY_PAGES = 5
 CONTENT_TYPES = frozenset({"Article", "Event"})
 SWEEP_CHUNK = 1_000  # ids of `remote_objects` the sweep reads per pass (about 4 ms with 4 KB documents)
 SWEEP_SAVE_EVERY = 60  # passes between two saves of the sweep's progress while it finds nothing to store
@@ -275,19 +281,70 @@ class BackfillWorker:
             next_page = None
         pages, seen = state.pages + 1, state.seen + len(items)
         finished = next_page is None or seen >= limits.max_items or pages >= limits.max_pages
-        imported = 0
+        imported: list[tuple[str, dict[str, Any]]] = []
         async with self.db.transaction() as tx:
             for found in fetched:
                 if found is not None and await remote_content.keep_fetched(tx, *found):
                     await search.index_remote(tx, found[0])
-                    imported += 1
+                    imported.append(found)
             await tx.execute(
                 "UPDATE backfills SET next_page = ?, pages = ?, seen = ?, imported = imported + ?, state = ?,"
                 " attempts = 0, next_attempt_at = ?, error = NULL, updated_at = ? WHERE actor_iri = ?",
-                (None if finished else next_page, pages, seen, imported, "done" if finished else "running",
+                (None if finished else next_page, pages, seen, len(imported), "done" if finished else "running",
                  0 if finished else clock.timestamp() + limits.delay, clock.iso(), state.actor_iri))
-        log.info("backfill of %s: page %d, %d items, %d imported%s", state.actor_iri, pages, len(items), imported,
-                 " (done)" if finished else "")
+        log.info("backfill of %s: page %d, %d items, %d imported%s", state.actor_iri, pages, len(items),
+                 len(imported), " (done)" if finished else "")
+        for item_iri, document in imported:
+            try:
+                await self._import_replies(item_iri, document)
+            except Exception:  # a bug or a storage error: this item's discussion is missed, not the backfill
+                log.exception("backfill of the replies of %s failed", item_iri)
+
+    async def _import_replies(self, item_iri: str, document: dict[str, Any]) -> int:
+        """The replies `document`'s replies collection lists, oldest first as listed, kept as comments on it
+        (node/inbox_objects.keep_listed_reply); how many. The collection must be on the item's server; a
+        reply that fails to fetch is skipped: the item is imported already, and the discussion goes on in
+        the inbox."""
+        replies = document.get("replies")
+        listing = _id(replies)
+        if listing is None or not same_origin(listing, item_iri):
+            return 0
+        kept = 0
+        listed: list[str] = []
+        try:
+            embedded = isinstance(replies, dict) and ("first" in replies or _items(replies))
+            page = replies if embedded else await self._get(listing)
+            for _ in range(MAX_REPLY_PAGES + 1):  # the collection, then its pages
+                if page is None or len(listed) >= MAX_REPLIES:
+                    break
+                if "first" in page and not _items(page):  # the collection itself: on to its first page
+                    page = await self._page(page["first"], listing)
+                    continue
+                listed += [iri for iri in map(_id, _items(page)) if iri is not None][:MAX_REPLIES - len(listed)]
+                page = await self._page(page.get("next"), listing) if len(listed) < MAX_REPLIES else None
+        except FetchError as exc:
+            log.info("backfill of the replies of %s: %s", item_iri, exc.reason)
+            return 0
+        urls = Urls(self.local_base)
+        for iri in listed:
+            if iri.startswith(f"{self.local_base}/") or await self.db.fetch_value(
+                    "SELECT 1 FROM remote_objects WHERE iri = ?", (iri,)):
+                continue
+            try:
+                reply = await self._get(iri)
+            except FetchError as exc:
+                log.info("backfill: reply %s skipped: %s", iri, exc.reason)
+                continue
+            async with self.db.transaction() as tx:
+                kept += await keep_listed_reply(tx, urls, iri, reply, listing)
+        return kept
+
+    async def _page(self, ref: Any, listing: str) -> dict[str, Any] | None:
+        """A page of a replies collection, embedded or by IRI; None for none, or one on another server."""
+        if isinstance(ref, dict):  # Mastodon embeds a first page, often empty, whose `next` lists the others
+            return ref
+        iri = _id(ref)
+        return await self._get(iri) if iri is not None and same_origin(iri, listing) else None
 
     async def _failed(self, state: BackfillState, exc: FetchError) -> None:
         attempts = state.attempts + 1

@@ -15,6 +15,7 @@ from . import clock, comments, participation, references, remote_content, search
 from .db import Transaction
 from .fetch import FetchError
 from .inbox_context import InboxContext
+from .urls import Urls
 
 
 async def on_create(ctx: InboxContext, activity: Activity, raw: dict[str, object]) -> str:
@@ -101,6 +102,21 @@ async def store_remote_object(ctx: InboxContext, iri: str, document: dict[str, A
         await sharing.kept(tx, iri, announce, content_changed=changed)  # indexed for search; a re-share counted
     await references.fetch_missing(ctx.db, ctx.fetcher, ctx.urls.base, document)
     return "done"
+
+
+async def keep_listed_reply(tx: Transaction, urls: Urls, iri: str, document: dict[str, Any], listed_by: str) -> bool:
+    """Keep a reply fetched from its origin because the replies collection `listed_by` lists it (backfill):
+    filed as a comment as `store_remote_object` files one, the listing vouching for it as an Announce by the
+    item's origin does. True when it became a comment; anything else (not a reply into a thread shown here,
+    an author not on the reply's host, a comment rejected here) is not kept."""
+    author = kept_author(iri, document)
+    if author is None or not await comments.file_reply(tx, urls, iri=iri, document=document, author=author,
+                                                       listed_by=listed_by):
+        return False
+    if not await tx.fetch_value("SELECT 1 FROM comments WHERE iri = ? AND state <> 'rejected'", (iri,)):
+        return False
+    await tx.execute(INSERT_OBJECT, object_row(iri, document, author))
+    return True
 
 
 Plain = tuple[str, dict[str, Any], str]  # (IRI, document, author) of an object on_create only keeps

@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from node import backfill, clock
+from node import backfill, clock, social
 from node.accounts import get_actor
 from node.appkeys import BACKFILL, DB, FETCHER, URLS
 from node.backfill import SWEEP_KEY, BackfillSettings, BackfillWorker, get_state, schedule
 from node.cli import main
 from node.config import Config
 from node.following import follow
-from tests.support.node import AS_CONTEXT, activity, handled
+from tests.support.node import AS_CONTEXT, PUBLIC, activity, handled
 from tests.support.outbox import OutboxPeer, start_outbox_peer
 
 
@@ -328,3 +328,101 @@ async def test_a_sweep_saves_its_progress_now_and_then_not_at_every_pass(
     for _ in range(5):
         await w.run_once()
     assert await saved() == {"after": top, "until": top}
+
+
+def discussion(peer: OutboxPeer, **collection_fields: Any) -> tuple[dict[str, Any], str]:
+    """A practice whose replies collection (two pages) lists: a reply, a reply to that reply, one gone
+    since (404), a Note replying to nothing, and a reply by an author on another server. Returns the
+    practice and its collection's IRI."""
+    replies = f"{peer.base}/practices/debated/replies"
+    practice = peer.article("alice", "debated", replies=replies)
+    bob = peer.actor_iri("bob")
+
+    def note(slug: str, in_reply_to: str | None, author: str = bob) -> str:
+        peer.documents[f"/notes/{slug}"] = {"@context": AS_CONTEXT, "id": f"{peer.base}/notes/{slug}", "type": "Note",
+                                           "attributedTo": author, "inReplyTo": in_reply_to, "to": [PUBLIC],
+                                           "content": f"<p>{slug}</p>", "published": "2027-01-11T09:00:00Z"}
+        return f"{peer.base}/notes/{slug}"
+
+    first, second = note("first", practice["id"]), note("second", f"{peer.base}/notes/first")
+    stray, foreign = note("stray", None), note("foreign", practice["id"], "https://elsewhere.example/users/eve")
+    peer.statuses["/notes/gone"] = 404
+    pages = [f"{replies}/page/1", f"{replies}/page/2"]
+    peer.documents["/practices/debated/replies"] = {
+        "@context": AS_CONTEXT, "id": replies, "type": "OrderedCollection", "totalItems": 5, "first": pages[0],
+        **collection_fields}
+    peer.documents["/practices/debated/replies/page/1"] = {
+        "@context": AS_CONTEXT, "id": pages[0], "type": "OrderedCollectionPage", "partOf": replies,
+        "orderedItems": [first, f"{peer.base}/notes/gone", stray], "next": pages[1]}
+    peer.documents["/practices/debated/replies/page/2"] = {
+        "@context": AS_CONTEXT, "id": pages[1], "type": "OrderedCollectionPage", "partOf": replies,
+        "orderedItems": [{"id": second, "type": "Note"}, foreign]}
+    return practice, replies
+
+
+async def comments_kept(client: TestClient) -> list[tuple[str, str, str, str]]:
+    rows = await client.app[DB].fetch_all(
+        "SELECT c.iri, c.root_iri, c.in_reply_to, c.state FROM comments c"
+        " JOIN remote_objects o ON o.iri = c.iri")
+    return sorted(tuple(r[k].rsplit("/", 1)[-1] for k in ("iri", "root_iri", "in_reply_to", "state")) for r in rows)
+
+
+async def test_the_replies_an_items_origin_lists_come_with_it_as_approved_comments(
+        client: TestClient, network: OutboxPeer) -> None:
+    practice, _ = discussion(network)
+    other = await start_outbox_peer("eve")  # a reply from another server, such as a Mastodon user's
+    visitor = f"{other.base}/notes/visit"
+    other.documents["/notes/visit"] = {"@context": AS_CONTEXT, "id": visitor, "type": "Note", "to": [PUBLIC],
+                                       "attributedTo": other.actor_iri("eve"), "inReplyTo": practice["id"],
+                                       "content": "<p>Merci !</p>"}
+    network.documents["/practices/debated/replies/page/2"]["orderedItems"].append(visitor)
+    network.publish_outbox("reseau", [network.create("alice", practice, 1)], page_size=3)
+    await social.sync_comment_mode(client.app[DB], "held")  # ours would hold the visitor's: the listing approves it
+    await start(client, network.actor_iri("reseau"))
+    w = worker(client)
+    try:
+        while await w.run_once():
+            pass
+    finally:
+        assert other.server is not None
+        await other.server.close()
+    # Listed by the item's origin: approved there, as an Announce by it would say; the nested one too.
+    assert await comments_kept(client) == [("first", "debated", "debated", "approved"),
+                                           ("second", "debated", "first", "approved"),
+                                           ("visit", "debated", "debated", "approved")]
+    assert network.gets("/notes/gone") == ["/notes/gone"]  # skipped, the rest imported all the same
+    assert await client.app[DB].fetch_value("SELECT count(*) FROM remote_objects WHERE iri LIKE '%/notes/%'") == 3
+
+
+async def test_replies_are_bounded_and_listed_on_the_items_server_only(
+        client: TestClient, network: OutboxPeer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(backfill, "MAX_REPLIES", 1)
+    practice, _ = discussion(network)
+    elsewhere = network.article("alice", "elsewhere", replies="https://elsewhere.example/replies")
+    network.publish_outbox("reseau", [network.create("alice", practice, 1), network.create("alice", elsewhere, 2)],
+                           page_size=3)
+    await start(client, network.actor_iri("reseau"))
+    w = worker(client)
+    while await w.run_once():
+        pass
+    assert await comments_kept(client) == [("first", "debated", "debated", "approved")]
+    assert network.gets("/practices/debated/replies/page/2") == []  # the bound was reached on page 1
+    assert set(await imported(client)) == {"debated", "elsewhere"}
+
+
+async def test_mastodons_embedded_replies_collection_is_followed_to_its_next_page(
+        client: TestClient, network: OutboxPeer) -> None:
+    """Mastodon embeds the collection and its first page (often empty: its author's own replies only),
+    whose `next` lists the others."""
+    practice, replies = discussion(network)
+    practice["replies"] = {"id": replies, "type": "Collection", "first": {
+        "type": "CollectionPage", "partOf": replies, "items": [], "next": f"{replies}/page/2"}}
+    network.documents["/practices/debated/replies/page/2"]["orderedItems"].insert(0, f"{network.base}/notes/first")
+    network.publish_outbox("reseau", [network.create("alice", practice, 1)], page_size=3)
+    await start(client, network.actor_iri("reseau"))
+    w = worker(client)
+    while await w.run_once():
+        pass
+    assert network.gets("/practices/debated/replies") == ["/practices/debated/replies/page/2"]
+    assert await comments_kept(client) == [("first", "debated", "debated", "approved"),
+                                           ("second", "debated", "first", "approved")]
