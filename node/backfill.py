@@ -300,15 +300,15 @@ class BackfillWorker:
             except Exception:  # a bug or a storage error: this item's discussion is missed, not the backfill
                 log.exception("backfill of the replies of %s failed", item_iri)
 
-    async def _import_replies(self, item_iri: str, document: dict[str, Any]) -> int:
+    async def _import_replies(self, item_iri: str, document: dict[str, Any]) -> None:
         """The replies `document`'s replies collection lists, oldest first as listed, kept as comments on it
-        (node/inbox_objects.keep_listed_reply); how many. The collection must be on the item's server; a
+        (node/inbox_objects.keep_listed_reply). The collection must be on the item's server; a
         reply that fails to fetch is skipped: the item is imported already, and the discussion goes on in
         the inbox."""
         replies = document.get("replies")
         listing = _id(replies)
         if listing is None or not same_origin(listing, item_iri):
-            return 0
+            return
         kept = 0
         listed: list[str] = []
         try:
@@ -324,7 +324,7 @@ class BackfillWorker:
                 page = await self._page(page.get("next"), listing) if len(listed) < MAX_REPLIES else None
         except FetchError as exc:
             log.info("backfill of the replies of %s: %s", item_iri, exc.reason)
-            return 0
+            return
         urls = Urls(self.local_base)
         for iri in listed:
             if iri.startswith(f"{self.local_base}/") or await self.db.fetch_value(
@@ -337,7 +337,7 @@ class BackfillWorker:
                 continue
             async with self.db.transaction() as tx:
                 kept += await keep_listed_reply(tx, urls, iri, reply, listing)
-        return kept
+        log.info("backfill of the replies of %s: %d listed, %d kept", item_iri, len(listed), kept)
 
     async def _page(self, ref: Any, listing: str) -> dict[str, Any] | None:
         """A page of a replies collection, embedded or by IRI; None for none, or one on another server."""

@@ -113,7 +113,7 @@ async def keep_listed_reply(tx: Transaction, urls: Urls, iri: str, document: dic
     if author is None or not await comments.file_reply(tx, urls, iri=iri, document=document, author=author,
                                                        listed_by=listed_by):
         return False
-    if not await tx.fetch_value("SELECT 1 FROM comments WHERE iri = ? AND state <> 'rejected'", (iri,)):
+    if not await tx.fetch_value("SELECT 1 FROM comments WHERE iri = ?", (iri,)):  # kept, but as no comment
         return False
     await tx.execute(INSERT_OBJECT, object_row(iri, document, author))
     return True

@@ -113,13 +113,15 @@ def served(installed: Path, tmp_path: Path) -> Iterator[str]:
                             cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
+        while True:
             assert proc.poll() is None, (tmp_path / "serve.log").read_text()
+            assert time.monotonic() < deadline, "the installed node did not answer /healthz within 30 s"
             try:
                 if _get(f"{url}/healthz")[0] == 200:
                     break
             except OSError:
-                time.sleep(0.1)
+                pass
+            time.sleep(0.1)
         yield url
     finally:
         proc.terminate()

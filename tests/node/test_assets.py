@@ -1,6 +1,5 @@
 """node/assets.py: the asset folders beside the code win; else the installed ones; else a clear error."""
 
-import sysconfig
 from pathlib import Path
 
 import pytest
@@ -36,7 +35,3 @@ def test_only_the_known_folders_are_asked_for() -> None:
     with pytest.raises(ValueError):
         assets.asset_dir("../etc")
 
-
-def test_the_environments_data_path_comes_first() -> None:
-    roots = assets.installed_data_roots()
-    assert roots[0] == Path(sysconfig.get_path("data")) / "share" / "maillage"
