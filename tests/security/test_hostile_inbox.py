@@ -21,6 +21,9 @@ from tests.support.peer import Peer
 
 GROUP = "http://node.test/users/reseau"
 PRACTICE = "http://node.test/practices/x"
+# What a bounded path may take: well below what it guards against (a server that answers in 30 s, work
+# that grows with a hostile document), well above a busy CI machine's pauses (a 2 s bound was tight).
+BOUNDED_SECONDS = 10
 
 
 @pytest.fixture
@@ -79,7 +82,7 @@ async def test_huge_array_that_needs_compaction_is_400_quickly(client: TestClien
     doc = follow(peer, **changes)
     started = time.monotonic()
     resp = await post_signed(client, peer, "alice", "/inbox", doc)
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < BOUNDED_SECONDS
     assert await refused(client, resp, before) == (
         400, f"not a valid activity: invalid JSON-LD: document has more than {MAX_SLOW_PATH_VALUES} values")
 
@@ -92,7 +95,7 @@ async def test_huge_array_that_needs_no_compaction_is_accepted_and_costs_nothing
     started = time.monotonic()
     assert (await post_signed(client, peer, "alice", "/inbox", doc)).status == 202
     assert await process(client.app) == (1, 1)
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < BOUNDED_SECONDS
     assert await follow_rows(client.app[DB]) == [(peer.actor_iri("alice"), GROUP, "accepted")]
 
 

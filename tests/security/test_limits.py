@@ -29,6 +29,9 @@ from tests.support.node import AS_CONTEXT, PUBLIC, activity, error_of, post_sign
 from tests.support.peer import AS2, Peer, fixed_key
 
 GROUP = "http://node.test/users/reseau"
+# What a bounded path may take: well below what it guards against (a server that answers in 30 s, work
+# that grows with a hostile document), well above a busy CI machine's pauses (a 2 s bound was tight).
+BOUNDED_SECONDS = 10
 
 
 class FakeClock:
@@ -213,7 +216,7 @@ async def test_remote_fetches_are_bounded_in_time_and_size(client: TestClient, h
             await fetch.get_json(f"{hostile_server}{path}")
     finally:
         await fetch.session.close()
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < BOUNDED_SECONDS
     assert reason in refused.value.reason
 
 
@@ -226,7 +229,7 @@ async def test_a_signing_key_on_a_slow_server_gets_401_within_the_fetch_timeout(
         resp = await post_signed(impatient, peer, "alice", "/inbox", activity(peer, "alice", "Like", GROUP),
                                  key_id=f"{hostile_server}/slow#main-key")
         status, reason = await error_of(resp)
-        assert time.monotonic() - started < 2
+        assert time.monotonic() - started < BOUNDED_SECONDS
         assert status == 401 and "TimeoutError" in reason
         assert impatient.app[FETCHER].timeout.total == 0.5
 
@@ -257,7 +260,7 @@ async def test_new_deliveries_to_an_unavailable_domain_fail_fast_instead_of_pili
     await queue(app, f"{peer.base}/users/alice/inbox", "http://127.0.0.1:1/inbox")
     started = time.monotonic()
     attempts = await app[DELIVERY].run_once()
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < BOUNDED_SECONDS
     assert attempts == 1  # only the other domain's delivery was tried
     rows = await app[DB].fetch_all("SELECT state, count(*) AS n FROM deliveries WHERE host = ? GROUP BY state",
                                    (peer.host,))
