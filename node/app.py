@@ -30,6 +30,7 @@ from .peers import PeerSettings, PeerWorker
 from .proxy import forwarded_middleware
 from .response_cache import RESPONSE_CACHE, ResponseCache, response_cache_middleware
 from .routes import setup_routes
+from .signing import KnownSchemes
 from .urls import INSTANCE_ACTOR_USERNAME, Urls
 from .web.errors import error_pages
 
@@ -56,14 +57,16 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         urls = app[URLS]
         app[DB] = db
         app[HTTP] = session
+        schemes = KnownSchemes(db)  # what a GET learns of a domain's signatures, a POST uses at once
         app[FETCHER] = Fetcher(
             session=session, db=db, signer=Signer(urls.key_id(INSTANCE_ACTOR_USERNAME), instance.private_key_pem),
             allow_private=config.allow_private_network, timeout=config.fetch_timeout,
-            max_bytes=config.fetch_max_bytes, user_agent=user_agent(config),
+            max_bytes=config.fetch_max_bytes, user_agent=user_agent(config), schemes=schemes,
         )
         app[DELIVERY] = DeliveryWorker(
             db=db, session=session, urls=urls, allow_private=config.allow_private_network,
             concurrency=config.delivery_concurrency, timeout=config.fetch_timeout, user_agent=user_agent(config),
+            schemes=schemes,
         )
         app[INBOX_WORKER] = InboxWorker(
             InboxContext(db=db, fetcher=app[FETCHER], urls=urls, manual_approval=app[SETTINGS].manual_approval),

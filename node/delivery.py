@@ -27,7 +27,7 @@ from protocol.retry import UNAVAILABLE_AFTER_SECONDS, classify, retry_after_seco
 from . import clock
 from .db import Database, Transaction
 from .netguard import BlockedAddressError, blocked_cause, check_url
-from .signing import DRAFT_CAVAGE, KNOCK_AGAIN, REMEMBER_SCHEME, other_scheme, sign_request
+from .signing import KNOCK_AGAIN, REMEMBER_SCHEME, KnownSchemes, other_scheme, sign_request
 from .urls import Urls
 
 BATCH_SIZE = 200
@@ -86,6 +86,7 @@ class DeliveryWorker:
     def __init__(
         self, *, db: Database, session: aiohttp.ClientSession, urls: Urls, allow_private: bool,
         concurrency: int = 16, timeout: float = 10.0, user_agent: str = "Maillage", rng: random.Random | None = None,
+        schemes: KnownSchemes | None = None,
     ) -> None:
         self.db = db
         self.session = session
@@ -97,7 +98,7 @@ class DeliveryWorker:
         self.rng = rng or random.Random()
         self.wakeup = asyncio.Event()
         self.stopping = asyncio.Event()
-        self.schemes: dict[str, str] | None = None  # host -> remembered signature scheme, read once
+        self.schemes = schemes or KnownSchemes(db)  # the app's, shared with its fetcher
 
     def stop(self) -> None:
         """Ask `run()` to return once the batch in flight is sent and recorded (graceful shutdown)."""
@@ -108,10 +109,7 @@ class DeliveryWorker:
         """Deliver every due row (in batches); returns how many attempts were made."""
         total = 0
         semaphore = asyncio.Semaphore(self.concurrency)
-        if self.schemes is None:
-            rows = await self.db.fetch_all(
-                "SELECT host, signature_scheme FROM domains WHERE signature_scheme IS NOT NULL")
-            self.schemes = {r["host"]: r["signature_scheme"] for r in rows}
+        await self.schemes.load()
 
         async def attempt(job: _Job, body: bytes, headers: "asyncio.Future[list[dict[str, str]]]", n: int) -> _Result:
             first_headers = (await headers)[n]
@@ -145,7 +143,7 @@ class DeliveryWorker:
             for chunk in chunks]
 
     def _scheme(self, job: _Job) -> str:
-        return (self.schemes or {}).get(job.host, DRAFT_CAVAGE)
+        return self.schemes.of(job.host)
 
     def _sign_all(self, jobs: list[tuple[_Job, bytes, str]], now: datetime) -> list[dict[str, str]]:
         """Signature headers for each (job, body, scheme); runs in a signing thread."""
@@ -231,9 +229,8 @@ class DeliveryWorker:
             outcome = classify(status=r.status, attempt=attempt, retry_after=r.retry_after, rng=self.rng)
             state = "delivered" if outcome.delivered else "pending" if outcome.retry else "failed"
             deliveries.append((state, attempt, now_ts + outcome.delay, r.status, r.error, now_iso, r.job.id))
-            if r.scheme is not None and self.schemes is not None and self.schemes.get(r.job.host) != r.scheme:
+            if r.scheme is not None and self.schemes.learn(r.job.host, r.scheme):
                 domains.append((REMEMBER_SCHEME, (r.job.host, r.scheme)))
-                self.schemes[r.job.host] = r.scheme
             if outcome.delivered:
                 domains.append((_DOMAIN_RESPONDS, (r.job.host,)))
             elif r.status is None or r.status >= 500:

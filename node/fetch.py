@@ -20,7 +20,7 @@ from protocol.webfinger import parse_jrd_actor_iri, webfinger_url
 from . import clock
 from .db import Database
 from .netguard import BlockedAddressError, blocked_cause, check_url
-from .signing import KNOCK_AGAIN, other_scheme, remember_scheme, remembered_scheme, sign_request
+from .signing import KNOCK_AGAIN, KnownSchemes, other_scheme, sign_request
 
 AP_ACCEPT = 'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 AP_MEDIA_TYPES = ("application/activity+json", "application/ld+json", "application/json", "application/jrd+json")
@@ -55,10 +55,11 @@ class Fetcher:
 
     def __init__(
         self, *, session: aiohttp.ClientSession, db: Database, signer: Signer, allow_private: bool,
-        timeout: float, max_bytes: int, user_agent: str,
+        timeout: float, max_bytes: int, user_agent: str, schemes: KnownSchemes | None = None,
     ) -> None:
         self.session = session
         self.db = db
+        self.schemes = schemes or KnownSchemes(db)  # the app's, shared with its delivery worker
         self.signer = signer
         self.allow_private = allow_private
         self.timeout = aiohttp.ClientTimeout(total=timeout)
@@ -78,13 +79,16 @@ class Fetcher:
                 check_url(url, self.allow_private)
             except BlockedAddressError as exc:
                 raise FetchError(f"refused to fetch {url}: {exc}") from exc
-            scheme = await remembered_scheme(self.db, iri_host(url)) if sign else None
+            scheme = None
+            if sign:
+                await self.schemes.load()
+                scheme = self.schemes.of(iri_host(url))
             status, location, body = await self._get_once(url, accept, scheme)
             if scheme is not None and status in KNOCK_AGAIN:
                 scheme = other_scheme(scheme)
                 status, location, body = await self._get_once(url, accept, scheme)
                 if status == 200 or location is not None:  # the signature was taken
-                    await remember_scheme(self.db, iri_host(url), scheme)
+                    await self.schemes.remember(iri_host(url), scheme)
             if location is not None:
                 url = urljoin(url, location)
                 continue

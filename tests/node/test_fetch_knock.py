@@ -10,11 +10,12 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from node.appkeys import DB, FETCHER, URLS
+from node.appkeys import DB, DELIVERY, FETCHER, URLS
 from node.fetch import FetchError
 from node.signing import DRAFT_CAVAGE, RFC9421
+from tests.node.test_rfc9421 import PickyServer, follow_and_deliver
 from tests.support.node import get_as2
-from tests.support.peer import AS2
+from tests.support.peer import AS2, Peer
 from tests.support.picky import PickyRemote
 
 
@@ -137,3 +138,28 @@ async def test_an_unsigned_get_is_never_knocked_twice(client: TestClient) -> Non
         with pytest.raises(FetchError):
             await client.app[FETCHER].get_json(f"http://127.0.0.1:{server.port}/x", sign=False)
     assert calls == [False]
+
+
+async def test_a_scheme_a_get_learnt_is_the_first_knock_of_the_next_post(client: TestClient, peer: Peer) -> None:
+    """The fetcher and the delivery worker share what they know of a domain (node.signing.KnownSchemes):
+    a worker that read the domains it knew before the GET learnt RFC 9421 still knocks once."""
+    instance = await (await get_as2(client, f"{client.app[URLS].base}/actor")).json(content_type=None)
+    group = await (await get_as2(client, client.app[URLS].actor("reseau"))).json(content_type=None)
+    getter = PickyOrigin({RFC9421}, instance["publicKey"]["publicKeyPem"])  # GETs are the instance actor's
+    poster = PickyServer({RFC9421}, group["publicKey"]["publicKeyPem"])  # deliveries are the Group's
+    app = web.Application()
+    app.router.add_get("/notes/1", getter.note)
+    app.router.add_post("/inbox", poster.inbox)
+    await getter.start(app)
+    poster.server = getter.server
+    try:
+        inbox = f"http://{getter.host}/inbox"
+        peer.actor_fields["alice"] = {"inbox": inbox, "endpoints": {"sharedInbox": inbox}}
+        assert await client.app[DELIVERY].run_once() == 0  # the worker has read what it knows: nothing yet
+        await client.app[FETCHER].get_json(getter.url())
+        assert getter.attempts == [(DRAFT_CAVAGE, 401), (RFC9421, 200)]
+        await follow_and_deliver(client, peer)
+        assert poster.attempts == [(RFC9421, 202)]
+    finally:
+        assert getter.server is not None
+        await getter.server.close()
