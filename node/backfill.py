@@ -2,7 +2,7 @@
 through the peer's outbox and import its earlier practices, journeys and outcomes, so a network that
 joins late still learns from what the others wrote before, with the discussion under each: the replies
 an imported item's origin lists in its `replies` collection (the comments it approved), each fetched from
-its own server, at most MAX_REPLIES per item.
+its own server, and the replies listed in theirs, at most MAX_REPLIES per item.
 
 Bounded (`backfill_max_items`, `backfill_max_pages`), resumable (the next page's IRI and the counts are
 stored after each page, in the transaction that stores the page's items) and polite (at most
@@ -30,8 +30,9 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 LEASE_SECONDS = 120.0  # a row being worked on is not picked up by another process (the CLI and `serve`)
 BATCH = 8
-MAX_REPLIES = 100  # replies imported per item: the start of a discussion, not an archive
-MAX_REPLY_PAGES = 5
+MAX_REPLIES = 100  # replies fetched per item, its whole discussion: the start of one, not an archive
+MAX_REPLY_PAGES = 5  # pages read of one replies collection
+MAX_REPLY_DEPTH = 3  # replies collections walked down a thread: the item's, its replies', theirs
 CONTENT_TYPES = frozenset({"Article", "Event"})
 SWEEP_CHUNK = 1_000  # ids of `remote_objects` the sweep reads per pass (about 4 ms with 4 KB documents)
 SWEEP_SAVE_EVERY = 60  # passes between two saves of the sweep's progress while it finds nothing to store
@@ -301,43 +302,67 @@ class BackfillWorker:
                 log.exception("backfill of the replies of %s failed", item_iri)
 
     async def _import_replies(self, item_iri: str, document: dict[str, Any]) -> None:
-        """The replies `document`'s replies collection lists, oldest first as listed, kept as comments on it
-        (node/inbox_objects.keep_listed_reply). The collection must be on the item's server; a
-        reply that fails to fetch is skipped: the item is imported already, and the discussion goes on in
-        the inbox."""
+        """The discussion under an imported item, breadth first: the replies its replies collection lists,
+        kept as comments on it (node/inbox_objects.keep_listed_reply), then those each kept reply's own
+        collection lists, MAX_REPLY_DEPTH collections down, at most MAX_REPLIES fetched in all. A reply's
+        collection is where a reply to a Mastodon comment is found: the item's origin may never have
+        received it. A collection must be on its owner's server; a reply that fails to fetch is skipped:
+        the item is imported already, and the discussion goes on in the inbox."""
+        urls = Urls(self.local_base)
+        budget, kept, seen = MAX_REPLIES, 0, set()
+        level = [(item_iri, document)]
+        for _ in range(MAX_REPLY_DEPTH):
+            below: list[tuple[str, dict[str, Any]]] = []
+            for owner_iri, owner in level:
+                if budget <= 0:
+                    break
+                found = await self._listed_replies(owner_iri, owner, budget)
+                if found is None:
+                    continue
+                listing, listed = found
+                for iri in listed:
+                    if iri in seen or iri.startswith(f"{self.local_base}/") or await self.db.fetch_value(
+                            "SELECT 1 FROM remote_objects WHERE iri = ?", (iri,)):
+                        continue
+                    seen.add(iri)
+                    budget -= 1
+                    try:
+                        reply = await self._get(iri)
+                    except FetchError as exc:
+                        log.info("backfill: reply %s skipped: %s", iri, exc.reason)
+                        continue
+                    async with self.db.transaction() as tx:
+                        if await keep_listed_reply(tx, urls, iri, reply, listing):
+                            kept += 1
+                            below.append((iri, reply))
+            level = below
+        log.info("backfill of the replies of %s: %d fetched, %d kept", item_iri, len(seen), kept)
+
+    async def _listed_replies(self, owner_iri: str, document: dict[str, Any],
+                              limit: int) -> tuple[str, list[str]] | None:
+        """(the collection's IRI, the first `limit` replies it lists, oldest first as listed) of
+        `document`'s replies collection, read from at most MAX_REPLY_PAGES pages; None when it has none,
+        one on another server than `owner_iri`'s, or one that fails to fetch."""
         replies = document.get("replies")
         listing = _id(replies)
-        if listing is None or not same_origin(listing, item_iri):
-            return
-        kept = 0
+        if listing is None or not same_origin(listing, owner_iri):
+            return None
         listed: list[str] = []
         try:
             embedded = isinstance(replies, dict) and ("first" in replies or _items(replies))
             page = replies if embedded else await self._get(listing)
             for _ in range(MAX_REPLY_PAGES + 1):  # the collection, then its pages
-                if page is None or len(listed) >= MAX_REPLIES:
+                if page is None or len(listed) >= limit:
                     break
                 if "first" in page and not _items(page):  # the collection itself: on to its first page
                     page = await self._page(page["first"], listing)
                     continue
-                listed += [iri for iri in map(_id, _items(page)) if iri is not None][:MAX_REPLIES - len(listed)]
-                page = await self._page(page.get("next"), listing) if len(listed) < MAX_REPLIES else None
+                listed += [iri for iri in map(_id, _items(page)) if iri is not None][:limit - len(listed)]
+                page = await self._page(page.get("next"), listing) if len(listed) < limit else None
         except FetchError as exc:
-            log.info("backfill of the replies of %s: %s", item_iri, exc.reason)
-            return
-        urls = Urls(self.local_base)
-        for iri in listed:
-            if iri.startswith(f"{self.local_base}/") or await self.db.fetch_value(
-                    "SELECT 1 FROM remote_objects WHERE iri = ?", (iri,)):
-                continue
-            try:
-                reply = await self._get(iri)
-            except FetchError as exc:
-                log.info("backfill: reply %s skipped: %s", iri, exc.reason)
-                continue
-            async with self.db.transaction() as tx:
-                kept += await keep_listed_reply(tx, urls, iri, reply, listing)
-        log.info("backfill of the replies of %s: %d listed, %d kept", item_iri, len(listed), kept)
+            log.info("backfill of the replies of %s: %s", owner_iri, exc.reason)
+            return None
+        return listing, listed
 
     async def _page(self, ref: Any, listing: str) -> dict[str, Any] | None:
         """A page of a replies collection, embedded or by IRI; None for none, or one on another server."""

@@ -394,6 +394,59 @@ async def test_the_replies_an_items_origin_lists_come_with_it_as_approved_commen
     assert await client.app[DB].fetch_value("SELECT count(*) FROM remote_objects WHERE iri LIKE '%/notes/%'") == 3
 
 
+def mastodon_thread(network: OutboxPeer, other: OutboxPeer, practice: dict[str, Any]) -> None:
+    """On `other` (a Mastodon server, say): eve's reply to the practice, listed by the practice's origin,
+    and under it, in eve's own replies collection only (Mastodon's shape: an embedded empty first page,
+    then `next`), zoe's answer to eve and, deeper, eve's answer to zoe: replies the practice's origin
+    never received."""
+    def note(slug: str, author: str, in_reply_to: str, listed: list[str]) -> str:
+        iri = f"{other.base}/notes/{slug}"
+        other.documents[f"/notes/{slug}/replies/page"] = {
+            "@context": AS_CONTEXT, "id": f"{iri}/replies/page", "type": "CollectionPage", "items": listed,
+            "partOf": f"{iri}/replies"}
+        other.documents[f"/notes/{slug}"] = {
+            "@context": AS_CONTEXT, "id": iri, "type": "Note", "to": [PUBLIC], "attributedTo": other.actor_iri(author),
+            "inReplyTo": in_reply_to, "content": f"<p>{slug}</p>",
+            "replies": {"id": f"{iri}/replies", "type": "Collection", "first": {
+                "type": "CollectionPage", "partOf": f"{iri}/replies", "items": [], "next": f"{iri}/replies/page"}}}
+        return iri
+
+    deeper = note("deeper", "eve", f"{other.base}/notes/answer", [])
+    answer = note("answer", "zoe", f"{other.base}/notes/visit", [deeper])
+    visit = note("visit", "eve", practice["id"], [answer])
+    network.documents["/practices/debated/replies/page/2"]["orderedItems"].append(visit)
+
+
+@pytest.mark.parametrize(("mode", "depth", "under_visit"), [
+    ("open", 3, [("answer", "debated", "visit", "approved"), ("deeper", "debated", "answer", "approved")]),
+    ("open", 2, [("answer", "debated", "visit", "approved")]),  # deeper is not even fetched
+    # Listed by eve's server, not by the practice's origin: no vouch, so held by our mode; and a reply to
+    # a held comment is no comment here, as in the inbox (fetched, not kept).
+    ("held", 3, [("answer", "debated", "visit", "held")]),
+])
+async def test_replies_listed_by_a_reply_come_too_by_our_mode_and_as_deep_as_the_bound(
+        client: TestClient, network: OutboxPeer, monkeypatch: pytest.MonkeyPatch, mode: str, depth: int,
+        under_visit: list[tuple[str, ...]]) -> None:
+    monkeypatch.setattr(backfill, "MAX_REPLY_DEPTH", depth)
+    practice, _ = discussion(network)
+    other = await start_outbox_peer("eve", "zoe")
+    mastodon_thread(network, other, practice)
+    network.publish_outbox("reseau", [network.create("alice", practice, 1)], page_size=3)
+    await social.sync_comment_mode(client.app[DB], mode)
+    await start(client, network.actor_iri("reseau"))
+    w = worker(client)
+    try:
+        while await w.run_once():
+            pass
+    finally:
+        assert other.server is not None
+        await other.server.close()
+    assert await comments_kept(client) == sorted([("first", "debated", "debated", "approved"),
+                                                  ("second", "debated", "first", "approved"),
+                                                  ("visit", "debated", "debated", "approved"), *under_visit])
+    assert other.gets("/notes/deeper") == (["/notes/deeper"] if depth == 3 else [])
+
+
 async def test_replies_are_bounded_and_listed_on_the_items_server_only(
         client: TestClient, network: OutboxPeer, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(backfill, "MAX_REPLIES", 1)
