@@ -115,13 +115,16 @@ class Database:
         lock up front, so a concurrent CLI process waits instead of failing half-way)."""
         async with self._lock:
             await self._writer.execute("BEGIN IMMEDIATE")
+            tx = Transaction(self._writer)
             try:
-                yield Transaction(self._writer)
+                yield tx
             except BaseException:
                 await self._writer.execute("ROLLBACK")
                 raise
             else:
                 await self._writer.execute("COMMIT")
+        for callback in tx.after_commit:
+            callback()
 
     async def write(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Run `work(connection)` in one transaction, whole, on the writer's thread: one trip there, where
@@ -235,10 +238,12 @@ def _first(rows: Iterable[aiosqlite.Row]) -> aiosqlite.Row | None:
 
 
 class Transaction:
-    """The writer connection while a transaction is open; reads here see the transaction's writes."""
+    """The writer connection while a transaction is open; reads here see the transaction's writes.
+    `after_commit`: what to call once they are committed (a cache of what the transaction changed)."""
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
+        self.after_commit: list[Callable[[], None]] = []
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run one statement; returns the last inserted row id (0 when nothing was inserted)."""

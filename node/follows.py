@@ -10,12 +10,27 @@ from .db import Database, Transaction
 from .outbox import send
 from .urls import Urls
 
+# Bumped once a transaction that changed a follow commits: what is cached of who follows whom
+# (node/relevance.FollowedHosts) is read again.
+generation = 0
+
+
+def changed(tx: Transaction) -> None:
+    """Note that `tx` changes follows."""
+    tx.after_commit.append(_bump)
+
+
+def _bump() -> None:
+    global generation
+    generation += 1
+
 
 async def upsert_follow(
     tx: Transaction, *, follower_iri: str, followee_iri: str, activity_iri: str, state: str
 ) -> None:
     """Record a follow; a repeated Follow replaces the previous one (new activity id, new state)."""
     now = clock.iso()
+    changed(tx)
     await tx.execute(
         "INSERT INTO follows (follower_iri, followee_iri, activity_iri, state, created_at, updated_at)"
         " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (follower_iri, followee_iri) DO UPDATE SET"
@@ -25,6 +40,7 @@ async def upsert_follow(
 
 
 async def set_follow_state(tx: Transaction, *, follower_iri: str, followee_iri: str, state: str) -> bool:
+    changed(tx)
     await tx.execute(
         "UPDATE follows SET state = ?, updated_at = ? WHERE follower_iri = ? AND followee_iri = ?",
         (state, clock.iso(), follower_iri, followee_iri),
@@ -33,6 +49,7 @@ async def set_follow_state(tx: Transaction, *, follower_iri: str, followee_iri: 
 
 
 async def remove_follow(tx: Transaction, *, follower_iri: str, followee_iri: str) -> bool:
+    changed(tx)
     await tx.execute("DELETE FROM follows WHERE follower_iri = ? AND followee_iri = ?", (follower_iri, followee_iri))
     return await tx.changes() > 0
 

@@ -33,11 +33,12 @@ from protocol.httpsig import key_owner_iri, parse_signature_header, verify_reque
 from protocol.iri import iri_host
 from protocol.jsonld import compact
 
-from . import clock
+from . import clock, relevance
 from .db import Database
 from .fetch import Fetcher, FetchError
 from .inbox_objects import INSERT_OBJECT, object_row, plain_create
 from .remote_content import may_be_content
+from .urls import Urls
 
 MAX_BODY_BYTES = 1_000_000
 MAX_JSON_DEPTH = 64
@@ -131,7 +132,7 @@ def _signature(
 
 async def receive(
     *, db: Database, fetcher: Fetcher, method: str, path: str, headers: CIMultiDictProxy[str], body: bytes,
-    recipient_actor_id: int | None,
+    recipient_actor_id: int | None, urls: Urls,
 ) -> Received:
     """Verify and store one POSTed activity. Raises InboxRejection with the status to answer."""
     doc = parse_body(body)
@@ -173,7 +174,7 @@ async def receive(
     if owner != activity.actor:
         raise InboxRejection(401, f"signed by {owner}, but the activity's actor is {activity.actor}")
     document = _document(doc, received, body)
-    kept = _kept_at_once(activity)
+    kept = await _kept_at_once(db, urls, activity, compacted)
     handed = _Handed.of(db)
     entry = handed.put(activity.iri, document, compacted, activity) if kept is None else None
     at = clock.iso()
@@ -189,11 +190,14 @@ async def receive(
     return Received(stored=stored, queued=stored and kept is None)
 
 
-def _kept_at_once(activity: Activity) -> tuple[Any, ...] | None:
+async def _kept_at_once(db: Database, urls: Urls, activity: Activity,
+                        compacted: dict[str, Any]) -> tuple[Any, ...] | None:
     """The remote object row of a Create the inbox handles at once, the worker's plain case with nothing
-    but a row to write (`InboxWorker._keep_plain`); None for every other activity."""
+    but a row to write (`InboxWorker._keep_plain`); None for every other activity, and for a post the
+    worker would ignore (node/relevance.py: it decides, and marks it)."""
     plain = plain_create(activity)
-    if plain is None or may_be_content(plain[1]):
+    if plain is None or may_be_content(plain[1]) \
+            or not await relevance.related(db, urls, activity.actor, plain[1], compacted):
         return None
     return object_row(*plain)
 

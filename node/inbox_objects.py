@@ -11,7 +11,7 @@ from protocol.errors import ParseError
 from protocol.iri import require_http_iri, same_origin
 from protocol.polls import parse_vote
 
-from . import clock, comments, participation, references, remote_content, search, sharing
+from . import clock, comments, follows, participation, references, relevance, remote_content, search, sharing
 from .db import Transaction
 from .fetch import FetchError
 from .inbox_context import InboxContext
@@ -38,6 +38,8 @@ async def on_create(ctx: InboxContext, activity: Activity, raw: dict[str, object
             return await _on_vote(ctx, activity, document, vote.choice, question)
         if isinstance(document.get("name"), str) and not document.get("content"):
             return "ignored"  # a vote for an option our poll does not have
+    if not await relevance.related(ctx.db, ctx.urls, activity.actor, document, raw):
+        return "ignored"  # from a stranger, to no one here, in no thread shown here
     return await store_remote_object(ctx, obj.iri, document)
 
 
@@ -168,6 +170,8 @@ async def on_announce(ctx: InboxContext, activity: Activity, raw: dict[str, obje
         if exc.gone:
             return "ignored"
         raise
+    if not await relevance.related(ctx.db, ctx.urls, activity.actor, document, raw):
+        return "ignored"  # a stranger's boost of something nobody here follows or discusses
     return await store_remote_object(ctx, iri, document, activity)
 
 
@@ -202,6 +206,7 @@ async def on_delete(ctx: InboxContext, activity: Activity, raw: dict[str, object
     async with ctx.db.transaction() as tx:
         if obj.iri == activity.actor:
             await tx.execute("DELETE FROM follows WHERE follower_iri = ? OR followee_iri = ?", (obj.iri, obj.iri))
+            follows.changed(tx)
             await tx.execute("DELETE FROM remote_actors WHERE iri = ?", (obj.iri,))
             await remote_content.delete_by_author(tx, obj.iri)
             await search.reindex_author(tx, obj.iri)

@@ -19,7 +19,7 @@ from protocol.activities import Activity, parse_activity
 from protocol.errors import ParseError
 from protocol.jsonld import compact
 
-from . import backfill, clock, participation, remote_content, reports, sharing
+from . import backfill, clock, participation, relevance, remote_content, reports, sharing
 from .db import Transaction
 from .fetch import FetchError
 from .follows import answer_follow, follow_document, remove_follow, set_follow_state, upsert_follow
@@ -256,7 +256,8 @@ class InboxWorker:
                 # A test (or a future handler) replacing on_create gets every Create left to the worker, one
                 # at a time. (The inbox keeps plain posts when it receives them: node/inbox.py.)
                 if isinstance(parsed, tuple) and HANDLERS.get("Create") is on_create \
-                        and (item := plain_create(parsed[1])) is not None:
+                        and (item := plain_create(parsed[1])) is not None and await relevance.related(
+                            self.ctx.db, self.ctx.urls, parsed[1].actor, item[1], parsed[0]):
                     plain.append((row, parsed, item))
                     continue
                 await self._keep_plain(plain, outcomes)  # before this row: rows are handled in order

@@ -3,7 +3,7 @@
 from aiohttp import web
 
 from ..accounts import get_actor
-from ..appkeys import DB, FETCHER, INBOX_WORKER
+from ..appkeys import DB, FETCHER, INBOX_WORKER, URLS
 from ..inbox import MAX_BODY_BYTES, InboxRejection, check_media_type, receive
 from ..negotiation import json_error
 
@@ -30,6 +30,7 @@ async def _post(request: web.Request, recipient_actor_id: int | None) -> web.Res
         received = await receive(
             db=request.app[DB], fetcher=request.app[FETCHER], method=request.method, path=request.raw_path,
             headers=request.headers, body=body, recipient_actor_id=recipient_actor_id,
+            urls=request.app[URLS],
         )
     except InboxRejection as exc:
         return json_error(exc.status, exc.reason)

@@ -21,7 +21,7 @@ from node.appkeys import DB, URLS
 from protocol.activities import parse_activity, with_transient_id
 from protocol.actors import parse_actor
 from protocol.jsonld import compact
-from tests.support.node import inbox_rows, process
+from tests.support.node import follows_peer, inbox_rows, process
 from tests.support.peer import Peer
 
 PAYLOADS = Path(__file__).resolve().parents[1] / "fixtures" / "payloads"
@@ -119,6 +119,7 @@ def serve(server: str, peer: Peer, node_base: str) -> dict[str, str]:
 async def test_replayed_into_a_node(client: TestClient, peer: Peer, server: str) -> None:
     node_base = client.app[URLS].base
     keys = serve(server, peer, node_base)
+    await follows_peer(client.app, peer)  # a server the network follows: its posts are kept
     outcomes = {}
     for _, name in [f for f in files() if f[0] == server and f[1][0].isdigit()]:
         doc = localize(load(server, name), server, peer, node_base)

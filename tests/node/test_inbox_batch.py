@@ -24,11 +24,17 @@ from node.inbox_worker import InboxContext
 from protocol.activities import Activity, parse_activity
 from protocol.jsonld import compact
 from tests.node.test_remote_content import peer_object
-from tests.support.node import activity, handled, post_signed, process, publish_practice
+from tests.support.node import activity, follows_peer, handled, post_signed, process, publish_practice
 from tests.support.peer import Peer
 
 GROUP = "http://node.test/users/reseau"
 PRACTICE = "http://node.test/practices/monnaie-locale"
+
+
+@pytest.fixture(autouse=True)
+async def peer_is_followed(client: TestClient, peer: Peer) -> None:
+    """The network follows the peer: what it posts is kept (node/relevance.py)."""
+    await follows_peer(client.app, peer)
 
 
 def practice(peer: Peer, number: int) -> dict[str, Any]:
@@ -142,7 +148,7 @@ async def test_handling_a_batch_again_changes_nothing(client: TestClient, peer: 
     assert (await process(client.app))[0] == 5
     first = await snapshot(client)
     assert [len(first[name]) for name in ("remote_objects", "comments", "remote_content", "follows", "reactions")] \
-        == [3, 1, 1, 1, 2]
+        == [3, 1, 1, 2, 2]  # follows: alice's, and the network's of alice (peer_is_followed)
     assert any(iri == docs[3]["object"]["id"] for iri, _, _ in first["search"])
     sent = len(peer.inbox)
     assert sorted(r.json["type"] for r in peer.inbox) == ["Accept", "Announce"]  # the comment's, to its author

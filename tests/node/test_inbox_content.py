@@ -11,6 +11,7 @@ from node.appkeys import DB
 from tests.support.node import (
     AS_CONTEXT,
     activity,
+    follows_peer,
     get_as2,
     handled,
     inbox_rows,
@@ -19,6 +20,12 @@ from tests.support.node import (
 from tests.support.peer import Peer
 
 PRACTICE = "http://node.test/practices/monnaie-locale"
+
+
+@pytest.fixture(autouse=True)
+async def peer_is_followed(client: TestClient, peer: Peer) -> None:
+    """The network follows the peer: what it posts is kept (node/relevance.py)."""
+    await follows_peer(client.app, peer)
 
 
 def note(peer: Peer, name: str, number: int = 1, **fields: Any) -> dict[str, Any]:

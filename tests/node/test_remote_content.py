@@ -16,11 +16,17 @@ from protocol.practices import build_practice_details, parse_practice_details
 from tests.protocol.test_journeys import JOURNEY
 from tests.protocol.test_outcomes import REPORT
 from tests.protocol.test_practices import CURRENCY
-from tests.support.node import AS_CONTEXT, activity, handled
+from tests.support.node import AS_CONTEXT, activity, follows_peer, handled
 from tests.support.peer import Peer
 
 TEXTS = (Translation("fr", "La Luciole", "Une monnaie locale.", "<p>Le récit.</p>"),
          Translation("en", "The Luciole", "A local currency.", "<p>The story.</p>"))
+
+
+@pytest.fixture(autouse=True)
+async def peer_is_followed(client: TestClient, peer: Peer) -> None:
+    """The network follows the peer: what it posts is kept (node/relevance.py)."""
+    await follows_peer(client.app, peer)
 
 
 def peer_object(peer: Peer, kind: str = "practice", slug: str = "luciole", author: str = "alice",
@@ -118,12 +124,12 @@ async def test_deleted_actor_takes_its_content_along(client: TestClient, peer: P
 
 async def test_comments_stay_raw_and_what_they_answer_is_fetched(client: TestClient, peer: Peer,
                                                                  other_peer: Peer) -> None:
-    """A reply (from carol, elsewhere) to a peer's practice we did not hold: the practice is fetched from
-    its origin and stored in full; the reply itself is a comment, kept raw only."""
+    """A reply (from carol, elsewhere, calling our network in) to a peer's practice we did not hold: the
+    practice is fetched from its origin and stored in full; the reply itself is a comment, kept raw only."""
     practice = peer_object(peer)
     peer.documents["/practices/luciole"] = {"@context": AS_CONTEXT, **practice}
     reply = {"id": f"{other_peer.base}/notes/1", "type": "Note", "attributedTo": other_peer.actor_iri("carol"),
-             "inReplyTo": practice["id"], "content": "<p>Bravo</p>"}
+             "inReplyTo": practice["id"], "content": "<p>Bravo</p>", "cc": [client.app[URLS].actor("reseau")]}
     assert await handled(client, other_peer, "carol", activity(other_peer, "carol", "Create", reply)) == "done"
     assert [r["iri"] for r in await rows(client)] == [practice["id"]]
     raw = await client.app[DB].fetch_all("SELECT iri, in_reply_to FROM remote_objects ORDER BY id")

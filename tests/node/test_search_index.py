@@ -15,11 +15,17 @@ from node import search
 from node.appkeys import DB
 from node.db import Database
 from tests.support.examples import publish_examples
-from tests.support.node import AS_CONTEXT, PUBLIC, activity, handled
+from tests.support.node import AS_CONTEXT, PUBLIC, activity, follows_peer, handled
 from tests.support.peer import Peer
 
 MIGRATION = next(name for _, name, _ in node_db._migrations() if name.endswith("_search_social.sql"))
 NODE_COLUMN = next(name for _, name, _ in node_db._migrations() if name.endswith("_search_node.sql"))
+
+
+@pytest.fixture(autouse=True)
+async def peer_is_followed(client: TestClient, peer: Peer) -> None:
+    """The network follows the peer: what it posts is kept (node/relevance.py)."""
+    await follows_peer(client.app, peer)
 
 
 def peer_practice(peer: Peer, **fields: Any) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from node.accounts import get_actor
 from node.appkeys import DB, DELIVERY, INBOX_WORKER, URLS
 from node.db import Database
 from node.drafts import parse_markdown as parse_draft
+from node.follows import upsert_follow
 from node.publishing import PublishResult, publish
 from protocol.httpsig import SignatureParams, key_owner_iri, parse_signature_header, verify_request
 from tests.support.peer import AS2, Peer, Received
@@ -80,6 +81,16 @@ async def follow_network(client: TestClient, peer: Peer, name: str) -> dict[str,
     assert await process(client.app) == (1, 1)
     assert peer.inbox[-1].json["type"] == "Accept"
     return follow
+
+
+async def follows_peer(app: Application, peer: Peer, name: str = "alice") -> None:
+    """The network Group follows `name` on the peer, accepted: the peer's posts are ones the node keeps
+    (node/relevance.py), as a peer network's are once followed."""
+    urls = app[URLS]
+    async with app[DB].transaction() as tx:
+        group = await tx.fetch_value("SELECT username FROM actors WHERE type = 'Group' ORDER BY id LIMIT 1")
+        await upsert_follow(tx, follower_iri=urls.actor(group), followee_iri=peer.actor_iri(name),
+                            activity_iri=f"{urls.base}/activities/follows-{peer.host}-{name}", state="accepted")
 
 
 def practice(slug: str = "monnaie-locale", *, lang: str = "fr", title: str = "Une monnaie locale",

@@ -1,0 +1,94 @@
+"""Which received posts the node keeps. Any server can sign a Create or an Announce and send it to our
+inbox: kept blindly, a stranger could fill the disk within the rate limit and put "practices" into our
+library and search. As Mastodon keeps a Create only when it relates to local activity, a post is kept
+when:
+
+- its sender's server hosts an actor one of our actors follows (a peer network, a followed account);
+- it replies into a thread shown here (a comment), or votes on our poll (its handler checks that);
+- it addresses or mentions one of our actors.
+
+Anything else is marked ignored: its inbox row stays until the logs are pruned, nothing else is written
+(a post sent by IRI, or boosted, is fetched first: what it replies to may decide).
+
+Hosts, not actors: a Maillage node's posts are its organizers', addressed to its Group's followers, and
+the Group is what a network follows. A followed Mastodon account's server may then send its other users'
+posts too: rows, never pages (pages show practices, journeys and outcomes only, which Mastodon never sends).
+"""
+
+import time
+import weakref
+from collections.abc import Iterator
+from typing import Any
+
+from protocol.iri import iri_host
+
+from . import comments, follows
+from .db import Database
+from .urls import Urls
+
+REFRESH_SECONDS = 30.0  # follows another process changed (`maillage unfollow` while `serve` runs) show after this
+_ADDRESSING = ("to", "cc", "bto", "bcc", "audience")
+
+
+class FollowedHosts:
+    """The hosts of the actors our actors follow, read from `follows` and read again after a follow
+    changed in this process (`follows.generation`) or REFRESH_SECONDS: the inbox asks for every post."""
+
+    def __init__(self) -> None:
+        self.hosts: frozenset[str] = frozenset()
+        self.generation = -1
+        self.loaded_at = float("-inf")
+
+    @classmethod
+    def of(cls, db: Database) -> "FollowedHosts":
+        found = _followed.get(db)
+        if found is None:
+            found = _followed[db] = cls()
+        return found
+
+    async def get(self, db: Database, urls: Urls) -> frozenset[str]:
+        now = time.monotonic()
+        if self.generation != follows.generation or now - self.loaded_at > REFRESH_SECONDS:
+            generation = follows.generation
+            rows = await db.fetch_all_quick(  # our actors are the followers whose IRI is under our base
+                "SELECT DISTINCT followee_iri FROM follows WHERE state = 'accepted'"
+                " AND follower_iri >= ? AND follower_iri < ?", (f"{urls.base}/", f"{urls.base}0"))
+            self.hosts = frozenset(host for r in rows if (host := iri_host(r[0])))
+            self.generation, self.loaded_at = generation, now
+        return self.hosts
+
+
+_followed: "weakref.WeakKeyDictionary[Database, FollowedHosts]" = weakref.WeakKeyDictionary()
+
+
+def _iris(value: Any) -> Iterator[str]:
+    for entry in value if isinstance(value, list) else [value]:
+        entry = entry.get("id") if isinstance(entry, dict) else entry
+        if isinstance(entry, str):
+            yield entry
+
+
+def addresses_us(urls: Urls, *documents: Any) -> bool:
+    """Whether one of `documents` (an activity, its object) names one of our actors in its addressing
+    or in a Mention: a message, or someone calling an organizer into a discussion."""
+    ours = f"{urls.base}/"
+    for document in documents:
+        if not isinstance(document, dict):
+            continue
+        for field in _ADDRESSING:
+            if any(iri.startswith(ours) for iri in _iris(document.get(field))):
+                return True
+        tags = document.get("tag")
+        for tag in tags if isinstance(tags, list) else [tags]:
+            if isinstance(tag, dict) and tag.get("type") == "Mention" and isinstance(tag.get("href"), str) \
+                    and tag["href"].startswith(ours):
+                return True
+    return False
+
+
+async def related(db: Database, urls: Urls, sender: str, document: dict[str, Any], activity: dict[str, Any]) -> bool:
+    """Whether the post `document`, received from `sender` in `activity`, is one to keep."""
+    if iri_host(sender) in await FollowedHosts.of(db).get(db, urls) or addresses_us(urls, activity, document):
+        return True
+    parent = comments.reply_target(document)
+    return parent is not None and await comments.thread_root(db, urls, parent) is not None
