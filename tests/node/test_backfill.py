@@ -367,6 +367,22 @@ async def comments_kept(client: TestClient) -> list[tuple[str, str, str, str]]:
     return sorted(tuple(r[k].rsplit("/", 1)[-1] for k in ("iri", "root_iri", "in_reply_to", "state")) for r in rows)
 
 
+async def backfill_discussion(client: TestClient, network: OutboxPeer, practice: dict[str, Any],
+                              other: OutboxPeer, mode: str) -> None:
+    """Backfill the network's outbox (the practice alone) to its end with our comment mode `mode`, then
+    stop `other`, the server some replies come from."""
+    network.publish_outbox("reseau", [network.create("alice", practice, 1)], page_size=3)
+    await social.sync_comment_mode(client.app[DB], mode)
+    await start(client, network.actor_iri("reseau"))
+    w = worker(client)
+    try:
+        while await w.run_once():
+            pass
+    finally:
+        assert other.server is not None
+        await other.server.close()
+
+
 async def test_the_replies_an_items_origin_lists_come_with_it_as_approved_comments(
         client: TestClient, network: OutboxPeer) -> None:
     practice, _ = discussion(network)
@@ -376,16 +392,7 @@ async def test_the_replies_an_items_origin_lists_come_with_it_as_approved_commen
                                        "attributedTo": other.actor_iri("eve"), "inReplyTo": practice["id"],
                                        "content": "<p>Merci !</p>"}
     network.documents["/practices/debated/replies/page/2"]["orderedItems"].append(visitor)
-    network.publish_outbox("reseau", [network.create("alice", practice, 1)], page_size=3)
-    await social.sync_comment_mode(client.app[DB], "held")  # ours would hold the visitor's: the listing approves it
-    await start(client, network.actor_iri("reseau"))
-    w = worker(client)
-    try:
-        while await w.run_once():
-            pass
-    finally:
-        assert other.server is not None
-        await other.server.close()
+    await backfill_discussion(client, network, practice, other, "held")  # ours would hold the visitor's
     # Listed by the item's origin: approved there, as an Announce by it would say; the nested one too.
     assert await comments_kept(client) == [("first", "debated", "debated", "approved"),
                                            ("second", "debated", "first", "approved"),
@@ -431,16 +438,7 @@ async def test_replies_listed_by_a_reply_come_too_by_our_mode_and_as_deep_as_the
     practice, _ = discussion(network)
     other = await start_outbox_peer("eve", "zoe")
     mastodon_thread(network, other, practice)
-    network.publish_outbox("reseau", [network.create("alice", practice, 1)], page_size=3)
-    await social.sync_comment_mode(client.app[DB], mode)
-    await start(client, network.actor_iri("reseau"))
-    w = worker(client)
-    try:
-        while await w.run_once():
-            pass
-    finally:
-        assert other.server is not None
-        await other.server.close()
+    await backfill_discussion(client, network, practice, other, mode)
     assert await comments_kept(client) == sorted([("first", "debated", "debated", "approved"),
                                                   ("second", "debated", "first", "approved"),
                                                   ("visit", "debated", "debated", "approved"), *under_visit])
