@@ -19,6 +19,7 @@ from protocol.places import parse_place
 from .db import Database
 from .i18n import babel_locale
 from .search import parse_query, search
+from .urls import REMOTE_PAGES
 from .views import When, in_zone, when
 
 PAGE_SIZE = 20
@@ -28,7 +29,8 @@ Choose = Callable[[Sequence[str], str], str]  # (languages on offer, default) ->
 _LOCAL = ("SELECT 1 AS local, o.id, o.iri, o.iri AS url, o.kind, o.default_lang, o.fields, o.journey_id,"
           " NULL AS context, o.published_at AS date, ? AS node FROM objects o"
           " WHERE o.deleted_at IS NULL AND o.kind = ?")
-_REMOTE = ("SELECT 0 AS local, c.id, c.iri, c.url, c.kind, c.default_lang, c.fields, NULL AS journey_id,"
+_REMOTE = (f"SELECT 0 AS local, c.id, c.iri, '{REMOTE_PAGES}' || c.id AS url, c.kind, c.default_lang, c.fields,"
+           " NULL AS journey_id,"
            " COALESCE(c.context, c.in_reply_to) AS context, COALESCE(c.published_at, c.received_at) AS date,"
            " c.origin AS node FROM remote_content c WHERE c.deleted_at IS NULL AND c.kind = ?")
 
@@ -50,7 +52,8 @@ class Filters:
 
 @dataclass
 class Card:
-    """One item in a list, in one of its languages; `url` is its page (a peer's item: at its origin)."""
+    """One item in a list, in one of its languages; `url` is its page (a peer's item: its page here,
+    urls.remote_page)."""
 
     iri: str
     url: str
@@ -222,7 +225,8 @@ async def attach_journeys(db: Database, cards: Sequence[Card], rows_journey: dic
                 r["lang"]] = r["title"]
     if remote_iris:
         for r in await db.fetch_all(
-                "SELECT c.iri, c.url, c.default_lang, t.lang, t.title FROM remote_content c JOIN remote_translations t"
+                f"SELECT c.iri, '{REMOTE_PAGES}' || c.id AS url, c.default_lang, t.lang, t.title FROM remote_content c"
+                " JOIN remote_translations t"
                 f" ON t.content_id = c.id WHERE c.deleted_at IS NULL AND c.iri IN ({_in(remote_iris)})", remote_iris):
             found.setdefault(r["iri"], {"url": r["url"], "default": r["default_lang"], "titles": {}})["titles"][
                 r["lang"]] = r["title"]

@@ -21,7 +21,7 @@ from protocol.remote_content import RemotePublication, build_fields, parse_publi
 from . import clock
 from .db import Database, Transaction
 from .render import sanitize
-from .urls import Urls
+from .urls import Urls, remote_page
 
 
 def _sanitized(pub: RemotePublication) -> RemotePublication:
@@ -212,6 +212,20 @@ async def find_remote(db: Database, iri: str) -> RemoteItem | None:
     """One item by IRI, deleted ones included (a page says it was deleted)."""
     found = await _items(db, "c.iri = ?", (iri,))
     return found[0] if found else None
+
+
+async def remote_by_id(db: Database, content_id: int) -> RemoteItem | None:
+    """One item by its row id (its page here: urls.remote_page), deleted ones included."""
+    found = await _items(db, "c.id = ?", (content_id,))
+    return found[0] if found else None
+
+
+async def page_paths(db: Database, iris: list[str]) -> dict[str, str]:
+    """{IRI: its page here} for those of `iris` that are peers' items this node holds."""
+    if not iris:
+        return {}
+    rows = await db.fetch_all(f"SELECT iri, id FROM remote_content WHERE iri IN ({','.join('?' * len(iris))})", iris)
+    return {r["iri"]: remote_page(r["id"]) for r in rows}
 
 
 async def latest_remote(db: Database, limit: int = 20, *, kind: str | None = None,

@@ -3,7 +3,7 @@
 from aiohttp import web
 
 from .assets import asset_dir
-from .web import actors, content, discovery, feeds, inbox, items, ops, peers, search, site, social
+from .web import actors, content, discovery, feeds, inbox, items, ops, peers, remote_items, search, site, social
 from .web.desk_routes import setup_desk_routes
 
 
@@ -43,6 +43,7 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/activities/{token}", content.get_activity)
     r.add_get("/tags/{name}", content.get_tag)
     r.add_get("/peers", peers.get_peers)
+    r.add_get("/remote/{id:[0-9]{1,18}}", remote_items.get_remote_item)
     r.add_get("/search", search.get_search)
     r.add_get("/notes/{token}", social.get_note)
     setup_desk_routes(r)  # /login, /desk, /admin, /media

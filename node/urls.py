@@ -45,3 +45,11 @@ class Urls:
     def note(self, token: str) -> str:
         """An organizer's reply (node/replying.py)."""
         return f"{self.base}/notes/{token}"
+
+
+REMOTE_PAGES = "/remote/"  # + a peer's item's `remote_content.id`: its page here (node/web/remote_items.py)
+
+
+def remote_page(content_id: int) -> str:
+    """The path of this node's page for a peer's item it holds (`remote_content.id`)."""
+    return f"{REMOTE_PAGES}{content_id}"

@@ -14,6 +14,7 @@ from babel.numbers import format_decimal
 from .. import search as search_module
 from ..appkeys import DB
 from ..i18n import babel_locale, language_name
+from ..remote_content import page_paths
 from ..search import KINDS, MAX_PAGE, PAGE_SIZE, Query, parse_query, plain_snippet, search, snippet_parts
 from ..search import nodes as indexed_nodes
 from .language import reader, render
@@ -51,12 +52,14 @@ async def get_search(request: web.Request) -> web.Response:
         return web.json_response({"query": request.query.get("q", "")[:200], "total": total, "page": query.page,
                                   "next": next_url, "results": results}, headers={"Vary": "Accept"})
     who = reader(request)
+    pages = await page_paths(db, [h.iri for h in hits if not h.local])  # a peer's item: its page here
     limit = search_module.COUNT_LIMIT  # past it, `total` is limit + 1: "more than limit", the newest first
     context = {
         "form": {k: request.query.get(k, "")[:200] for k in PARAMS}, "kinds": KINDS, "total": total,
         "more": total > limit, "count_limit": format_decimal(limit, locale=babel_locale(who.ui)),
         "searched": not query.empty, "nodes": await indexed_nodes(db), "next_url": next_url,
         "prev_url": _page_url(request, query.page - 1) if query.page > 1 else None,
-        "results": [{"hit": h, "parts": snippet_parts(h.snippet), "language": language_name(h.lang)} for h in hits],
+        "results": [{"hit": h, "url": pages.get(h.iri, h.iri), "parts": snippet_parts(h.snippet),
+                     "language": language_name(h.lang)} for h in hits],
     }
     return render(request, "search.html", context, who=who)  # Vary: Accept, Accept-Language, Cookie

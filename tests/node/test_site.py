@@ -133,7 +133,8 @@ async def _insert_peer_practice(client: TestClient) -> None:
 async def test_peers_items_are_in_the_library_with_their_origin(site: TestClient) -> None:
     await _insert_peer_practice(site)
     html = await _page(site, "/practices?node=peer.example", "en")
-    assert '<a href="https://peer.example/p/1">Moneda social del puerto</a>' in html
+    cid = await site.app[DB].fetch_value("SELECT id FROM remote_content WHERE iri = 'https://peer.example/p/1'")
+    assert f'<a href="/remote/{cid}">Moneda social del puerto</a>' in html  # its page here, which links the origin
     assert "from peer.example" in html and "Valparaíso" in html and "1 practice<" in html
     assert '<option value="peer.example" selected>peer.example</option>' in html
 
