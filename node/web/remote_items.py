@@ -31,11 +31,11 @@ async def get_remote_item(request: web.Request) -> web.StreamResponse:
     item = await remote_by_id(db, int(request.match_info["id"]))
     if item is None:
         raise web.HTTPNotFound(text="Not found")
+    if wants_activity_json(request):
+        raise web.HTTPFound(item.iri)  # deleted too: its origin answers with the Tombstone
     who = reader(request)
     if item.deleted_at:
         return render(request, "deleted.html", {"stored": item, "alternate": item.iri}, who=who, status=410)
-    if wants_activity_json(request):
-        raise web.HTTPFound(item.iri)
     langs = [t.lang for t in item.translations] or [item.default_lang]
     context = await remote_item_context(db, urls, item, who.content_lang(langs, item.default_lang), ui_lang=who.ui)
     context["page_iri"] = f"{urls.base}{remote_page(item.id)}"
