@@ -11,7 +11,7 @@ from protocol.errors import ParseError
 from protocol.iri import require_http_iri, same_origin
 from protocol.polls import parse_vote
 
-from . import clock, comments, follows, participation, references, relevance, remote_content, search, sharing
+from . import clock, comments, follows, mentions, participation, references, relevance, remote_content, search, sharing
 from .db import Transaction
 from .fetch import FetchError
 from .inbox_context import InboxContext
@@ -98,6 +98,7 @@ async def store_remote_object(ctx: InboxContext, iri: str, document: dict[str, A
         if not await comments.file_reply(tx, ctx.urls, iri=iri, document=document, author=author, via=announce):
             return "ignored"  # a reply to our item while comments are closed, or one an organizer rejected
         await tx.execute(INSERT_OBJECT, object_row(iri, document, author))
+        await mentions.record(tx, ctx.urls, iri, document)  # a message to one of us: on the desk
         # A peer's practice, journey or outcome, in full; search shows those only, so nothing else
         # (a plain Note, an item already stored) changes the index.
         changed = await remote_content.store(tx, document)
@@ -141,7 +142,8 @@ def plain_create(activity: Activity) -> Plain | None:
 async def keep_objects(tx: Transaction, items: list[Plain], object_rows: list[tuple[Any, ...]]) -> None:
     """Keep the objects of several plain Creates (`object_rows`: their `object_row`s, made before the
     transaction), with the statements `store_remote_object` runs for each (the object rows first, in
-    order; then each one's full form and search index: other tables, which read no object row)."""
+    order; then each one's full form and search index: other tables, which read no object row). A post
+    that names one of us is no plain Create: `store_remote_object` records it as a message."""
     await tx.execute_many(INSERT_OBJECT, object_rows)
     for iri, document, _ in items:
         changed = await remote_content.store(tx, document)

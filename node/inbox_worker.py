@@ -254,9 +254,11 @@ class InboxWorker:
                     turn = time.perf_counter()
                 parsed = self._parse(row["activity_iri"], row["document"])
                 # A test (or a future handler) replacing on_create gets every Create left to the worker, one
-                # at a time. (The inbox keeps plain posts when it receives them: node/inbox.py.)
+                # at a time. (The inbox keeps plain posts when it receives them: node/inbox.py.) A post to
+                # one of us, or from a stranger, is handled alone: a message to record, or one to ignore.
                 if isinstance(parsed, tuple) and HANDLERS.get("Create") is on_create \
-                        and (item := plain_create(parsed[1])) is not None and await relevance.related(
+                        and (item := plain_create(parsed[1])) is not None \
+                        and not relevance.addresses_us(self.ctx.urls, item[1]) and await relevance.related(
                             self.ctx.db, self.ctx.urls, parsed[1].actor, item[1], parsed[0]):
                     plain.append((row, parsed, item))
                     continue

@@ -68,22 +68,23 @@ def _iris(value: Any) -> Iterator[str]:
             yield entry
 
 
+def addressed_iris(document: dict[str, Any], *, mentions: bool = True) -> Iterator[str]:
+    """The IRIs `document` is addressed to (`to`, `cc`, `bto`, `bcc`, `audience`) and, with `mentions`,
+    the ones its Mention tags name."""
+    for field in _ADDRESSING:
+        yield from _iris(document.get(field))
+    tags = document.get("tag") if mentions else None
+    for tag in tags if isinstance(tags, list) else [tags]:
+        if isinstance(tag, dict) and tag.get("type") == "Mention" and isinstance(tag.get("href"), str):
+            yield tag["href"]
+
+
 def addresses_us(urls: Urls, *documents: Any) -> bool:
     """Whether one of `documents` (an activity, its object) names one of our actors in its addressing
     or in a Mention: a message, or someone calling an organizer into a discussion."""
     ours = f"{urls.base}/"
-    for document in documents:
-        if not isinstance(document, dict):
-            continue
-        for field in _ADDRESSING:
-            if any(iri.startswith(ours) for iri in _iris(document.get(field))):
-                return True
-        tags = document.get("tag")
-        for tag in tags if isinstance(tags, list) else [tags]:
-            if isinstance(tag, dict) and tag.get("type") == "Mention" and isinstance(tag.get("href"), str) \
-                    and tag["href"].startswith(ours):
-                return True
-    return False
+    return any(iri.startswith(ours) for document in documents if isinstance(document, dict)
+               for iri in addressed_iris(document))
 
 
 async def related(db: Database, urls: Urls, sender: str, document: dict[str, Any], activity: dict[str, Any]) -> bool:

@@ -12,7 +12,7 @@ from .iri import require_http_iri
 from .jsonld import AS_PUBLIC, OUTGOING_CONTEXT
 
 # Mastodon and Pleroma sometimes send the compacted forms of Public.
-_PUBLIC_ALIASES = frozenset({AS_PUBLIC, "as:Public", "Public"})
+PUBLIC_ALIASES = frozenset({AS_PUBLIC, "as:Public", "Public"})
 MAX_ADDRESSES = 10_000
 
 
@@ -43,7 +43,7 @@ class Activity:
 
     @property
     def is_public(self) -> bool:
-        return any(a in _PUBLIC_ALIASES for a in (*self.to, *self.cc))
+        return any(a in PUBLIC_ALIASES for a in (*self.to, *self.cc))
 
 
 def _single_type(value: Any, field: str) -> str:

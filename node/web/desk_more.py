@@ -9,7 +9,7 @@ from aiohttp import web
 
 from protocol.langmap import parse_lang_map, pick
 
-from .. import media, participation
+from .. import media, mentions, participation
 from ..accounts import get_actor
 from ..appkeys import CONFIG, DB, FETCHER, SETTINGS, URLS
 from ..auth import accepts_upload, login_required
@@ -226,8 +226,12 @@ async def get_comments(request: web.Request) -> web.Response:
 async def _comments_page(request: web.Request, form: dict[str, str] | None = None,
                          errors: dict[str, str] | None = None, status: int = 200) -> web.Response:
     who, _ = gettext(request)
+    db, user = request.app[DB], await user_of(request)
+    group = await get_actor(db, request.app[CONFIG].network)  # the network's messages are every organizer's
+    to = [user.actor_id, *([group.id] if group is not None else [])]
     return await page(request, "desk/comments.html", {
-        "comments": await _comments(request, who.ui), "form": form or {"lang": who.ui}, "errors": errors or {},
+        "comments": await _comments(request, who.ui), "messages": await mentions.listed(db, to, who.ui),
+        "form": form or {"lang": who.ui}, "errors": errors or {},
         "languages": [(t, language_name(t)) for t in request.app[SETTINGS].languages], "section": "comments"},
         status=status)
 
@@ -241,6 +245,8 @@ async def post_reply(request: web.Request) -> web.Response:
     target, text = form.get("target", ""), form.get("text", "")
     if not text.strip():
         return await _comments_page(request, form, {"text": _("Write your reply.")}, 400)
+    if await mentions.is_private(request.app[DB], target):
+        return await _comments_page(request, form, {"": _("A private message is not answered in public.")}, 400)
     organizer = await get_actor(request.app[DB], (await user_of(request)).username)
     assert organizer is not None
     try:

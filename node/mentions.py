@@ -1,0 +1,62 @@
+"""Messages: posts from elsewhere that address or mention one of our actors, kept by the inbox
+(node/relevance.py keeps them) and listed on the organizer desk, so that a Mastodon user who writes to
+`@organizer@node` or to the network is read. A post not addressed to the public is a private message:
+listed for the actors it names only, and never answered in public from the desk."""
+
+import json
+from typing import Any
+
+from protocol.activities import PUBLIC_ALIASES
+from protocol.langmap import parse_lang_map, pick
+
+from . import clock
+from .db import Database, Transaction
+from .relevance import addressed_iris
+from .render import sanitize
+from .urls import Urls
+
+MAX_LISTED = 50
+
+
+async def record(tx: Transaction, urls: Urls, iri: str, document: dict[str, Any]) -> None:
+    """Note which of our actors the kept post `document` addresses or mentions (none: nothing)."""
+    ours = f"{urls.base}/users/"
+    names = {a.removeprefix(ours) for a in addressed_iris(document) if a.startswith(ours)}
+    names = {n for n in names if n and "/" not in n}
+    if not names:
+        return
+    rows = await tx.fetch_all(f"SELECT id FROM actors WHERE username IN ({','.join('?' * len(names))})",
+                              sorted(names))
+    private = int(not any(a in PUBLIC_ALIASES for a in addressed_iris(document, mentions=False)))
+    await tx.execute_many(
+        "INSERT INTO mentions (object_iri, actor_id, private, created_at) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (object_iri, actor_id) DO NOTHING", [(iri, r["id"], private, clock.iso()) for r in rows])
+
+
+async def listed(db: Database, actor_ids: list[int], lang: str) -> list[dict[str, Any]]:
+    """The messages to these actors, newest first: not comments (the desk lists those apart), not deleted;
+    each with its author, its text (sanitized) in `lang` or as written, and whether it is private."""
+    if not actor_ids:
+        return []
+    rows = await db.fetch_all(
+        "SELECT m.object_iri, max(m.private) AS private, min(m.id) AS first, o.document, o.attributed_to,"
+        " o.received_at, ra.name, ra.username, ra.host FROM mentions m JOIN remote_objects o ON o.iri = m.object_iri"
+        " LEFT JOIN remote_actors ra ON ra.iri = o.attributed_to"
+        f" WHERE m.actor_id IN ({','.join('?' * len(actor_ids))}) AND o.deleted_at IS NULL"
+        " AND NOT EXISTS (SELECT 1 FROM comments c WHERE c.iri = m.object_iri)"
+        " GROUP BY m.object_iri ORDER BY first DESC LIMIT ?", (*actor_ids, MAX_LISTED))
+    out = []
+    for row in rows:
+        doc = json.loads(row["document"] or "{}")
+        texts = parse_lang_map(doc.get("contentMap")) or parse_lang_map(doc.get("content"), fallback_lang=lang)
+        handle = f"@{row['username']}@{row['host']}" if row["username"] and row["host"] else row["attributed_to"]
+        url = doc.get("url") if isinstance(doc.get("url"), str) else row["object_iri"]
+        out.append({"iri": row["object_iri"], "url": url, "private": bool(row["private"]),
+                    "author": row["name"] or handle, "handle": handle, "received_at": row["received_at"],
+                    "html": sanitize(pick(texts, lang, lang)) if texts else ""})
+    return out
+
+
+async def is_private(db: Database, iri: str) -> bool:
+    """Whether `iri` is a private message to one of us (the desk never answers one in public)."""
+    return bool(await db.fetch_value("SELECT 1 FROM mentions WHERE object_iri = ? AND private = 1", (iri,)))

@@ -1,0 +1,79 @@
+"""Messages on the organizer desk (node/mentions.py): posts from the fediverse that address or mention an
+organizer or the network, listed for the actors they name; a private one is never answered in public."""
+
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from node.appkeys import DB, URLS
+from tests.support.desk import ORGANIZER, post_form
+from tests.support.node import PUBLIC, activity, follows_peer, handled
+from tests.support.peer import Peer
+
+
+def message(peer: Peer, n: int, text: str, *, to: list[str], mention: str | None = None) -> dict[str, Any]:
+    note: dict[str, Any] = {"id": f"{peer.base}/notes/{n}", "type": "Note", "attributedTo": peer.actor_iri("alice"),
+                            "content": f"<p>{text}</p>", "to": to}
+    if mention:
+        note["tag"] = [{"type": "Mention", "href": mention}]
+    return activity(peer, "alice", "Create", note)
+
+
+@pytest.fixture
+async def messages(organizer_client: TestClient, peer: Peer) -> dict[str, dict[str, Any]]:
+    """alice, on a server the network does not follow, writes to the organizer, the network and the admin."""
+    urls = organizer_client.app[URLS]
+    olga, group, admin = urls.actor(ORGANIZER), urls.actor("reseau"), urls.actor("admin")
+    sent = {
+        "mention": message(peer, 1, "Bonjour Olga, une question sur la monnaie", to=[PUBLIC, olga], mention=olga),
+        "network": message(peer, 2, "Quand est le prochain voyage ?", to=[PUBLIC], mention=group),
+        "private": message(peer, 3, "Un mot rien que pour vous", to=[olga], mention=olga),
+        "admin": message(peer, 4, "Pour l’admin seulement", to=[admin], mention=admin),
+    }
+    for doc in sent.values():
+        assert await handled(organizer_client, peer, "alice", doc) == "done"
+    return sent
+
+
+async def test_an_organizer_reads_what_is_written_to_them_and_to_the_network(
+        organizer_client: TestClient, messages: dict[str, dict[str, Any]]) -> None:
+    page = await (await organizer_client.get("/desk/comments")).text()
+    section = page[page.index('id="messages"'):]
+    for kept in ("Bonjour Olga", "Quand est le prochain voyage", "Un mot rien que pour vous"):
+        assert kept in section, kept
+    assert "Pour l’admin seulement" not in page  # another organizer's private message
+    def card(text: str) -> str:
+        return next(c for c in section.split("<article")[1:] if text in c)
+
+    assert "Private message" in card("Un mot rien que pour vous") and "Private message" not in card("Bonjour Olga")
+    assert f'value="{messages["private"]["object"]["id"]}"' not in page  # no reply form under it
+    assert f'value="{messages["mention"]["object"]["id"]}"' in page
+
+
+async def test_a_private_message_is_not_answered_in_public_a_public_one_is(
+        organizer_client: TestClient, messages: dict[str, dict[str, Any]]) -> None:
+    db = organizer_client.app[DB]
+    refused = await post_form(organizer_client, "/desk/comments/reply",
+                              {"target": messages["private"]["object"]["id"], "text": "Merci", "lang": "fr"},
+                              token_from="/desk/comments")
+    assert refused.status == 400 and "A private message is not answered in public." in await refused.text()
+    assert await db.fetch_value("SELECT count(*) FROM activities WHERE type = 'Create'") == 0
+    answered = await post_form(organizer_client, "/desk/comments/reply",
+                               {"target": messages["mention"]["object"]["id"], "text": "Avec plaisir", "lang": "fr"},
+                               token_from="/desk/comments")
+    assert answered.status == 303, await answered.text()
+    assert await db.fetch_value("SELECT count(*) FROM activities WHERE type = 'Create'") == 1
+
+
+async def test_a_followed_servers_message_is_recorded_too(client: TestClient, peer: Peer) -> None:
+    """The inbox keeps a followed server's plain posts as they come; one that names us goes through the
+    worker, which records it as a message."""
+    await follows_peer(client.app, peer)
+    group = client.app[URLS].actor("reseau")
+    plain = message(peer, 1, "Nouvelles du réseau voisin", to=[PUBLIC])
+    named = message(peer, 2, "Salut le réseau", to=[PUBLIC], mention=group)
+    for doc in (plain, named):
+        assert await handled(client, peer, "alice", doc) == "done"
+    rows = await client.app[DB].fetch_all("SELECT object_iri, private FROM mentions")
+    assert [(r["object_iri"], r["private"]) for r in rows] == [(named["object"]["id"], 0)]
