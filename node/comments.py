@@ -14,7 +14,7 @@ from typing import Any
 
 import nh3
 
-from protocol.activities import Activity, build_announce
+from protocol.activities import Activity, addressed_publicly, build_announce
 from protocol.iri import same_origin
 from protocol.jsonld import AS_PUBLIC
 from protocol.langmap import parse_lang_map, pick
@@ -63,15 +63,15 @@ async def thread_root(db: Database | Transaction, urls: Urls, parent: str) -> tu
 
 async def file_reply(tx: Transaction, urls: Urls, *, iri: str, document: dict[str, Any], author: str,
                      via: Activity | None = None, listed_by: str | None = None) -> bool:
-    """Called by the inbox before it keeps a remote object. A Note replying into a thread shown here
-    becomes a comment: approved or held by our mode for our items; on a peer's item, approved when
+    """Called by the inbox before it keeps a remote object. A public Note replying into a thread shown
+    here becomes a comment: approved or held by our mode for our items; on a peer's item, approved when
     the item's origin announced it, listed it or wrote it, else by our mode. Returns False when the object
     must not be kept (a reply to our item while comments are closed). `via`: the Announce it came in;
     `listed_by`: the replies collection that listed it (backfill)."""
     announcer = via.actor if via is not None else listed_by
     parent = reply_target(document)
-    if document.get("type") != "Note" or parent is None:
-        return True
+    if document.get("type") != "Note" or parent is None or not addressed_publicly(document):
+        return True  # a direct or followers-only reply is no comment: pages and the Group are public
     found = await thread_root(tx, urls, parent)
     if found is None:
         return True

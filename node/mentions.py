@@ -6,7 +6,7 @@ listed for the actors it names only, and never answered in public from the desk.
 import json
 from typing import Any
 
-from protocol.activities import PUBLIC_ALIASES
+from protocol.activities import addressed_publicly
 from protocol.langmap import parse_lang_map, pick
 
 from . import clock
@@ -27,7 +27,7 @@ async def record(tx: Transaction, urls: Urls, iri: str, document: dict[str, Any]
         return
     rows = await tx.fetch_all(f"SELECT id FROM actors WHERE username IN ({','.join('?' * len(names))})",
                               sorted(names))
-    private = int(not any(a in PUBLIC_ALIASES for a in addressed_iris(document, mentions=False)))
+    private = int(not addressed_publicly(document))
     await tx.execute_many(
         "INSERT INTO mentions (object_iri, actor_id, private, created_at) VALUES (?, ?, ?, ?)"
         " ON CONFLICT (object_iri, actor_id) DO NOTHING", [(iri, r["id"], private, clock.iso()) for r in rows])

@@ -68,12 +68,12 @@ def _iris(value: Any) -> Iterator[str]:
             yield entry
 
 
-def addressed_iris(document: dict[str, Any], *, mentions: bool = True) -> Iterator[str]:
-    """The IRIs `document` is addressed to (`to`, `cc`, `bto`, `bcc`, `audience`) and, with `mentions`,
-    the ones its Mention tags name."""
+def addressed_iris(document: dict[str, Any]) -> Iterator[str]:
+    """The IRIs `document` is addressed to (`to`, `cc`, `bto`, `bcc`, `audience`) and the ones its Mention
+    tags name."""
     for field in _ADDRESSING:
         yield from _iris(document.get(field))
-    tags = document.get("tag") if mentions else None
+    tags = document.get("tag")
     for tag in tags if isinstance(tags, list) else [tags]:
         if isinstance(tag, dict) and tag.get("type") == "Mention" and isinstance(tag.get("href"), str):
             yield tag["href"]

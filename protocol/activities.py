@@ -16,6 +16,17 @@ PUBLIC_ALIASES = frozenset({AS_PUBLIC, "as:Public", "Public"})
 MAX_ADDRESSES = 10_000
 
 
+def addressed_publicly(document: dict[str, Any]) -> bool:
+    """Whether an object is for everyone to read: its `to` or `cc` holds Public (Mastodon's public and
+    unlisted posts), or it has no addressing of its own (some servers address only the activity). A
+    followers-only post or a direct message is not."""
+    addressed = [document.get(field) for field in ("to", "cc") if document.get(field) is not None]
+    if not addressed:
+        return True
+    return any((entry.get("id") if isinstance(entry, dict) else entry) in PUBLIC_ALIASES
+               for value in addressed for entry in (value if isinstance(value, list) else [value]))
+
+
 @dataclass(frozen=True)
 class ObjectRef:
     """An activity's `object`: always an IRI; `embedded` keeps the inline document when one was sent."""

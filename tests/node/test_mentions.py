@@ -8,7 +8,7 @@ from aiohttp.test_utils import TestClient
 
 from node.appkeys import DB, URLS
 from tests.support.desk import ORGANIZER, post_form
-from tests.support.node import PUBLIC, activity, follows_peer, handled
+from tests.support.node import PUBLIC, activity, follows_peer, handled, publish_practice
 from tests.support.peer import Peer
 
 
@@ -77,3 +77,25 @@ async def test_a_followed_servers_message_is_recorded_too(client: TestClient, pe
         assert await handled(client, peer, "alice", doc) == "done"
     rows = await client.app[DB].fetch_all("SELECT object_iri, private FROM mentions")
     assert [(r["object_iri"], r["private"]) for r in rows] == [(named["object"]["id"], 0)]
+
+
+@pytest.mark.parametrize("to", ["olga", "followers"])
+async def test_a_reply_not_for_everyone_is_no_public_comment(organizer_client: TestClient, peer: Peer,
+                                                             to: str) -> None:
+    """A direct reply, or one for the author's followers only, to one of our items: shown on no page and
+    never announced by the Group; a direct one that names the organizer is a private message to them."""
+    client = organizer_client
+    await publish_practice(client.app)
+    urls = client.app[URLS]
+    olga = urls.actor(ORGANIZER)
+    reply = message(peer, 1, "Entre nous", to=[olga] if to == "olga" else [f"{peer.actor_iri('alice')}/followers"],
+                    mention=olga)
+    reply["object"]["inReplyTo"] = urls.object("practice", "monnaie-locale")
+    db = client.app[DB]
+    announces = await db.fetch_value("SELECT count(*) FROM activities WHERE type = 'Announce'")  # the practice's
+    assert await handled(client, peer, "alice", reply) == "done"
+    assert await db.fetch_value("SELECT count(*) FROM comments") == 0
+    assert await db.fetch_value("SELECT count(*) FROM activities WHERE type = 'Announce'") == announces
+    page = await (await client.get("/practices/monnaie-locale", headers={"Accept": "text/html"})).text()
+    assert "Entre nous" not in page
+    assert await db.fetch_value("SELECT private FROM mentions") == 1

@@ -8,6 +8,7 @@ from protocol.activities import (
     MAX_ADDRESSES,
     Activity,
     ObjectRef,
+    addressed_publicly,
     build_accept,
     build_announce,
     build_create,
@@ -494,3 +495,15 @@ def test_strip_context_copies() -> None:
     stripped = strip_context(doc)
     assert stripped == {"id": f"{ALICE}#1", "type": "Follow"}
     assert "@context" in doc
+
+
+@pytest.mark.parametrize(("document", "public"), [
+    ({"to": [AS_PUBLIC]}, True),
+    ({"to": ["https://a.example/users/bob/followers"], "cc": "as:Public"}, True),  # Mastodon's unlisted
+    ({"to": [{"id": "Public"}]}, True),
+    ({}, True),  # addressed on the activity only
+    ({"to": ["https://a.example/users/bob/followers"]}, False),  # followers only
+    ({"to": "https://node.test/users/olga", "cc": []}, False),  # direct
+], ids=["public", "unlisted", "embedded", "unaddressed", "followers", "direct"])
+def test_addressed_publicly(document: dict[str, object], public: bool) -> None:
+    assert addressed_publicly(document) is public
