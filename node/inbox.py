@@ -196,7 +196,7 @@ async def _kept_at_once(db: Database, urls: Urls, activity: Activity,
     but a row to write (`InboxWorker._keep_plain`); None for every other activity, and for a post the
     worker would ignore (node/relevance.py: it decides, and marks it)."""
     plain = plain_create(activity)
-    if plain is None or may_be_content(plain[1]) or relevance.addresses_us(urls, plain[1]) \
+    if plain is None or may_be_content(plain[1]) or relevance.addresses_us(urls, plain[1], compacted) \
             or not await relevance.related(db, urls, activity.actor, plain[1], compacted):
         return None  # a message to one of us is recorded by the worker (node/mentions.py)
     return object_row(*plain)

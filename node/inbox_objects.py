@@ -38,9 +38,18 @@ async def on_create(ctx: InboxContext, activity: Activity, raw: dict[str, object
             return await _on_vote(ctx, activity, document, vote.choice, question)
         if isinstance(document.get("name"), str) and not document.get("content"):
             return "ignored"  # a vote for an option our poll does not have
+    document = with_addressing(document, raw)
     if not await relevance.related(ctx.db, ctx.urls, activity.actor, document, raw):
         return "ignored"  # from a stranger, to no one here, in no thread shown here
     return await store_remote_object(ctx, obj.iri, document)
+
+
+def with_addressing(document: dict[str, Any], activity: dict[str, Any]) -> dict[str, Any]:
+    """`document` with its Create's addressing when it has none of its own (some servers address only
+    the activity): who may read it decides whether it is a public comment or a private message."""
+    if any(field in document for field in ("to", "cc")):
+        return document
+    return {**document, **{field: activity[field] for field in ("to", "cc") if field in activity}}
 
 
 async def _on_vote(ctx: InboxContext, activity: Activity, document: dict[str, Any], choice: str,

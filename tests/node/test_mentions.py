@@ -79,11 +79,12 @@ async def test_a_followed_servers_message_is_recorded_too(client: TestClient, pe
     assert [(r["object_iri"], r["private"]) for r in rows] == [(named["object"]["id"], 0)]
 
 
-@pytest.mark.parametrize("to", ["olga", "followers"])
+@pytest.mark.parametrize("to", ["olga", "followers", "olga-on-the-activity"])
 async def test_a_reply_not_for_everyone_is_no_public_comment(organizer_client: TestClient, peer: Peer,
                                                              to: str) -> None:
-    """A direct reply, or one for the author's followers only, to one of our items: shown on no page and
-    never announced by the Group; a direct one that names the organizer is a private message to them."""
+    """A direct reply (addressed on the object, or on its Create only), or one for the author's followers
+    only, to one of our items: shown on no page and never announced by the Group; a direct one that names
+    the organizer is a private message to them."""
     client = organizer_client
     await publish_practice(client.app)
     urls = client.app[URLS]
@@ -91,6 +92,8 @@ async def test_a_reply_not_for_everyone_is_no_public_comment(organizer_client: T
     reply = message(peer, 1, "Entre nous", to=[olga] if to == "olga" else [f"{peer.actor_iri('alice')}/followers"],
                     mention=olga)
     reply["object"]["inReplyTo"] = urls.object("practice", "monnaie-locale")
+    if to == "olga-on-the-activity":  # some servers address only the Create
+        reply["to"] = reply["object"].pop("to")
     db = client.app[DB]
     announces = await db.fetch_value("SELECT count(*) FROM activities WHERE type = 'Announce'")  # the practice's
     assert await handled(client, peer, "alice", reply) == "done"
