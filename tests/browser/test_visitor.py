@@ -4,9 +4,14 @@ language switcher, the keyboard, a phone's width, no JavaScript, and an error pa
 load without a console error, an uncaught exception or a failed request. Screenshots of the main
 pages go to tests/browser/artifacts/ (git-ignored) for people to look at."""
 
+from types import SimpleNamespace
+
 import pytest
 from playwright.async_api import Page
 
+from node import remote_content
+from node.appkeys import DB
+from tests.node.test_remote_content import peer_object
 from tests.support.showcase import JOURNEY_SLUG, OUTCOME_SLUG, PAST_JOURNEY_SLUG, PRACTICE_SLUG
 
 from .conftest import Site, Watch, screenshot
@@ -168,3 +173,30 @@ async def test_error_page_in_the_visitor_language(site: Site, page: tuple[Page, 
     assert await tab.locator("h1").inner_text() == "Página no encontrada"
     await screenshot(tab, "error-404")
     watch.assert_clean()
+
+
+async def test_a_peers_practice_is_read_here(site: Site, page: tuple[Page, Watch], phone: tuple[Page, Watch]) -> None:
+    """A peer's practice the node holds: from the library to its page here, in the reader's language, with
+    the way to its original page; no request leaves the node (its image is left out: no network here)."""
+    peer = SimpleNamespace(base="https://peer.example", actor_iri=lambda name: f"https://peer.example/u/{name}")
+    document = peer_object(peer, "practice", slug="luciole")  # type: ignore[arg-type]
+    document.pop("attachment", None)
+    async with site.app[DB].transaction() as tx:
+        assert await remote_content.store(tx, document)
+        content_id = await tx.fetch_value("SELECT id FROM remote_content WHERE iri = ?", (document["id"],))
+    tab, watch = page
+    await _open(tab, site, "/practices?lang=en")
+    await tab.get_by_role("link", name="The Luciole").click()
+    await tab.wait_for_url(f"**/remote/{content_id}")
+    assert await tab.locator("h1").inner_text() == "The Luciole"
+    assert await tab.get_by_role("link", name="Read it on its node").get_attribute("href") == document["url"]
+    await tab.locator("nav.translations").get_by_role("link", name="Français").click()
+    await tab.wait_for_url(f"**/remote/{content_id}?lang=fr")
+    assert await tab.locator("h1").inner_text() == "La Luciole"
+    await screenshot(tab, "peer-practice")
+    watch.assert_clean()
+    small, small_watch = phone
+    await _open(small, site, f"/remote/{content_id}")
+    assert await small.evaluate(NO_OVERFLOW), "a peer's practice scrolls sideways at 320 px"
+    small_watch.assert_clean()
+    await _open(tab, site, "/?lang=en")  # French became the interface's language: back, for the next tests
