@@ -61,11 +61,23 @@ async def thread_root(db: Database | Transaction, urls: Urls, parent: str) -> tu
     return root, await social.comment_mode(db)
 
 
+async def _under_held(db: Database | Transaction, urls: Urls, parent: str) -> tuple[str, str] | None:
+    """`thread_root` for a reply to a comment still held: (its item, the item's mode), or None."""
+    root = await db.fetch_value("SELECT root_iri FROM comments WHERE iri = ? AND state = 'held'", (parent,))
+    return None if root is None else await thread_root(db, urls, root)
+
+
+async def in_thread(db: Database | Transaction, urls: Urls, parent: str) -> bool:
+    """Whether a reply to `parent` is in a thread shown here, or to be (under a comment still held)."""
+    return await thread_root(db, urls, parent) is not None or await _under_held(db, urls, parent) is not None
+
+
 async def file_reply(tx: Transaction, urls: Urls, *, iri: str, document: dict[str, Any], author: str,
                      via: Activity | None = None, listed_by: str | None = None) -> bool:
     """Called by the inbox before it keeps a remote object. A public Note replying into a thread shown
     here becomes a comment: approved or held by our mode for our items; on a peer's item, approved when
-    the item's origin announced it, listed it or wrote it, else by our mode. Returns False when the object
+    the item's origin announced it, listed it or wrote it, else by our mode; under a comment still held,
+    held with it whatever the mode (shown alone, it would read out of context). Returns False when the object
     must not be kept (a reply to our item while comments are closed). `via`: the Announce it came in;
     `listed_by`: the replies collection that listed it (backfill)."""
     announcer = via.actor if via is not None else listed_by
@@ -73,6 +85,10 @@ async def file_reply(tx: Transaction, urls: Urls, *, iri: str, document: dict[st
     if document.get("type") != "Note" or parent is None or not addressed_publicly(document):
         return True  # a direct or followers-only reply is no comment: pages and the Group are public
     found = await thread_root(tx, urls, parent)
+    waiting = False  # under a comment still held
+    if found is None:
+        found = await _under_held(tx, urls, parent)
+        waiting = found is not None
     if found is None:
         return True
     root, mode = found
@@ -80,6 +96,8 @@ async def file_reply(tx: Transaction, urls: Urls, *, iri: str, document: dict[st
     state = {"open": "approved", "held": "held", "closed": None}[mode]
     if not ours and (same_origin(author, root) or (announcer is not None and same_origin(announcer, root))):
         state = "approved"
+    if waiting and state is not None:
+        state = "held"  # under a comment not shown yet: it waits for the organizer with it
     if state is None:
         return not ours
     existing = await tx.fetch_value("SELECT state FROM comments WHERE iri = ?", (iri,))

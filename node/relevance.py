@@ -92,4 +92,4 @@ async def related(db: Database, urls: Urls, sender: str, document: dict[str, Any
     if iri_host(sender) in await FollowedHosts.of(db).get(db, urls) or addresses_us(urls, activity, document):
         return True
     parent = comments.reply_target(document)
-    return parent is not None and await comments.thread_root(db, urls, parent) is not None
+    return parent is not None and await comments.in_thread(db, urls, parent)

@@ -428,8 +428,8 @@ def mastodon_thread(network: OutboxPeer, other: OutboxPeer, practice: dict[str, 
     ("open", 3, [("answer", "debated", "visit", "approved"), ("deeper", "debated", "answer", "approved")]),
     ("open", 2, [("answer", "debated", "visit", "approved")]),  # deeper is not even fetched
     # Listed by eve's server, not by the practice's origin: no vouch, so held by our mode; and a reply to
-    # a held comment is no comment here, as in the inbox (fetched, not kept).
-    ("held", 3, [("answer", "debated", "visit", "held")]),
+    # a held comment waits with it, as in the inbox.
+    ("held", 3, [("answer", "debated", "visit", "held"), ("deeper", "debated", "answer", "held")]),
 ])
 async def test_replies_listed_by_a_reply_come_too_by_our_mode_and_as_deep_as_the_bound(
         client: TestClient, network: OutboxPeer, monkeypatch: pytest.MonkeyPatch, mode: str, depth: int,

@@ -187,3 +187,22 @@ async def test_an_organizer_replies_to_our_item_and_refusals(client: TestClient,
     assert await asyncio.to_thread(cli, client, "reply", "--as", "admin", PRACTICE) == 1  # neither FILE nor --text
     assert await asyncio.to_thread(cli, client, "reply", "--as", "admin", "http://node.test/practices/x",
                                    "--text", "?") == 1
+
+
+@pytest.mark.parametrize("mode_client", ["held"], indirect=True)
+async def test_a_reply_to_a_held_comment_waits_with_it(mode_client: TestClient, peer: Peer,
+                                                        other_peer: Peer) -> None:
+    """carol, on a server the network does not follow, answers alice's comment while it is held: her reply
+    is kept, held too (shown alone it would read out of context), and shown under it once both approved."""
+    client = mode_client
+    await publish_practice(client.app)
+    first = note(peer, "alice", 1)
+    answer = note(other_peer, "carol", 2, in_reply_to=first["id"], text="Merci")
+    assert await handled(client, peer, "alice", create(peer, "alice", first)) == "done"
+    assert await handled(client, other_peer, "carol", create(other_peer, "carol", answer)) == "done"
+    states = await client.app[DB].fetch_all("SELECT iri, state FROM comments ORDER BY id")
+    assert [(r["iri"], r["state"]) for r in states] == [(first["id"], "held"), (answer["id"], "held")]
+    for iri in (first["id"], answer["id"]):
+        assert await asyncio.to_thread(cli, client, "comments", "--approve", iri) == 0
+    html = await get_page(client, "/practices/monnaie-locale")
+    assert html.index("<p>Bravo 1</p>") < html.index("<p>Merci 2</p>") and '<article class="comment depth-1">' in html
