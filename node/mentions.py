@@ -50,7 +50,8 @@ async def listed(db: Database, actor_ids: list[int], lang: str) -> list[dict[str
         doc = json.loads(row["document"] or "{}")
         texts = parse_lang_map(doc.get("contentMap")) or parse_lang_map(doc.get("content"), fallback_lang=lang)
         handle = f"@{row['username']}@{row['host']}" if row["username"] and row["host"] else row["attributed_to"]
-        url = doc.get("url") if isinstance(doc.get("url"), str) else row["object_iri"]
+        url = doc.get("url")  # where it is read at its origin; anything but a web address (javascript:) is not
+        url = url if isinstance(url, str) and url.startswith(("https://", "http://")) else row["object_iri"]
         out.append({"iri": row["object_iri"], "url": url, "private": bool(row["private"]),
                     "author": row["name"] or handle, "handle": handle, "received_at": row["received_at"],
                     "html": sanitize(pick(texts, lang, lang)) if texts else ""})

@@ -12,9 +12,10 @@ from tests.support.node import PUBLIC, activity, follows_peer, handled, publish_
 from tests.support.peer import Peer
 
 
-def message(peer: Peer, n: int, text: str, *, to: list[str], mention: str | None = None) -> dict[str, Any]:
+def message(peer: Peer, n: int, text: str, *, to: list[str], mention: str | None = None,
+            **fields: Any) -> dict[str, Any]:
     note: dict[str, Any] = {"id": f"{peer.base}/notes/{n}", "type": "Note", "attributedTo": peer.actor_iri("alice"),
-                            "content": f"<p>{text}</p>", "to": to}
+                            "content": f"<p>{text}</p>", "to": to, **fields}
     if mention:
         note["tag"] = [{"type": "Mention", "href": mention}]
     return activity(peer, "alice", "Create", note)
@@ -27,7 +28,8 @@ async def messages(organizer_client: TestClient, peer: Peer) -> dict[str, dict[s
     olga, group, admin = urls.actor(ORGANIZER), urls.actor("reseau"), urls.actor("admin")
     sent = {
         "mention": message(peer, 1, "Bonjour Olga, une question sur la monnaie", to=[PUBLIC, olga], mention=olga),
-        "network": message(peer, 2, "Quand est le prochain voyage ?", to=[PUBLIC], mention=group),
+        "network": message(peer, 2, "Quand est le prochain voyage ?", to=[PUBLIC], mention=group,
+                           url="javascript:alert(1)"),
         "private": message(peer, 3, "Un mot rien que pour vous", to=[olga], mention=olga),
         "admin": message(peer, 4, "Pour l’admin seulement", to=[admin], mention=admin),
     }
@@ -47,6 +49,7 @@ async def test_an_organizer_reads_what_is_written_to_them_and_to_the_network(
         return next(c for c in section.split("<article")[1:] if text in c)
 
     assert "Private message" in card("Un mot rien que pour vous") and "Private message" not in card("Bonjour Olga")
+    assert "javascript:" not in page and f'href="{messages["network"]["object"]["id"]}"' in card("prochain voyage")
     assert f'value="{messages["private"]["object"]["id"]}"' not in page  # no reply form under it
     assert f'value="{messages["mention"]["object"]["id"]}"' in page
 
