@@ -6,20 +6,12 @@ import logging
 from typing import Any
 
 from . import remote_content, search
+from .comments import reply_target
 from .db import Database
 from .fetch import Fetcher, FetchError
 
 log = logging.getLogger(__name__)
 MAX_DEPTH = 3  # a thread is followed this far up; a hostile chain of replies costs at most this many GETs
-
-
-def _reply_target(document: dict[str, Any]) -> str | None:
-    value = document.get("inReplyTo")
-    if isinstance(value, list) and len(value) == 1:
-        value = value[0]
-    if isinstance(value, dict):
-        value = value.get("id")
-    return value if isinstance(value, str) and value.startswith(("http://", "https://")) else None
 
 
 async def fetch_missing(db: Database, fetcher: Fetcher, local_base: str, document: dict[str, Any],
@@ -29,7 +21,7 @@ async def fetch_missing(db: Database, fetcher: Fetcher, local_base: str, documen
     fetched: list[str] = []
     current = document
     while len(fetched) < depth:
-        iri = _reply_target(current)
+        iri = reply_target(current)
         if iri is None or iri.startswith(f"{local_base}/") \
                 or await db.fetch_value("SELECT 1 FROM remote_objects WHERE iri = ?", (iri,)):
             break
