@@ -1,4 +1,5 @@
-"""`maillage backup` and `maillage restore`: a node is its database and its config file.
+"""`maillage backup` and `maillage restore`: a node is its database, its config file and the images its
+organizers uploaded (DATA/media, which published items and the network's avatar link to).
 
 The database is copied with SQLite's online backup API, which gives a consistent snapshot while
 `serve` keeps writing (a plain file copy of a WAL database can catch it half-way). The archive holds
@@ -17,9 +18,12 @@ from pathlib import Path
 
 from . import __version__, clock
 from .config import CONFIG_FILE, DATABASE_FILE
+from .media import NAME as MEDIA_NAME
+from .media import media_dir
 
 MANIFEST = "MANIFEST.json"
 MEMBERS = (DATABASE_FILE, CONFIG_FILE, MANIFEST)
+MEDIA = "media"  # the archive's folder of uploaded images: media/NAME, NAME as node/media.py names them
 
 
 class BackupError(Exception):
@@ -62,8 +66,9 @@ def _snapshot(db_path: Path, target: Path) -> int | None:
 
 
 def create_backup(data_dir: Path, output: Path | None = None) -> Path:
-    """Write `maillage.db` (online copy), `maillage.toml` and a manifest into a .tar.gz; returns its
-    path. `output` may be a file name or an existing folder (a timestamped name is chosen in it)."""
+    """Write `maillage.db` (online copy), `maillage.toml`, the uploaded images and a manifest into a
+    .tar.gz; returns its path. `output` may be a file name or an existing folder (a timestamped name is
+    chosen in it)."""
     config_path = data_dir / CONFIG_FILE
     if not config_path.is_file():
         raise BackupError(f"no {CONFIG_FILE} in {data_dir}: not a Maillage data folder")
@@ -81,6 +86,8 @@ def create_backup(data_dir: Path, output: Path | None = None) -> Path:
             with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as tar:
                 tar.add(db_copy, arcname=DATABASE_FILE)
                 tar.add(config_path, arcname=CONFIG_FILE)
+                for image in _media_files(media_dir(data_dir)):
+                    tar.add(image, arcname=f"{MEDIA}/{image.name}")
                 data = json.dumps(manifest, indent=2).encode()
                 info = tarfile.TarInfo(MANIFEST)
                 info.size, info.mtime, info.mode = len(data), int(clock.timestamp()), 0o600
@@ -92,8 +99,16 @@ def create_backup(data_dir: Path, output: Path | None = None) -> Path:
     return output
 
 
+def _media_files(folder: Path) -> list[Path]:
+    """The uploaded images in `folder` (half-written `.part` files and strays left out)."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if MEDIA_NAME.match(p.name) and p.is_file())
+
+
 def _extract(archive: Path, into: Path) -> dict[str, object]:
-    """Extract only the expected regular files (never a path or a link from the archive)."""
+    """Extract only the expected regular files (never a path or a link from the archive): the database,
+    the config, the manifest, and images named as node/media.py names them (into `into`/media)."""
     try:
         with tarfile.open(archive, mode="r:gz") as tar:
             members = {m.name: m for m in tar.getmembers()}
@@ -104,11 +119,13 @@ def _extract(archive: Path, into: Path) -> dict[str, object]:
                 member = members.get(name)
                 if member is None or not member.isfile():
                     continue
-                source = tar.extractfile(member)
-                assert source is not None
-                fd = os.open(into / name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-                with os.fdopen(fd, "wb") as target:
-                    shutil.copyfileobj(source, target)
+                _copy_out(tar, member, into / name, 0o600)
+            images = [m for name, m in members.items() if m.isfile() and name.startswith(f"{MEDIA}/")
+                      and MEDIA_NAME.match(name.removeprefix(f"{MEDIA}/"))]
+            if images:
+                (into / MEDIA).mkdir(mode=0o755)
+            for member in images:
+                _copy_out(tar, member, into / member.name, 0o644)
     except (OSError, tarfile.TarError, EOFError) as exc:
         raise BackupError(f"cannot read {archive}: {exc}") from exc
     try:
@@ -116,6 +133,14 @@ def _extract(archive: Path, into: Path) -> dict[str, object]:
     except (OSError, ValueError):
         manifest = {}
     return manifest if isinstance(manifest, dict) else {}
+
+
+def _copy_out(tar: tarfile.TarFile, member: tarfile.TarInfo, target: Path, mode: int) -> None:
+    source = tar.extractfile(member)
+    assert source is not None
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(fd, "wb") as out:
+        shutil.copyfileobj(source, out)
 
 
 def _check_restorable(db_path: Path) -> None:
@@ -169,5 +194,8 @@ def restore_backup(data_dir: Path, archive: Path, *, force: bool = False) -> Res
             (data_dir / f"{DATABASE_FILE}{suffix}").unlink(missing_ok=True)
         (staged / DATABASE_FILE).replace(data_dir / DATABASE_FILE)
         (staged / CONFIG_FILE).replace(data_dir / CONFIG_FILE)
+        if (staged / MEDIA).is_dir():  # an archive without images (older ones) leaves the folder as it is
+            shutil.rmtree(media_dir(data_dir), ignore_errors=True)  # the replaced node's: in `previous`
+            (staged / MEDIA).replace(media_dir(data_dir))
     version = manifest.get("schema_version")
     return Restored(data_dir, version if isinstance(version, int) else None, previous)

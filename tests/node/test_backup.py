@@ -127,3 +127,29 @@ def test_restore_refuses_what_is_not_a_backup(tmp_path: Path) -> None:
     restore_backup(target, good)
     assert sorted(p.name for p in target.iterdir()) == ["maillage.db", "maillage.toml"]
     assert not (tmp_path.parent / "evil").exists()
+
+
+def test_uploaded_images_are_backed_up_and_restored(tmp_path: Path) -> None:
+    """Published items and the network's avatar link to DATA/media: an archive without it restored a node
+    whose images were gone. Only images named as uploads are named are taken, either way."""
+    source = NodeProcess(tmp_path, "source")
+    run_parallel([source.init_args()], what="init")
+    media = source.data / "media"
+    media.mkdir()
+    image = media / f"{'a' * 32}.png"
+    image.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
+    (media / f".{image.name}.part").write_bytes(b"half")  # an upload being written: not taken
+    archive = create_backup(source.data, tmp_path / "with-media.tar.gz")
+    with tarfile.open(archive) as tar:
+        assert sorted(n for n in tar.getnames() if n.startswith("media")) == [f"media/{image.name}"]
+    target = tmp_path / "restored"
+    restore_backup(target, archive)
+    assert (target / "media" / image.name).read_bytes() == image.read_bytes()
+    assert sorted(p.name for p in (target / "media").iterdir()) == [image.name]
+    hostile = _archive(tmp_path / "hostile.tar.gz", {
+        "maillage.db": (target / "maillage.db").read_bytes(), "maillage.toml": b"x = 1\n",
+        "media/../../evil.png": b"boom", f"media/{'b' * 32}.svg": b"<svg/>", f"media/{'c' * 32}.gif": b"GIF89a"})
+    elsewhere = tmp_path / "elsewhere"
+    restore_backup(elsewhere, hostile)
+    assert sorted(p.name for p in (elsewhere / "media").iterdir()) == [f"{'c' * 32}.gif"]
+    assert not (tmp_path / "evil.png").exists()
