@@ -44,6 +44,7 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/tags/{name}", content.get_tag)
     r.add_get("/peers", peers.get_peers)
     r.add_get("/remote/{id:[0-9]{1,18}}", remote_items.get_remote_item)
+    r.add_get("/remote/{id:[0-9]{1,18}}/media/{n:[0-9]{1,3}}", remote_items.get_remote_media)
     r.add_get("/search", search.get_search)
     r.add_get("/notes/{token}", social.get_note)
     setup_desk_routes(r)  # /login, /desk, /admin, /media

@@ -3,7 +3,8 @@ the reader's language: the same templates as ours, with the discussion kept here
 origin. Lists and search link here, so a reader stays on their network's site and reads every
 language the peer wrote; the object's identity stays the origin's (AS2 clients are sent there)."""
 
-from typing import Any
+import dataclasses
+from typing import Any, TypeVar
 
 from aiohttp import web
 
@@ -12,8 +13,8 @@ from protocol.langmap import pick
 from protocol.outcomes import LIST_SECTIONS, parse_outcome_details
 from protocol.practices import parse_practice_details
 
-from .. import social
-from ..appkeys import DB, URLS
+from .. import remote_media, social
+from ..appkeys import CONFIG, DB, FETCHER, HTTP, URLS
 from ..db import Database
 from ..i18n import language_name
 from ..negotiation import wants_activity_json
@@ -22,6 +23,8 @@ from ..urls import KIND_PATHS, Urls, remote_page
 from ..views import address_line, license_label, osm_url, time_range, when
 from .language import reader, render
 from .pages import comments
+
+D = TypeVar("D")
 
 
 async def get_remote_item(request: web.Request) -> web.StreamResponse:
@@ -59,9 +62,9 @@ async def remote_item_context(db: Database, urls: Urls, item: RemoteItem, lang: 
         "osm_url": osm_url, "license_label": license_label, "address_line": address_line,
     }
     if item.kind == "practice":
-        context["details"] = parse_practice_details(pub.extra, pub.default_lang)
+        context["details"] = _served_here(item, parse_practice_details(pub.extra, pub.default_lang))
     elif item.kind == "journey":
-        details = parse_journey_details(pub.extra, pub.default_lang)
+        details = _served_here(item, parse_journey_details(pub.extra, pub.default_lang))
         zone = details.timezone if details else "UTC"
         context.update({
             "details": details, "counts": {}, "programme": None, "ics_path": None,
@@ -74,13 +77,50 @@ async def remote_item_context(db: Database, urls: Urls, item: RemoteItem, lang: 
                                       item.iri, text.lang),
         })
     else:
-        details = parse_outcome_details(pub.extra, pub.default_lang)
+        details = _served_here(item, parse_outcome_details(pub.extra, pub.default_lang))
         context["details"] = details
         context["sections"] = [(term, details.section(term)) for term in LIST_SECTIONS]
         journeys = await _linked(db, "c.iri = (SELECT COALESCE(context, in_reply_to) FROM remote_content"
                                      " WHERE iri = ?) AND c.kind = 'journey'", item.iri, text.lang)
         context["journey"] = journeys[0] if journeys else None
     return context
+
+
+def _details(item: RemoteItem) -> Any:
+    """The item's structured details, as its kind's parser reads them (None when there are none)."""
+    parse = {"practice": parse_practice_details, "journey": parse_journey_details,
+             "outcome": parse_outcome_details}[item.kind]
+    return parse(item.fields, item.default_lang)
+
+
+def _served_here(item: RemoteItem, details: D) -> D:
+    """`details` with each image at its address here (node/remote_media.py), by its place in the list."""
+    if details is None or not details.attachments:
+        return details
+    return dataclasses.replace(details, attachments=tuple(
+        dataclasses.replace(a, url=f"{remote_page(item.id)}/media/{n}") if a.kind == "Image" else a
+        for n, a in enumerate(details.attachments)))
+
+
+async def get_remote_media(request: web.Request) -> web.StreamResponse:
+    """`/remote/{id}/media/{n}`: the item's n-th attachment, when it is an image, kept here."""
+    item = await remote_by_id(request.app[DB], int(request.match_info["id"]))
+    details = _details(item) if item is not None and not item.deleted_at else None
+    attachments = details.attachments if details is not None else ()
+    n = int(request.match_info["n"])
+    if n >= len(attachments) or attachments[n].kind != "Image":
+        raise web.HTTPNotFound(text="Not found")
+    config = request.app[CONFIG]
+    try:
+        path, media_type = await remote_media.image(
+            request.app[HTTP], remote_media.cache_dir(config.data_dir), attachments[n].url,
+            allow_private=config.allow_private_network, time_limit=config.fetch_timeout,
+            user_agent=request.app[FETCHER].user_agent)
+    except remote_media.RemoteMediaError as exc:
+        raise (web.HTTPNotFound if exc.status == 404 else web.HTTPBadGateway)(text=exc.reason) from None
+    return web.FileResponse(path, headers={
+        "Content-Type": media_type, "Cache-Control": "public, max-age=86400",
+        "Content-Security-Policy": "default-src 'none'; sandbox"})
 
 
 async def _handle(db: Database, actor_iri: str | None) -> str | None:
