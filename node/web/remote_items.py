@@ -61,13 +61,11 @@ async def remote_item_context(db: Database, urls: Urls, item: RemoteItem, lang: 
         "comments_mode": "remote", "local": lambda texts: pick(texts, text.lang, pub.default_lang) if texts else "",
         "osm_url": osm_url, "license_label": license_label, "address_line": address_line,
     }
-    if item.kind == "practice":
-        context["details"] = _served_here(item, parse_practice_details(pub.extra, pub.default_lang))
-    elif item.kind == "journey":
-        details = _served_here(item, parse_journey_details(pub.extra, pub.default_lang))
+    details = context["details"] = _served_here(item, _details(item))
+    if item.kind == "journey":
         zone = details.timezone if details else "UTC"
         context.update({
-            "details": details, "counts": {}, "programme": None, "ics_path": None,
+            "counts": {}, "programme": None, "ics_path": None,
             "when": when(details.start_time, details.end_time, zone, ui_lang) if details else None,
             "time_range": lambda start, end: time_range(start, end, zone, ui_lang,
                                                         first_day=details.start_time if details else None),
@@ -76,9 +74,7 @@ async def remote_item_context(db: Database, urls: Urls, item: RemoteItem, lang: 
             "outcomes": await _linked(db, "COALESCE(c.context, c.in_reply_to) = ? AND c.kind = 'outcome'",
                                       item.iri, text.lang),
         })
-    else:
-        details = _served_here(item, parse_outcome_details(pub.extra, pub.default_lang))
-        context["details"] = details
+    elif item.kind == "outcome":
         context["sections"] = [(term, details.section(term)) for term in LIST_SECTIONS]
         journeys = await _linked(db, "c.iri = (SELECT COALESCE(context, in_reply_to) FROM remote_content"
                                      " WHERE iri = ?) AND c.kind = 'journey'", item.iri, text.lang)
