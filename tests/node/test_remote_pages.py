@@ -90,3 +90,10 @@ async def test_a_deleted_item_is_gone_and_an_unknown_one_not_found(client: TestC
     assert "This page was deleted" in await page(client, path, status=410)
     await page(client, "/remote/999999", status=404)
     await page(client, "/remote/x", status=404)
+
+
+async def test_a_peers_journey_without_a_report_here_says_so_as_it_is(client: TestClient, peer: Peer) -> None:
+    """Its node may have published an outcome this node never received: the page does not claim none exists."""
+    _, path = await received(client, peer, "journey")
+    html = await page(client, path, "en")
+    assert "No outcome of it has reached this node yet." in html and "No outcome reported yet." not in html
