@@ -16,6 +16,7 @@ import logging
 import re
 import sqlite3
 import time
+import weakref
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -26,6 +27,7 @@ import aiosqlite
 from . import clock
 
 T = TypeVar("T")
+State = TypeVar("State")
 log = logging.getLogger(__name__)
 CHECKPOINT_SECONDS = 1.0
 QUICK_WRITE_BYTES = 256 * 1024
@@ -343,3 +345,13 @@ def _split_statements(sql: str) -> list[str]:
     if buffer.strip():
         raise StorageError(f"incomplete SQL statement in migration: {buffer.strip()[:80]}")
     return statements
+
+
+def per_database(registry: "weakref.WeakKeyDictionary[Database, State]", db: Database,
+                 make: Callable[[], State]) -> State:
+    """The one `State` of this process for `db` (a cache, a queue), made on first use; the registry holds
+    no reference to `db`."""
+    state = registry.get(db)
+    if state is None:
+        state = registry[db] = make()
+    return state

@@ -42,6 +42,18 @@ class FetchError(Exception):
         return self.status in (404, 410)
 
 
+async def _read_bounded(resp: aiohttp.ClientResponse, max_bytes: int) -> bytes:
+    if resp.content_length is not None and resp.content_length > max_bytes:
+        raise FetchError(f"response larger than {max_bytes} bytes")
+    chunks, size = [], 0
+    async for chunk in resp.content.iter_chunked(65536):
+        size += len(chunk)
+        if size > max_bytes:
+            raise FetchError(f"response larger than {max_bytes} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 @dataclass(frozen=True)
 class Signer:
     """Whose key signs outgoing requests."""
@@ -67,9 +79,23 @@ class Fetcher:
         self.user_agent = user_agent
 
     async def get_json(self, url: str, *, accept: str = AP_ACCEPT, sign: bool = True) -> tuple[str, Any]:
-        """GET a JSON document; returns (final URL, parsed JSON). Redirects are followed by hand so each
-        hop is re-signed for its own URL and re-checked by the SSRF guard. A signed GET answered 400 or
-        401 is sent once more with the other signature scheme, remembered for the host when it works."""
+        """GET a JSON document; returns (final URL, parsed JSON). See `_get` for redirects and signatures."""
+        url, body = await self._get(url, accept, sign=sign, media_types=AP_MEDIA_TYPES, max_bytes=self.max_bytes)
+        try:
+            return url, json.loads(body)
+        except (ValueError, RecursionError) as exc:
+            raise FetchError(f"GET {url} returned invalid JSON") from exc
+
+    async def get_media(self, url: str, *, max_bytes: int) -> bytes:
+        """An unsigned GET of a file (a peer's image), at most `max_bytes`, whatever its Content-Type: the
+        caller checks what the bytes are."""
+        return (await self._get(url, "image/*", sign=False, media_types=None, max_bytes=max_bytes))[1]
+
+    async def _get(self, url: str, accept: str, *, sign: bool, media_types: tuple[str, ...] | None,
+                   max_bytes: int) -> tuple[str, bytes]:
+        """(final URL, body) of a GET. Redirects are followed by hand so each hop is re-signed for its own
+        URL and re-checked by the SSRF guard. A signed GET answered 400 or 401 is sent once more with the
+        other signature scheme, remembered for the host when it works."""
         for _ in range(MAX_REDIRECTS + 1):
             try:
                 require_http_iri(url, "URL")  # a keyId or Location is anything a remote chose to send
@@ -83,10 +109,10 @@ class Fetcher:
             if sign:
                 await self.schemes.load()
                 scheme = self.schemes.of(iri_host(url))
-            status, location, body = await self._get_once(url, accept, scheme)
+            status, location, body = await self._get_once(url, accept, scheme, media_types, max_bytes)
             if scheme is not None and status in KNOCK_AGAIN:
                 scheme = other_scheme(scheme)
-                status, location, body = await self._get_once(url, accept, scheme)
+                status, location, body = await self._get_once(url, accept, scheme, media_types, max_bytes)
                 if status == 200 or location is not None:  # the signature was taken
                     await self.schemes.remember(iri_host(url), scheme)
             if location is not None:
@@ -94,15 +120,14 @@ class Fetcher:
                 continue
             if body is None:
                 raise FetchError(f"GET {url} answered {status}", status)
-            try:
-                return url, json.loads(body)
-            except (ValueError, RecursionError) as exc:
-                raise FetchError(f"GET {url} returned invalid JSON") from exc
+            return url, body
         raise FetchError(f"GET {url}: more than {MAX_REDIRECTS} redirects")
 
-    async def _get_once(self, url: str, accept: str, scheme: str | None) -> tuple[int, str | None, bytes | None]:
+    async def _get_once(self, url: str, accept: str, scheme: str | None, media_types: tuple[str, ...] | None,
+                        max_bytes: int) -> tuple[int, str | None, bytes | None]:
         """One GET of `url`, signed with `scheme` (unsigned when None): its status, then the redirect's
-        Location or None, then the body of a 200 (None for any other status)."""
+        Location or None, then the body of a 200 (None for any other status), of one of `media_types`
+        (any when None)."""
         headers = {"Accept": accept, "User-Agent": self.user_agent}
         if scheme is not None:
             headers = sign_request(scheme, method="GET", url=url, headers=headers, body=None,
@@ -115,24 +140,13 @@ class Fetcher:
                 if resp.status != 200:
                     return resp.status, None, None
                 media = resp.headers.get("Content-Type", "").split(";")[0].strip().lower()
-                if media not in AP_MEDIA_TYPES:
+                if media_types is not None and media not in media_types:
                     raise FetchError(f"GET {url} returned {media or 'no content type'}, not JSON")
-                return resp.status, None, await self._read_bounded(resp)
+                return resp.status, None, await _read_bounded(resp, max_bytes)
         except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as exc:  # ValueError: a host IDNA refuses
             if blocked := blocked_cause(exc):
                 raise FetchError(f"refused to fetch {url}: {blocked}") from exc
             raise FetchError(f"GET {url} failed: {exc.__class__.__name__}: {exc}") from exc
-
-    async def _read_bounded(self, resp: aiohttp.ClientResponse) -> bytes:
-        if resp.content_length is not None and resp.content_length > self.max_bytes:
-            raise FetchError(f"response larger than {self.max_bytes} bytes")
-        chunks, size = [], 0
-        async for chunk in resp.content.iter_chunked(65536):
-            size += len(chunk)
-            if size > self.max_bytes:
-                raise FetchError(f"response larger than {self.max_bytes} bytes")
-            chunks.append(chunk)
-        return b"".join(chunks)
 
     async def get_object(self, iri: str) -> dict[str, Any]:
         """Fetch an AS2 object from its origin; its `id` must sit on the host it was served from."""

@@ -22,7 +22,7 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from multidict import CIMultiDictProxy
 
@@ -34,7 +34,7 @@ from protocol.iri import iri_host
 from protocol.jsonld import compact
 
 from . import clock, relevance
-from .db import Database
+from .db import Database, per_database
 from .fetch import Fetcher, FetchError
 from .inbox_objects import INSERT_OBJECT, object_row, plain_create
 from .remote_content import may_be_content
@@ -196,9 +196,11 @@ async def _kept_at_once(db: Database, urls: Urls, activity: Activity,
     but a row to write (`InboxWorker._keep_plain`); None for every other activity, and for a post the
     worker would ignore (node/relevance.py: it decides, and marks it)."""
     plain = plain_create(activity)
+    # A plain post replies to nothing: it relates to us by its server or by naming one of us, and one that
+    # names one of us is a message the worker records (node/mentions.py).
     if plain is None or may_be_content(plain[1]) or relevance.addresses_us(urls, plain[1], compacted) \
-            or not await relevance.related(db, urls, activity.actor, plain[1], compacted):
-        return None  # a message to one of us is recorded by the worker (node/mentions.py)
+            or not await relevance.from_followed_host(db, urls, activity.actor):
+        return None
     return object_row(*plain)
 
 
@@ -224,7 +226,7 @@ class _Handed:
 
     @classmethod
     def of(cls, db: Database) -> "_Handed":
-        return _per_database(_handed, db, cls)
+        return per_database(_handed, db, cls)
 
     def put(self, activity_iri: str, document: str, compacted: dict[str, Any], activity: Activity) -> _Entry | None:
         """Keep a parsed activity before its row is stored; None when one with this id is kept already
@@ -249,16 +251,6 @@ class _Handed:
 
 
 _handed: "weakref.WeakKeyDictionary[Database, _Handed]" = weakref.WeakKeyDictionary()
-State = TypeVar("State")
-
-
-def _per_database(registry: "weakref.WeakKeyDictionary[Database, State]", db: Database,
-                  make: Callable[[], State]) -> State:
-    """The one `State` of this process for `db`, made on first use; the registry holds no reference to `db`."""
-    state = registry.get(db)
-    if state is None:
-        state = registry[db] = make()
-    return state
 
 
 def _document(doc: dict[str, Any], received: dict[str, Any], body: bytes) -> str:
@@ -308,7 +300,7 @@ class _InboxWriter:
 
     @classmethod
     def of(cls, db: Database) -> "_InboxWriter":
-        return _per_database(_writers, db, cls)
+        return per_database(_writers, db, cls)
 
     async def submit(self, db: Database, item: _Row) -> bool:
         done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()

@@ -258,8 +258,8 @@ class InboxWorker:
                 # one of us, or from a stranger, is handled alone: a message to record, or one to ignore.
                 if isinstance(parsed, tuple) and HANDLERS.get("Create") is on_create \
                         and (item := plain_create(parsed[1])) is not None \
-                        and not relevance.addresses_us(self.ctx.urls, item[1], parsed[0]) and await relevance.related(
-                            self.ctx.db, self.ctx.urls, parsed[1].actor, item[1], parsed[0]):
+                        and not relevance.addresses_us(self.ctx.urls, item[1], parsed[0]) \
+                        and await relevance.from_followed_host(self.ctx.db, self.ctx.urls, parsed[1].actor):
                     plain.append((row, parsed, item))
                     continue
                 await self._keep_plain(plain, outcomes)  # before this row: rows are handled in order

@@ -23,7 +23,7 @@ from typing import Any
 from protocol.iri import iri_host
 
 from . import comments, follows
-from .db import Database
+from .db import Database, per_database
 from .urls import Urls
 
 REFRESH_SECONDS = 30.0  # follows another process changed (`maillage unfollow` while `serve` runs) show after this
@@ -41,10 +41,7 @@ class FollowedHosts:
 
     @classmethod
     def of(cls, db: Database) -> "FollowedHosts":
-        found = _followed.get(db)
-        if found is None:
-            found = _followed[db] = cls()
-        return found
+        return per_database(_followed, db, cls)
 
     async def get(self, db: Database, urls: Urls) -> frozenset[str]:
         now = time.monotonic()
@@ -87,9 +84,14 @@ def addresses_us(urls: Urls, *documents: Any) -> bool:
                for iri in addressed_iris(document))
 
 
+async def from_followed_host(db: Database, urls: Urls, sender: str) -> bool:
+    """Whether `sender`'s server hosts an actor one of ours follows."""
+    return iri_host(sender) in await FollowedHosts.of(db).get(db, urls)
+
+
 async def related(db: Database, urls: Urls, sender: str, document: dict[str, Any], activity: dict[str, Any]) -> bool:
     """Whether the post `document`, received from `sender` in `activity`, is one to keep."""
-    if iri_host(sender) in await FollowedHosts.of(db).get(db, urls) or addresses_us(urls, activity, document):
+    if await from_followed_host(db, urls, sender) or addresses_us(urls, activity, document):
         return True
     parent = comments.reply_target(document)
     return parent is not None and await comments.in_thread(db, urls, parent)

@@ -12,15 +12,11 @@ import asyncio
 import hashlib
 import os
 from pathlib import Path
-from urllib.parse import urljoin
 
-import aiohttp
-
+from .fetch import Fetcher, FetchError
 from .media import MAX_BYTES, sniff
-from .netguard import BlockedAddressError, check_url
 
 MAX_CACHE_BYTES = 200 * 1024 * 1024
-MAX_REDIRECTS = 3
 
 
 class RemoteMediaError(Exception):
@@ -41,9 +37,9 @@ def _paths(folder: Path, url: str) -> tuple[Path, Path]:
     return folder / key, folder / f"{key}.type"
 
 
-async def image(session: aiohttp.ClientSession, folder: Path, url: str, *, allow_private: bool,
-                time_limit: float, user_agent: str) -> tuple[Path, str]:
-    """(the file, its media type) of the image at `url`: from the cache, else fetched and kept."""
+async def image(fetcher: Fetcher, folder: Path, url: str) -> tuple[Path, str]:
+    """(the file, its media type) of the image at `url`: from the cache, else fetched (an unsigned GET,
+    redirects by hand, the SSRF guard: node/fetch.py) and kept."""
     path, kind = _paths(folder, url)
     try:
         media_type = await asyncio.to_thread(kind.read_text, encoding="ascii")
@@ -51,39 +47,15 @@ async def image(session: aiohttp.ClientSession, folder: Path, url: str, *, allow
         return path, media_type
     except OSError:
         pass
-    data = await _fetch(session, url, allow_private=allow_private, time_limit=time_limit, user_agent=user_agent)
+    try:
+        data = await fetcher.get_media(url, max_bytes=MAX_BYTES)
+    except FetchError as exc:
+        raise RemoteMediaError(404 if exc.gone else 502, exc.reason) from exc
     media_type = sniff(data[:16])
     if media_type is None:
         raise RemoteMediaError(502, f"{url} is not a JPEG, PNG, WebP or GIF image")
     await asyncio.to_thread(_keep, folder, path, kind, data, media_type)
     return path, media_type
-
-
-async def _fetch(session: aiohttp.ClientSession, url: str, *, allow_private: bool, time_limit: float,
-                 user_agent: str) -> bytes:
-    """The body at `url`, at most MAX_BYTES, redirects followed by hand (each checked by the SSRF guard)."""
-    for _ in range(MAX_REDIRECTS + 1):
-        try:
-            check_url(url, allow_private)
-        except BlockedAddressError as exc:
-            raise RemoteMediaError(502, f"refused to fetch {url}: {exc}") from exc
-        try:
-            async with session.get(url, allow_redirects=False, timeout=aiohttp.ClientTimeout(total=time_limit),
-                                   headers={"User-Agent": user_agent, "Accept": "image/*"}) as resp:
-                if resp.status in (301, 302, 303, 307, 308) and "Location" in resp.headers:
-                    url = urljoin(url, resp.headers["Location"])
-                    if not url.startswith(("https://", "http://")):
-                        raise RemoteMediaError(502, "redirected away from the web")
-                    continue
-                if resp.status != 200:
-                    raise RemoteMediaError(404 if resp.status in (404, 410) else 502, f"{url} answered {resp.status}")
-                data = await resp.content.read(MAX_BYTES + 1)
-        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-            raise RemoteMediaError(502, f"{url}: {exc.__class__.__name__}") from exc
-        if len(data) > MAX_BYTES:
-            raise RemoteMediaError(502, f"{url} is larger than {MAX_BYTES} bytes")
-        return data
-    raise RemoteMediaError(502, f"{url}: more than {MAX_REDIRECTS} redirects")
 
 
 def _keep(folder: Path, path: Path, kind: Path, data: bytes, media_type: str) -> None:

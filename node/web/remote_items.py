@@ -14,7 +14,7 @@ from protocol.outcomes import LIST_SECTIONS, parse_outcome_details
 from protocol.practices import parse_practice_details
 
 from .. import remote_media, social
-from ..appkeys import CONFIG, DB, FETCHER, HTTP, URLS
+from ..appkeys import CONFIG, DB, FETCHER, URLS
 from ..db import Database
 from ..i18n import language_name
 from ..negotiation import wants_activity_json
@@ -106,12 +106,9 @@ async def get_remote_media(request: web.Request) -> web.StreamResponse:
     n = int(request.match_info["n"])
     if n >= len(attachments) or attachments[n].kind != "Image":
         raise web.HTTPNotFound(text="Not found")
-    config = request.app[CONFIG]
     try:
         path, media_type = await remote_media.image(
-            request.app[HTTP], remote_media.cache_dir(config.data_dir), attachments[n].url,
-            allow_private=config.allow_private_network, time_limit=config.fetch_timeout,
-            user_agent=request.app[FETCHER].user_agent)
+            request.app[FETCHER], remote_media.cache_dir(request.app[CONFIG].data_dir), attachments[n].url)
     except remote_media.RemoteMediaError as exc:
         raise (web.HTTPNotFound if exc.status == 404 else web.HTTPBadGateway)(text=exc.reason) from None
     return web.FileResponse(path, headers={
