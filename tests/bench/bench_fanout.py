@@ -37,7 +37,6 @@ from tests.bench.harness import (
     Proc,
     clock,
     db_value,
-    free_port,
     heading,
     helper_server,
     info,
@@ -47,6 +46,7 @@ from tests.bench.harness import (
     result,
     workdir,
 )
+from tests.support.ports import free_port
 
 TARGET = 2.0
 ROUNDS = 3

@@ -26,7 +26,6 @@ from tests.bench.harness import (
     Req,
     clock,
     db_value,
-    free_port,
     heading,
     helper_server,
     info,
@@ -40,6 +39,7 @@ from tests.bench.harness import (
     workdir,
 )
 from tests.support.peer import fixed_key
+from tests.support.ports import free_port
 
 TARGET = 0.35
 CONCURRENCY = 32

@@ -24,7 +24,6 @@ from tests.bench.harness import (
     NETWORK,
     Load,
     Req,
-    free_port,
     heading,
     helper_server,
     info,
@@ -36,6 +35,7 @@ from tests.bench.harness import (
     run_load,
     workdir,
 )
+from tests.support.ports import free_port
 
 CONCURRENCY = 32
 ROUNDS = 2

@@ -56,7 +56,6 @@ from tests.bench.harness import (
     AS2,
     Req,
     clock,
-    free_port,
     heading,
     info,
     maillage_serve,
@@ -67,6 +66,7 @@ from tests.bench.harness import (
     run_load,
     workdir,
 )
+from tests.support.ports import free_port
 
 OBJECTS = int(os.environ.get("BENCH_SCALE_OBJECTS", "1000000"))
 GENERATE_SECONDS = float(os.environ.get("BENCH_SCALE_SECONDS", "160"))

@@ -8,7 +8,6 @@ Without /usr/bin/chromium the tests are skipped, except under CI (CI set), where
 
 import contextlib
 import os
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ from aiohttp import web
 from node.app import create_app
 from node.bootstrap import init_node
 from node.config import Config, load_config
+from tests.support.ports import free_port
 from tests.support.showcase import seed
 
 CHROMIUM = os.environ.get("MAILLAGE_CHROMIUM", "/usr/bin/chromium")
@@ -42,12 +42,6 @@ except ImportError:  # pragma: no cover - the test extra installs it
     pytest.skip("playwright is not installed (pip install -e '.[test]')", allow_module_level=True)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass
 class Site:
     base: str
@@ -61,7 +55,7 @@ class Site:
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def site(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Site]:
     """`maillage init --dev` and `maillage serve` in-process: a node on a real port, seeded."""
-    port = _free_port()
+    port = free_port()
     data = tmp_path_factory.mktemp("browser-node")
     config = Config(data_dir=data / "node", base_url=f"http://127.0.0.1:{port}", network=NETWORK,
                     title="Réseau des territoires solidaires", dev=True)

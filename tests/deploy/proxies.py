@@ -123,6 +123,10 @@ class ProxyProcess:
     def __init__(self, args: list[str], port: int, log: Path, env: dict[str, str] | None = None) -> None:
         self.port = port
         self.log = log
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.settimeout(0.5)
+            # Something already answering there would pass wait_port while the proxy fails to bind.
+            assert probe.connect_ex(("127.0.0.1", port)) != 0, f"port {port} answers before the proxy starts"
         with log.open("ab") as out:
             self.proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                          env=env)

@@ -8,7 +8,6 @@ one running the tests, and started with its own `maillage` script from a folder 
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import sysconfig
@@ -22,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from node.assets import ASSET_FOLDERS
+from tests.support.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 TREE = ("pyproject.toml", "README.md", "node", "protocol", *ASSET_FOLDERS)
@@ -82,12 +82,6 @@ def test_the_wheel_carries_every_template_static_file_and_translation(wheel: Pat
     assert carried == shipped_assets()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _get(url: str, **headers: str) -> tuple[int, str]:
     request = urllib.request.Request(url, headers=headers)
     try:
@@ -100,7 +94,7 @@ def _get(url: str, **headers: str) -> tuple[int, str]:
 @pytest.fixture
 def served(installed: Path, tmp_path: Path) -> Iterator[str]:
     """`maillage serve` of the installed wheel on a free loopback port, started outside the checkout."""
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV") and
            not k.startswith("MAILLAGE_")}

@@ -5,9 +5,7 @@ signatures, as two servers on the internet would."""
 
 import json
 import os
-import random
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -17,6 +15,8 @@ import urllib.request
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
+
+from tests.support.ports import free_port
 
 T = TypeVar("T")
 
@@ -36,29 +36,6 @@ def maillage_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "node"]
 
 
-def _ephemeral_low() -> int:
-    try:
-        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return 32768
-
-
-def free_port() -> int:
-    """A port free on 127.0.0.1 a moment ago, below the ephemeral range: the source port of some outgoing
-    connection cannot take it before the node binds it (or binds it again after a restart)."""
-    high = _ephemeral_low()
-    rng = random.SystemRandom()
-    for _ in range(100 if high > 21000 else 0):
-        port = rng.randrange(20000, high)
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _env() -> dict[str, str]:

@@ -13,7 +13,6 @@ import contextlib
 import json
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -27,6 +26,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.interop
 
@@ -60,12 +61,6 @@ Un local prêté par la mairie, douze bénévoles, un fonds de roulement apport�
 if NODE is None or NPM is None:
     pytest.skip("the Fedify interop test needs Node.js and npm (node and npm are not on PATH)",
                 allow_module_level=True)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def http(method: str, url: str, body: Any = None, accept: str = "application/json") -> tuple[int, Any]:
