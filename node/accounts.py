@@ -1,5 +1,7 @@
-"""Local actors (the network Group, organizers, the instance actor) and organizer logins."""
+"""Local actors (the network Group, organizers, the instance actor) and organizer logins: adding
+them, their roles and passwords, and suspending a login while its actor and posts stay."""
 
+import secrets
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -109,31 +111,70 @@ async def add_user(
 
 @dataclass(frozen=True)
 class Login:
-    """What a login needs: the user's actor, password hash and role."""
+    """What a login needs: the user's actor, password hash and role, and whether it is suspended."""
 
     actor_id: int
     username: str
     name: str
     password_hash: str
     role: str
+    suspended_at: str | None = None
+    session_epoch: int = 0
+
+
+_LOGIN = ("SELECT a.id, a.username, a.name, u.password_hash, u.role, u.suspended_at, u.session_epoch FROM users u"
+          " JOIN actors a ON a.id = u.actor_id")
 
 
 async def get_login(db: Database | Transaction, username: str) -> Login | None:
-    row = await db.fetch_one(
-        "SELECT a.id, a.username, a.name, u.password_hash, u.role FROM users u JOIN actors a ON a.id = u.actor_id"
-        " WHERE a.username = ?", (username,))
-    return Login(row[0], row[1], row[2], row[3], row[4]) if row else None
+    row = await db.fetch_one(f"{_LOGIN} WHERE a.username = ?", (username,))
+    return Login(*row) if row else None
 
 
 async def get_login_by_id(db: Database | Transaction, actor_id: int) -> Login | None:
-    row = await db.fetch_one(
-        "SELECT a.id, a.username, a.name, u.password_hash, u.role FROM users u JOIN actors a ON a.id = u.actor_id"
-        " WHERE a.id = ?", (actor_id,))
-    return Login(row[0], row[1], row[2], row[3], row[4]) if row else None
+    row = await db.fetch_one(f"{_LOGIN} WHERE a.id = ?", (actor_id,))
+    return Login(*row) if row else None
+
+
+async def list_logins(db: Database | Transaction) -> list[Login]:
+    return [Login(*row) for row in await db.fetch_all(f"{_LOGIN} ORDER BY a.username")]
 
 
 async def set_password(tx: Transaction, actor_id: int, password: str) -> None:
+    """A new password; every session opened with the old one ends (node/auth.py fingerprints it)."""
     await tx.execute("UPDATE users SET password_hash = ? WHERE actor_id = ?", (hash_password(password), actor_id))
+
+
+def generated_password() -> str:
+    """A password to hand over once (16 characters, about 96 bits), for the user to change."""
+    return secrets.token_urlsafe(12)
+
+
+async def _other_active_admins(tx: Transaction, actor_id: int) -> int:
+    return int(await tx.fetch_value(
+        "SELECT count(*) FROM users WHERE role = 'admin' AND suspended_at IS NULL AND actor_id != ?",
+        (actor_id,)))
+
+
+async def suspend(tx: Transaction, login: Login) -> bool:
+    """Refuse this login from now on, and end its sessions; the actor and its posts stay. False when it
+    was suspended already. Never the last admin who can log in: nobody could then lift it from the web."""
+    if login.suspended_at is not None:
+        return False
+    if login.role == "admin" and not await _other_active_admins(tx, login.actor_id):
+        raise AccountError(f"{login.username} is the only admin who can log in: make another admin first")
+    await tx.execute("UPDATE users SET suspended_at = ?, session_epoch = session_epoch + 1 WHERE actor_id = ?",
+                     (clock.iso(), login.actor_id))
+    return True
+
+
+async def reactivate(tx: Transaction, login: Login) -> bool:
+    """Let a suspended login in again (with the same password; the sessions the suspension ended stay
+    ended). False when it was not suspended."""
+    if login.suspended_at is None:
+        return False
+    await tx.execute("UPDATE users SET suspended_at = NULL WHERE actor_id = ?", (login.actor_id,))
+    return True
 
 
 async def set_role(tx: Transaction, actor_id: int, role: str) -> None:

@@ -3,9 +3,10 @@
 Sessions live in a cookie encrypted and authenticated with Fernet (aiohttp-session's
 EncryptedCookieStorage): HttpOnly, SameSite=Lax, Secure when the node is served over https. The key is
 `DATA/session.key` (0600), made at `maillage init` or at the first start of an older node. A session
-holds the user's actor id, a fingerprint of their password hash (changing the password logs out every
-other session, since a cookie cannot be revoked otherwise) and a CSRF token. The role is read from
-the database on every request, so a role change applies at once.
+holds the user's actor id, a fingerprint of their password hash and session epoch (changing the
+password, or a suspension, logs out every other session, since a cookie cannot be revoked otherwise)
+and a CSRF token. The role and a suspension are read from the database on every request, so they
+apply at once.
 
 CSRF: every form carries the session's token in a hidden `csrf_token` field; the middleware below
 refuses (403) any POST whose token is missing or differs (compared in constant time), before the
@@ -88,9 +89,10 @@ def sessions(config: Config) -> Callable[..., Awaitable[web.StreamResponse]]:
     return session_middleware(session_storage(config))
 
 
-def fingerprint(password_hash: str) -> str:
-    """Changes with the password: a session made before a password change no longer matches."""
-    return hashlib.sha256(password_hash.encode()).hexdigest()[:24]
+def fingerprint(user: Login) -> str:
+    """Changes with the password and with each suspension: a session made before either no longer matches."""
+    epoch = f"#{user.session_epoch}" if user.session_epoch else ""  # 0: the fingerprints made before epochs
+    return hashlib.sha256(f"{user.password_hash}{epoch}".encode()).hexdigest()[:24]
 
 
 async def csrf_token(request: web.Request) -> str:
@@ -107,7 +109,7 @@ async def start_session(request: web.Request, user: Login) -> None:
     """A fresh session at login (never the one the visitor had before: no session fixation)."""
     session = await new_session(request)
     session["uid"] = user.actor_id
-    session["pw"] = fingerprint(user.password_hash)
+    session["pw"] = fingerprint(user)
     session["csrf"] = secrets.token_urlsafe(32)
 
 
@@ -119,7 +121,8 @@ async def current_user(request: web.Request) -> Login | None:
     uid = session.get("uid")
     if isinstance(uid, int):
         found = await get_login_by_id(request.app[DB], uid)
-        if found is not None and hmac.compare_digest(str(session.get("pw", "")), fingerprint(found.password_hash)):
+        # A suspension raised the epoch: no session made before it matches, even once reactivated.
+        if found is not None and hmac.compare_digest(str(session.get("pw", "")), fingerprint(found)):
             user = found
     request[_USER_KEY] = user
     return user

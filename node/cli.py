@@ -19,8 +19,8 @@ from aiohttp import web
 
 from protocol.langmap import is_lang_tag
 
-from . import backfill, backup, cli_social, ops
-from .accounts import AccountError, add_user, check_username, get_actor
+from . import backfill, backup, cli_social, cli_users, ops
+from .accounts import AccountError, check_username, get_actor
 from .app import create_app, user_agent
 from .bootstrap import InitError, init_node
 from .config import Config, ConfigError, load_config, validate_base_url
@@ -59,14 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--host", help="address to listen on (default: from config, 127.0.0.1)")
     p.add_argument("--port", type=int, help="port to listen on (default: the one in the base URL)")
 
-    p = sub.add_parser("user", help="manage organizers")
-    user_sub = p.add_subparsers(dest="user_command", required=True, metavar="ACTION")
-    p = user_sub.add_parser("add", help="add an organizer or admin")
-    p.add_argument("--data", required=True, type=Path)
-    p.add_argument("name")
-    p.add_argument("--password", required=True)
-    p.add_argument("--role", choices=["organizer", "admin"], default="organizer")
-    p.add_argument("--display-name", help="name shown on profiles (default: NAME)")
+    cli_users.add_parsers(sub)  # user add, list, password, suspend, reactivate
 
     p = sub.add_parser("publish", help="publish (or update, or translate) a Markdown file with front matter")
     p.add_argument("--data", required=True, type=Path)
@@ -170,19 +163,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-async def cmd_user_add(args: argparse.Namespace) -> int:
-    config = _load(args.data)
-    async with _database(config) as db:
-        try:
-            async with db.transaction() as tx:
-                await add_user(tx, username=args.name, password=args.password, role=args.role,
-                               display_name=args.display_name)
-        except AccountError as exc:
-            raise CommandError(str(exc)) from exc
-    print(f"Added {args.role} {args.name}: @{args.name}@{config.domain}")
-    return 0
-
-
 async def cmd_publish(args: argparse.Namespace) -> int:
     config = _load(args.data)
     try:
@@ -218,6 +198,8 @@ async def _organizer(db: Database, name: str) -> Any:
     role = await db.fetch_value("SELECT role FROM users WHERE actor_id = ?", (author.id,)) if author else None
     if author is None or role is None:
         raise CommandError(f"no organizer named {name!r} (add one with `maillage user add`)")
+    if await db.fetch_value("SELECT suspended_at FROM users WHERE actor_id = ?", (author.id,)):
+        raise CommandError(f"{name} is suspended (`maillage user reactivate` lets them act again)")
     return author
 
 
@@ -351,7 +333,6 @@ def _load(data: Path) -> Config:
 
 COMMANDS: dict[tuple[str, str | None], Callable[[argparse.Namespace], Coroutine[Any, Any, int]]] = {
     ("init", None): cmd_init,
-    ("user", "add"): cmd_user_add,
     ("publish", None): cmd_publish,
     ("delete", None): cmd_delete,
     ("follow", None): cmd_follow,
@@ -362,6 +343,7 @@ COMMANDS: dict[tuple[str, str | None], Callable[[argparse.Namespace], Coroutine[
     ("backup", None): cmd_backup,
     ("restore", None): cmd_restore,
     ("backfill", None): cmd_backfill,
+    **cli_users.COMMANDS,
     **cli_social.COMMANDS,
 }
 

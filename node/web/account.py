@@ -50,6 +50,9 @@ async def post_login(request: web.Request) -> web.Response:
         limits.failed(address, name)
         return await page(request, "desk/login.html", {"form": shown, "errors": {
             "": _("Wrong user name or password.")}}, status=401)
+    if user.suspended_at is not None:  # told only to whom knows the password
+        return await page(request, "desk/login.html", {"form": shown, "errors": {
+            "": _("This account is suspended. Ask an admin of the network to reactivate it.")}}, status=403)
     await start_session(request, user)
     raise redirect(shown["next"])
 
@@ -88,6 +91,6 @@ async def post_password(request: web.Request) -> web.Response:
     fresh = await find_login(request.app[DB], user.username)
     assert fresh is not None
     session = await get_session(request)
-    session["pw"] = fingerprint(fresh.password_hash)  # this session stays; every other one is logged out
+    session["pw"] = fingerprint(fresh)  # this session stays; every other one is logged out
     await notice(request, _("Your password was changed."))
     raise redirect("/desk")

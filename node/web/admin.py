@@ -1,5 +1,6 @@
-"""Admin pages (role admin; an organizer gets 403): organizers and roles, node settings, domain
-blocks and the delivery queue. Follows, peers, moderation and reports are in node/web/admin_network.py."""
+"""Admin pages (role admin; an organizer gets 403): organizers, their roles, passwords and suspension,
+node settings, domain blocks and the delivery queue. Follows, peers, moderation and reports are in
+node/web/admin_network.py."""
 
 import dataclasses
 import re
@@ -9,7 +10,19 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from .. import media
-from ..accounts import ROLES, AccountError, add_user, get_login, set_role
+from ..accounts import (
+    ROLES,
+    AccountError,
+    Login,
+    add_user,
+    generated_password,
+    get_login,
+    list_logins,
+    reactivate,
+    set_password,
+    set_role,
+    suspend,
+)
 from ..appkeys import CONFIG, DB, INBOX_WORKER, SETTINGS, URLS
 from ..auth import accepts_upload, admin_required
 from ..formerrors import FieldError
@@ -36,13 +49,13 @@ async def get_admin(request: web.Request) -> web.Response:
 
 
 async def _users_page(request: web.Request, form: dict[str, str] | None = None,
-                      errors: dict[str, str] | None = None, status: int = 200) -> web.Response:
-    rows = await request.app[DB].fetch_all(
-        "SELECT a.username, a.name, u.role, u.created_at FROM users u JOIN actors a ON a.id = u.actor_id"
-        " ORDER BY a.username")
+                      errors: dict[str, str] | None = None, status: int = 200,
+                      new_password: tuple[str, str] | None = None) -> web.Response:
+    me = await user_of(request)
     return await page(request, "admin/users.html", {
-        "users": [dict(r) for r in rows], "roles": ROLES, "form": form or {"role": "organizer"},
-        "errors": errors or {}, "section": "admin", "domain": request.app[CONFIG].domain}, status=status)
+        "users": await list_logins(request.app[DB]), "me": me.actor_id, "roles": ROLES,
+        "form": form or {"role": "organizer"}, "errors": errors or {}, "section": "admin",
+        "domain": request.app[CONFIG].domain, "new_password": new_password}, status=status)
 
 
 @admin_required
@@ -74,6 +87,59 @@ async def post_user(request: web.Request) -> web.Response:
         form.pop("password", None)  # never sent back into the page
         return await _users_page(request, form, errors, 400)
     await notice(request, _("%(name)s can now log in.", name=name))
+    raise redirect("/admin/users")
+
+
+async def _other_user(request: web.Request, form: dict[str, str], own_error: str) -> Login | web.Response:
+    """The user a form names, or the users page with why not: unknown, or the admin themself."""
+    _who, _ = gettext(request)
+    target = await get_login(request.app[DB], form.get("username", ""))
+    if target is None:
+        return await _users_page(request, errors={"": _("There is no such user.")}, status=400)
+    if target.actor_id == (await user_of(request)).actor_id:
+        return await _users_page(request, errors={"": own_error}, status=400)
+    return target
+
+
+@admin_required
+async def post_password(request: web.Request) -> web.Response:
+    """Give a user a generated password, shown once on this page: the way back in for someone who lost
+    theirs (there is no e-mail). Their open sessions end."""
+    _who, _ = gettext(request)
+    target = await _other_user(request, await fields(request),
+                               _("Change your own password from your account page."))
+    if isinstance(target, web.Response):
+        return target
+    password = generated_password()
+    async with request.app[DB].transaction() as tx:
+        await set_password(tx, target.actor_id, password)
+    return await _users_page(request, new_password=(target.username, password))
+
+
+@admin_required
+async def post_suspension(request: web.Request) -> web.Response:
+    """Suspend a login (it is refused, its sessions end; the actor and its posts stay) or lift it."""
+    _who, _ = gettext(request)
+    form = await fields(request)
+    target = await _other_user(request, form, _("You cannot suspend your own account."))
+    if isinstance(target, web.Response):
+        return target
+    if form.get("action") not in ("suspend", "reactivate"):
+        return await _users_page(request, errors={"": _("Choose one of the options.")}, status=400)
+    try:
+        async with request.app[DB].transaction() as tx:
+            if form["action"] == "suspend":
+                await suspend(tx, target)
+            else:
+                await reactivate(tx, target)
+    except AccountError:
+        return await _users_page(request, errors={"": _(
+            "%(name)s is the only admin who can log in: make another admin first.", name=target.username)},
+            status=400)
+    if form["action"] == "suspend":
+        await notice(request, _("%(name)s is suspended: they cannot log in until reactivated.", name=target.username))
+    else:
+        await notice(request, _("%(name)s can log in again.", name=target.username))
     raise redirect("/admin/users")
 
 

@@ -37,6 +37,8 @@ def setup_desk_routes(r: web.UrlDispatcher) -> None:
     r.add_get("/admin/users", admin.get_users)
     r.add_post("/admin/users", admin.post_user)
     r.add_post("/admin/users/role", admin.post_role)
+    r.add_post("/admin/users/password", admin.post_password)
+    r.add_post("/admin/users/suspension", admin.post_suspension)
     r.add_get("/admin/settings", admin.get_settings)
     r.add_post("/admin/settings", admin.post_settings)
     r.add_get("/admin/domains", admin.get_domains)

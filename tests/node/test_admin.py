@@ -20,6 +20,8 @@ ADMIN_PAGES = ["/admin", "/admin/users", "/admin/settings", "/admin/domains", "/
                "/admin/moderation"]
 ADMIN_FORMS = [("/admin/users", {"username": "x", "password": "long enough", "role": "organizer"}),
                ("/admin/users/role", {"username": "admin", "role": "organizer"}),
+               ("/admin/users/password", {"username": "admin"}),
+               ("/admin/users/suspension", {"username": "admin", "action": "suspend"}),
                ("/admin/settings", {"title": "x", "languages": "fr", "comments": "open"}),
                ("/admin/domains", {"host": "spam.example"}),
                ("/admin/follow-requests", {"follower": "x", "followee": "y", "decision": "approve"}),
