@@ -1,13 +1,15 @@
-"""Images organizers upload (attachments, the network's avatar), kept in DATA/media under a random name
+"""Images organizers upload (attachments, the network's and their own avatars), kept in DATA/media under a random name
 and served at /media/NAME.
 
 What a file is comes from its first bytes, never from its name or the Content-Type the browser sent:
 only JPEG, PNG, WebP and GIF are kept, so nothing scriptable (SVG, HTML) is ever served from our
 origin. The name is random, so nothing of the uploader's file name reaches a URL or the disk."""
 
+import contextlib
 import os
 import re
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,6 +89,18 @@ def remove_file(data_dir: Path, name: str) -> None:
     (media_dir(data_dir) / name).unlink(missing_ok=True)
 
 
+@contextlib.contextmanager
+def written(data_dir: Path, data: bytes, media_type: str) -> Iterator[str]:
+    """The upload written under a fresh name, for the block that records it: removed again if the block
+    fails, so a refused or crashed save leaves no orphan file."""
+    name = write_file(data_dir, data, media_type)
+    try:
+        yield name
+    except BaseException:
+        remove_file(data_dir, name)
+        raise
+
+
 def url_of(base_url: str, name: str) -> str:
     return f"{base_url}/media/{name}"
 
@@ -95,16 +109,12 @@ async def store(db: Database, data_dir: Path, base_url: str, *, actor_id: int, d
                 lang: str) -> Media:
     """Check, write and record an upload; a failure leaves neither a file nor a row behind."""
     media_type = check(data, alt)
-    name = write_file(data_dir, data, media_type)
-    try:
+    with written(data_dir, data, media_type) as name:
         async with db.transaction() as tx:
             media_id = await tx.execute(
                 "INSERT INTO media (name, actor_id, media_type, size, alt, lang, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (name, actor_id, media_type, len(data), alt.strip(), lang, clock.iso()))
-    except BaseException:
-        remove_file(data_dir, name)
-        raise
     return Media(media_id, name, media_type, alt.strip(), lang, url_of(base_url, name))
 
 

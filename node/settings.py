@@ -11,17 +11,14 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from protocol.activities import build_update
-from protocol.jsonld import AS_PUBLIC
 from protocol.langmap import canonical_lang_tag, is_lang_tag
 
 from . import clock, social
-from .accounts import get_actor, local_actor_document
+from .accounts import get_actor
 from .config import Config
 from .db import Database, Transaction
-from .follows import follower_inboxes
 from .formerrors import FieldError, _
-from .outbox import send
+from .profiles import send_actor_update
 from .render import markdown_to_html
 from .urls import Urls
 
@@ -140,14 +137,3 @@ async def save(db: Database, urls: Urls, network: str, old: NodeSettings, new: N
         if visible:
             await send_actor_update(tx, urls, network)
     return visible
-
-
-async def send_actor_update(tx: Transaction, urls: Urls, username: str) -> None:
-    """An Update of a local actor's document to its followers (Mastodon refreshes the profile)."""
-    actor = await get_actor(tx, username)
-    assert actor is not None
-    document = local_actor_document(actor, urls)
-    update = build_update(iri=urls.new_activity(), actor=document["id"], obj=document, published=clock.iso())
-    update["to"] = [AS_PUBLIC]
-    update["cc"] = [urls.followers(username)]
-    await send(tx, actor_id=actor.id, document=update, inboxes=await follower_inboxes(tx, [document["id"]]))

@@ -1,18 +1,21 @@
-"""`/login`, `/logout` and `/account/password`. A failed login is counted per client address and per
+"""`/login`, `/logout`, `/account/password` and `/account/profile`. A failed login is counted per client address and per
 user name (node/auth.py LoginLimits); past the limit the form answers 429 with how long to wait,
 whether the password is right or not, so guessing gains nothing."""
 
+import dataclasses
 import math
 
 from aiohttp import web
 from aiohttp_session import get_session
 
+from .. import media, profiles
 from ..accounts import MIN_PASSWORD_LENGTH, AccountError, hash_password, set_password, verify_password
 from ..accounts import get_login as find_login
-from ..appkeys import DB
-from ..auth import LOGIN_LIMITS, current_user, fingerprint, login_required, safe_next, start_session
+from ..appkeys import CONFIG, DB, URLS
+from ..auth import LOGIN_LIMITS, accepts_upload, current_user, fingerprint, login_required, safe_next, start_session
+from ..formerrors import FieldError
 from ..ratelimit import retry_after_header
-from .forms import fields, gettext, notice, page, redirect, user_of
+from .forms import fields, files, gettext, notice, page, read_upload, redirect, user_of
 
 # Verified when the name is unknown, so an unknown name costs the same time as a wrong password.
 _DUMMY_HASH = hash_password("not anyone's password")
@@ -94,3 +97,45 @@ async def post_password(request: web.Request) -> web.Response:
     session["pw"] = fingerprint(fresh)  # this session stays; every other one is logged out
     await notice(request, _("Your password was changed."))
     raise redirect("/desk")
+
+
+async def _profile_page(request: web.Request, form: dict[str, str], errors: dict[str, str],
+                        status: int = 200) -> web.Response:
+    user = await user_of(request)
+    current = await profiles.load(request.app[DB], user.actor_id)
+    return await page(request, "desk/profile.html", {
+        "form": form, "errors": errors, "avatar": current.avatar_url, "handle": f"@{user.username}@"
+        f"{request.app[CONFIG].domain}", "actor_url": request.app[URLS].actor(user.username),
+        "max_mb": media.MAX_BYTES // (1024 * 1024), "section": "profile"}, status=status)
+
+
+@login_required
+async def get_profile(request: web.Request) -> web.Response:
+    current = await profiles.load(request.app[DB], (await user_of(request)).actor_id)
+    return await _profile_page(request, {"name": current.name, "bio": current.bio_md}, {})
+
+
+@login_required
+@accepts_upload(media.MAX_BODY)
+async def post_profile(request: web.Request) -> web.Response:
+    """Save the organizer's own name, bio and avatar; their followers get an Update of the profile."""
+    config, db = request.app[CONFIG], request.app[DB]
+    user = await user_of(request)
+    _who, _ = gettext(request)
+    form = await fields(request)
+    current = await profiles.load(db, user.actor_id)
+    data = read_upload((await files(request)).get("avatar"), media.MAX_BYTES)
+    try:
+        media_type = media.check(data, "", file_field="avatar", need_alt=False) if data else ""
+        new = profiles.validated(current, form)
+    except FieldError as exc:
+        return await _profile_page(request, form, {exc.field: exc.text(_)}, 400)
+    if data:
+        with media.written(config.data_dir, data, media_type) as name:
+            new = dataclasses.replace(new, avatar_url=media.url_of(config.base_url, name))
+            await profiles.save(db, request.app[URLS], user.username, current, new,
+                                avatar=(name, media_type, len(data), config.default_lang))
+    else:
+        await profiles.save(db, request.app[URLS], user.username, current, new)
+    await notice(request, _("Your profile was saved."))
+    raise redirect("/account/profile")

@@ -189,25 +189,18 @@ async def post_settings(request: web.Request) -> web.Response:
     form = await fields(request)
     current = request.app[SETTINGS]
     data = read_upload((await files(request)).get("avatar"), media.MAX_BYTES)
-    avatar_name = None
     try:
-        if data:
-            media_type = media.check(data, "", file_field="avatar", need_alt=False)
+        media_type = media.check(data, "", file_field="avatar", need_alt=False) if data else ""
         new = validated(current, form, avatar_url=None)
-        avatar = None
-        if data:
-            avatar_name = media.write_file(config.data_dir, data, media_type)
-            new.avatar_url = media.url_of(config.base_url, avatar_name)
-            avatar = (avatar_name, media_type, len(data))
-        await save(db, request.app[URLS], config.network, current, new, avatar=avatar)
     except FieldError as exc:
-        if avatar_name:
-            media.remove_file(config.data_dir, avatar_name)
         return await _settings_page(request, form, {exc.field: exc.text(_)}, 400)
-    except BaseException:
-        if avatar_name:
-            media.remove_file(config.data_dir, avatar_name)
-        raise
+    if data:
+        with media.written(config.data_dir, data, media_type) as avatar_name:
+            new.avatar_url = media.url_of(config.base_url, avatar_name)
+            await save(db, request.app[URLS], config.network, current, new,
+                       avatar=(avatar_name, media_type, len(data)))
+    else:
+        await save(db, request.app[URLS], config.network, current, new)
     current.update(new)
     aiohttp_jinja2.get_env(request.app).globals["site_title"] = new.title
     worker = request.app[INBOX_WORKER]

@@ -12,6 +12,8 @@ def setup_desk_routes(r: web.UrlDispatcher) -> None:
     r.add_post("/logout", account.post_logout)
     r.add_get("/account/password", account.get_password)
     r.add_post("/account/password", account.post_password)
+    r.add_get("/account/profile", account.get_profile)
+    r.add_post("/account/profile", account.post_profile)
     r.add_get("/media/{name}", media.get_media)
 
     r.add_get("/desk", desk_more.get_desk)
