@@ -15,8 +15,6 @@ from .relevance import addressed_iris
 from .render import sanitize
 from .urls import Urls
 
-MAX_LISTED = 50
-
 
 async def record(tx: Transaction, urls: Urls, iri: str, document: dict[str, Any]) -> None:
     """Note which of our actors the kept post `document` addresses or mentions (none: nothing)."""
@@ -33,20 +31,24 @@ async def record(tx: Transaction, urls: Urls, iri: str, document: dict[str, Any]
         " ON CONFLICT (object_iri, actor_id) DO NOTHING", [(iri, r["id"], private, clock.iso()) for r in rows])
 
 
-async def listed(db: Database, actor_ids: list[int], lang: str) -> list[dict[str, Any]]:
-    """The messages to these actors, newest first: not comments (the desk lists those apart), not deleted;
-    each with its author, its text (sanitized) in `lang` or as written, and whether it is private."""
+async def listed(db: Database, actor_ids: list[int], lang: str, *, limit: int,
+                 before: int | None = None) -> tuple[list[dict[str, Any]], int | None]:
+    """A page of the messages to these actors, newest first, and the cursor of the next (older) page, or
+    None: not comments (the desk lists those apart), not deleted; each with its author, its text
+    (sanitized) in `lang` or as written, and whether it is private. `before` is a cursor this returned."""
     if not actor_ids:
-        return []
+        return [], None
     rows = await db.fetch_all(
         "SELECT m.object_iri, max(m.private) AS private, min(m.id) AS first, o.document, o.attributed_to,"
         " o.received_at, ra.name, ra.username, ra.host FROM mentions m JOIN remote_objects o ON o.iri = m.object_iri"
         " LEFT JOIN remote_actors ra ON ra.iri = o.attributed_to"
         f" WHERE m.actor_id IN ({','.join('?' * len(actor_ids))}) AND o.deleted_at IS NULL"
         " AND NOT EXISTS (SELECT 1 FROM comments c WHERE c.iri = m.object_iri)"
-        " GROUP BY m.object_iri ORDER BY first DESC LIMIT ?", (*actor_ids, MAX_LISTED))
+        " GROUP BY m.object_iri HAVING first < ? ORDER BY first DESC LIMIT ?",
+        (*actor_ids, before if before is not None else 2**63 - 1, limit + 1))
+    older = rows[limit - 1]["first"] if len(rows) > limit else None
     out = []
-    for row in rows:
+    for row in rows[:limit]:
         doc = json.loads(row["document"] or "{}")
         texts = parse_lang_map(doc.get("contentMap")) or parse_lang_map(doc.get("content"), fallback_lang=lang)
         handle = f"@{row['username']}@{row['host']}" if row["username"] and row["host"] else row["attributed_to"]
@@ -55,7 +57,7 @@ async def listed(db: Database, actor_ids: list[int], lang: str) -> list[dict[str
         out.append({"iri": row["object_iri"], "url": url, "private": bool(row["private"]),
                     "author": row["name"] or handle, "handle": handle, "received_at": row["received_at"],
                     "html": sanitize(pick(texts, lang, lang)) if texts else ""})
-    return out
+    return out, older
 
 
 async def is_private(db: Database, iri: str) -> bool:

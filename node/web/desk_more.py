@@ -24,6 +24,7 @@ from ..sharing import ShareError, share, unshare
 from .forms import fields, files, gettext, notice, page, read_upload, redirect, user_of
 
 MY_POSTS = 100
+PAGE_SIZE = 50  # comments, and messages, per page of /desk/comments
 
 
 def delivery_state(state: str, attempts: int) -> str:
@@ -196,26 +197,39 @@ async def post_unshare(request: web.Request) -> web.Response:
     raise redirect("/desk/share")
 
 
-async def _comments(request: web.Request, lang: str) -> list[dict[str, Any]]:
-    """Approved comments on my items (every item's for an admin), newest first."""
+async def _comments(request: web.Request, lang: str, before: int | None) -> tuple[list[dict[str, Any]], int | None]:
+    """A page of the approved comments on my items (every item's for an admin), newest first, and the
+    cursor of the next (older) page or None."""
     user = await user_of(request)
     mine = "" if user.role == "admin" else " AND actor_id = ?"
     rows = await request.app[DB].fetch_all(
-        "SELECT c.iri, c.root_iri, c.author_iri, c.actor_id, c.created_at, COALESCE(c.document, r.document) AS doc,"
-        " ra.name, ra.username, ra.host, l.name AS local_name FROM comments c"
+        "SELECT c.id, c.iri, c.root_iri, c.author_iri, c.actor_id, c.created_at,"
+        " COALESCE(c.document, r.document) AS doc, ra.name, ra.username, ra.host, l.name AS local_name FROM comments c"
         " LEFT JOIN remote_objects r ON r.iri = c.iri LEFT JOIN remote_actors ra ON ra.iri = c.author_iri"
-        " LEFT JOIN actors l ON l.id = c.actor_id WHERE c.state = 'approved' AND c.root_iri IN"
-        f" (SELECT iri FROM objects WHERE deleted_at IS NULL{mine}) ORDER BY c.id DESC LIMIT 50",
-        () if user.role == "admin" else (user.actor_id,))
+        " LEFT JOIN actors l ON l.id = c.actor_id WHERE c.state = 'approved' AND c.id < ? AND c.root_iri IN"
+        f" (SELECT iri FROM objects WHERE deleted_at IS NULL{mine}) ORDER BY c.id DESC LIMIT ?",
+        (before if before is not None else 2**63 - 1, *(() if user.role == "admin" else (user.actor_id,)),
+         PAGE_SIZE + 1))
+    older = rows[PAGE_SIZE - 1]["id"] if len(rows) > PAGE_SIZE else None
     out = []
-    for row in rows:
+    for row in rows[:PAGE_SIZE]:
         doc = json.loads(row["doc"] or "{}")
         texts = parse_lang_map(doc.get("contentMap")) or parse_lang_map(doc.get("content"), fallback_lang=lang)
         handle = f"@{row['username']}@{row['host']}" if row["username"] and row["host"] else row["author_iri"]
         out.append({"iri": row["iri"], "root": row["root_iri"], "created_at": row["created_at"],
                     "author": row["local_name"] or row["name"] or handle, "handle": handle,
                     "html": sanitize(pick(texts, lang, lang)) if texts else ""})
-    return out
+    return out, older
+
+
+def _cursor(request: web.Request, name: str) -> int | None:
+    """A page cursor from the query (a positive integer this page wrote), or None; garbage is a 400."""
+    value = request.query.get(name)
+    if value is None:
+        return None
+    if not value.isascii() or not value.isdigit() or not 0 < int(value) < 2**63:
+        raise web.HTTPBadRequest(text=f"{name} must be a positive integer (a link from this page)")
+    return int(value)
 
 
 @login_required
@@ -229,8 +243,12 @@ async def _comments_page(request: web.Request, form: dict[str, str] | None = Non
     db, user = request.app[DB], await user_of(request)
     group = await get_actor(db, request.app[CONFIG].network)  # the network's messages are every organizer's
     to = [user.actor_id, *([group.id] if group is not None else [])]
+    comments_before, messages_before = _cursor(request, "comments_before"), _cursor(request, "messages_before")
+    comments, older_comments = await _comments(request, who.ui, comments_before)
+    messages, older_messages = await mentions.listed(db, to, who.ui, limit=PAGE_SIZE, before=messages_before)
     return await page(request, "desk/comments.html", {
-        "comments": await _comments(request, who.ui), "messages": await mentions.listed(db, to, who.ui),
+        "comments": comments, "messages": messages, "older_comments": older_comments,
+        "older_messages": older_messages, "comments_before": comments_before, "messages_before": messages_before,
         "form": form or {"lang": who.ui}, "errors": errors or {},
         "languages": [(t, language_name(t)) for t in request.app[SETTINGS].languages], "section": "comments"},
         status=status)

@@ -1,6 +1,7 @@
 """Messages on the organizer desk (node/mentions.py): posts from the fediverse that address or mention an
 organizer or the network, listed for the actors they name; a private one is never answered in public."""
 
+import re
 from typing import Any
 
 import pytest
@@ -105,3 +106,37 @@ async def test_a_reply_not_for_everyone_is_no_public_comment(organizer_client: T
     page = await (await client.get("/practices/monnaie-locale", headers={"Accept": "text/html"})).text()
     assert "Entre nous" not in page
     assert await db.fetch_value("SELECT private FROM mentions") == 1
+
+
+async def test_messages_and_comments_page_back_to_the_oldest(organizer_client: TestClient, peer: Peer,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Five messages and five comments at two a page: each list pages on its own, newest first, every one
+    shown once, and the last page links no further. A cursor that is not one is a 400."""
+    from node.web import desk_more
+    monkeypatch.setattr(desk_more, "PAGE_SIZE", 2)
+    client = organizer_client
+    urls = client.app[URLS]
+    olga = urls.actor(ORGANIZER)
+    item = (await publish_practice(client.app, author=ORGANIZER)).iri
+    for n in range(1, 6):
+        assert await handled(client, peer, "alice", message(peer, n, f"Message {n}", to=[PUBLIC, olga],
+                                                            mention=olga)) == "done"
+        assert await handled(client, peer, "alice", message(peer, 100 + n, f"Commentaire {n}", to=[PUBLIC],
+                                                            inReplyTo=item)) == "done"
+
+    for kind, word in (("messages", "Message"), ("comments", "Commentaire")):
+        seen, path = [], "/desk/comments"
+        for _ in range(5):  # a link that never ends fails here, not by hanging
+            page = await (await client.get(path)).text()
+            section = page[page.index('id="messages"'):] if kind == "messages" else page[:page.index('id="messages"')]
+            seen.append([int(n) for n in re.findall(rf"{word} (\d)", section)])
+            more = re.search(rf'<p class="more"><a href="(/desk/comments\?{kind}_before=\d+[^"]*)"', page)
+            if more is None:
+                break
+            path = more.group(1).replace("&amp;", "&")
+        assert seen == [[5, 4], [3, 2], [1]], (kind, seen)
+    assert "No older message." not in page
+    for bad in ("x", "-1", "0", "١٢", "99999999999999999999"):
+        resp = await client.get(f"/desk/comments?messages_before={bad}")
+        assert resp.status == 400, bad
+        assert "messages_before must be a positive integer" in await resp.text()
