@@ -23,7 +23,7 @@ from ..replying import reply
 from ..sharing import ShareError, share, unshare
 from .forms import fields, files, gettext, notice, page, read_upload, redirect, user_of
 
-MY_POSTS = 100
+MY_POSTS = 50  # my posts per page of /desk
 PAGE_SIZE = 50  # comments, and messages, per page of /desk/comments
 
 
@@ -36,26 +36,33 @@ def delivery_state(state: str, attempts: int) -> str:
 
 @login_required
 async def get_desk(request: web.Request) -> web.Response:
-    """My posts, newest first, each with its delivery status per remote server (one query for all)."""
+    """A page of my posts, newest first, each with its delivery status per remote server (one query for
+    the page's posts)."""
     db = request.app[DB]
     user = await user_of(request)
-    posts = [dict(r) for r in await db.fetch_all(
+    before = _cursor(request, "before")
+    rows = await db.fetch_all(
         "SELECT o.id, o.iri, o.kind, o.slug, o.default_lang, o.published_at, o.updated_at, t.title,"
         " (SELECT group_concat(lang, ', ') FROM translations WHERE object_id = o.id) AS langs"
         " FROM objects o JOIN translations t ON t.object_id = o.id AND t.lang = o.default_lang"
-        " WHERE o.actor_id = ? AND o.deleted_at IS NULL ORDER BY o.id DESC LIMIT ?", (user.actor_id, MY_POSTS))]
-    rows = await db.fetch_all(
+        " WHERE o.actor_id = ? AND o.deleted_at IS NULL AND o.id < ? ORDER BY o.id DESC LIMIT ?",
+        (user.actor_id, before if before is not None else 2**63 - 1, MY_POSTS + 1))
+    posts = [dict(r) for r in rows[:MY_POSTS]]
+    older = posts[-1]["id"] if len(rows) > MY_POSTS else None
+    iris = [p["iri"] for p in posts]
+    deliveries = await db.fetch_all(
         "SELECT a.object_iri, a.type, d.host, d.state, d.attempts, d.last_error, d.updated_at FROM deliveries d"
-        " JOIN activities a ON a.id = d.activity_id JOIN objects o ON o.iri = a.object_iri"
-        " WHERE o.actor_id = ? AND o.deleted_at IS NULL ORDER BY d.id", (user.actor_id,))
+        f" JOIN activities a ON a.id = d.activity_id WHERE a.object_iri IN ({','.join('?' * len(iris))})"
+        " ORDER BY d.id", iris) if iris else []
     status: dict[str, dict[str, dict[str, Any]]] = {}
-    for r in rows:  # the latest delivery to each server tells where that server stands
+    for r in deliveries:  # the latest delivery to each server tells where that server stands
         status.setdefault(r["object_iri"], {})[r["host"]] = {
             "host": r["host"], "state": delivery_state(r["state"], r["attempts"]), "attempts": r["attempts"],
             "error": r["last_error"], "activity": r["type"], "updated_at": r["updated_at"]}
     for post in posts:
         post["deliveries"] = sorted(status.get(post["iri"], {}).values(), key=lambda d: d["host"])
-    return await page(request, "desk/home.html", {"posts": posts, "section": "desk"})
+    return await page(request, "desk/home.html", {"posts": posts, "older": older, "before": before,
+                                                  "section": "desk"})
 
 
 @login_required

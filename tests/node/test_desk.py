@@ -260,6 +260,36 @@ async def test_delivery_status_per_server(organizer_client: TestClient, peer: Pe
     assert "1 delivered" in html and "1 failed" in html
 
 
+async def test_my_posts_page_back_to_the_oldest(organizer_client: TestClient, peer: Peer,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Five posts at two a page, newest first, each once; each page shows its own posts' deliveries."""
+    from node.web import desk_more
+    monkeypatch.setattr(desk_more, "MY_POSTS", 2)
+    client = organizer_client
+    for n in range(1, 6):
+        await publish_item(client, "practice", {**PRACTICE, "title": f"Practice number {n}", "slug": f"p-{n}"})
+    db = client.app[DB]
+    async with db.transaction() as tx:  # one server follows: each post's Create goes there
+        await tx.execute(
+            "INSERT INTO deliveries (activity_id, inbox, host, next_attempt_at, created_at, updated_at)"
+            " SELECT id, ?, ?, 0, '2027-01-01', '2027-01-01' FROM activities WHERE type = 'Create'"
+            " AND object_iri LIKE '%/p-1'", (f"{peer.base}/inbox", peer.host))
+    seen, path = [], "/desk"
+    for _ in range(5):  # a link that never ends fails here, not by hanging
+        html = await (await client.get(path)).text()
+        seen.append([int(n) for n in re.findall(r'<h2 lang="en"><a href="[^"]+">Practice number (\d)', html)])
+        if "Practice number 1" in html:
+            assert peer.host in html
+        else:
+            assert peer.host not in html
+        more = re.search(r'<p class="more"><a href="(/desk\?before=\d+)"', html)
+        if more is None:
+            break
+        path = more.group(1)
+    assert seen == [[5, 4], [3, 2], [1]]
+    assert (await client.get("/desk?before=abc")).status == 400
+
+
 async def test_participants_approve_and_reject(organizer_client: TestClient) -> None:
     client = organizer_client
     await publish_item(client, "journey", {**JOURNEY, "join_mode": "restricted"})
