@@ -3,14 +3,17 @@ data folder, driven through the `maillage` CLI and observed through its SQLite d
 and its HTTP endpoints. Nothing here imports the node's code: the processes talk real HTTP with real
 signatures, as two servers on the internet would."""
 
+import http.cookiejar
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -210,6 +213,46 @@ class NodeProcess:
             return status, json.loads(payload) if payload else None
         except ValueError:
             return status, payload.decode(errors="replace")
+
+
+class WebSession:
+    """An organizer's browser on a node's pages: a cookie jar, the CSRF token read from each form's page,
+    urlencoded POSTs. Redirects are not followed: a form's answer (303 and where to) is what tests read."""
+
+    _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+    def __init__(self, node: "NodeProcess") -> None:
+        self.node = node
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
+                                                  _NoRedirect())
+
+    def request(self, method: str, path: str, data: dict[str, str] | None = None) -> tuple[int, str, str]:
+        """(status, Location, body) of one request."""
+        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        request = urllib.request.Request(f"{self.node.url}{path}", data=body, method=method,
+                                         headers={"Accept-Language": "en"})
+        try:
+            with self.opener.open(request, timeout=CLI_TIMEOUT) as resp:
+                return resp.status, resp.headers.get("Location", ""), resp.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.headers.get("Location", ""), exc.read().decode(errors="replace")
+
+    def submit(self, path: str, data: dict[str, str], *, form_page: str | None = None) -> tuple[int, str]:
+        """Send a form as the page at `form_page` (default: `path`) would: (status, Location)."""
+        status, _, page = self.request("GET", form_page or path)
+        found = self._TOKEN.search(page)
+        assert status == 200 and found, f"no form with a CSRF token at {form_page or path} ({status})"
+        status, location, _ = self.request("POST", path, {**data, "csrf_token": found.group(1)})
+        return status, location
+
+    def log_in(self, username: str = ADMIN, password: str = PASSWORD) -> None:
+        status, location = self.submit("/login", {"username": username, "password": password, "next": "/desk"})
+        assert (status, location) == (303, "/desk"), f"login as {username} on {self.node.label}: {status} {location}"
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
 
 
 def run_parallel(commands: Iterable[list[str]], *, what: str, limit: int | None = None) -> list[str]:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.federation.harness import Cluster, NodeProcess
+from tests.federation.harness import Cluster, NodeProcess, WebSession
 
 pytestmark = pytest.mark.federation
 
@@ -86,3 +86,25 @@ def test_comments_reshares_and_search_across_the_network(cluster: Cluster, tmp_p
     cluster.wait_for(lambda: a.get_json(f"/practices/{SLUG}")["shares"]["totalItems"] == 1,
                      what="A to count B's re-share")
     assert search(c, "solidarity purchasing")[0]["node"] == a.host
+
+
+def test_an_organizers_new_profile_reaches_the_servers_that_follow_them(cluster: Cluster) -> None:
+    """B's network follows A's organizer by handle; she edits her profile from A's web pages; B's copy of
+    her actor shows the new name and bio, through the Update A sends."""
+    a, b = cluster.add("a", "b")
+    organizer = a.actor_iri("admin")
+    assert b.cli("follow", f"@admin@{a.host}") == f"{organizer} pending"
+    cluster.wait_for(lambda: b.value("SELECT state FROM follows WHERE followee_iri = ?", (organizer,)) == "accepted",
+                     what="A's organizer to accept B's follow")
+    assert b.value("SELECT name FROM remote_actors WHERE iri = ?", (organizer,)) == "admin"
+
+    desk = WebSession(a)
+    desk.log_in()
+    assert desk.submit("/account/profile", {"name": "Amélie Durand", "bio": "Coordinatrice des *épiceries*."}) == (
+        303, "/account/profile")
+    cluster.wait_for(lambda: b.value("SELECT name FROM remote_actors WHERE iri = ?", (organizer,)) == "Amélie Durand",
+                     what="B to refresh A's organizer from her Update",
+                     show=lambda: [dict(r) for r in b.query("SELECT type, state, error FROM inbox")])
+    document = json.loads(b.value("SELECT document FROM remote_actors WHERE iri = ?", (organizer,)))
+    assert "<em>épiceries</em>" in document["summary"]
+    assert b.value("SELECT state FROM inbox WHERE type = 'Update'") == "done"
