@@ -1,6 +1,6 @@
-"""`maillage share`, `unshare`, `comments` and `reply`: re-sharing a peer's item, moderating comments and
-replying from the node. Kept out of node/cli.py (which registers them) so that file stays readable;
-the same contract holds: add to these commands, never change them."""
+"""`maillage share`, `unshare`, `comments`, `reply`, `block` and `unblock`: re-sharing a peer's item,
+moderating comments and accounts, and replying from the node. Kept out of node/cli.py (which registers
+them) so that file stays readable; the same contract holds: add to these commands, never change them."""
 
 import argparse
 from collections.abc import Callable, Coroutine
@@ -9,8 +9,9 @@ from typing import Any
 
 from protocol.langmap import is_lang_tag
 
-from . import comments
+from . import account_blocks, comments
 from .fetch import FetchError
+from .following import FollowError, resolve_target
 from .replying import reply
 from .sharing import ShareError, share, unshare
 from .urls import Urls
@@ -40,6 +41,15 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("file", nargs="?", type=Path, help="Markdown file with the reply (or --text)")
     p.add_argument("--text", help="the reply, in Markdown (instead of FILE)")
     p.add_argument("--lang", help="language of the reply (default: the node's default_lang)")
+
+    p = sub.add_parser("block", help="block an account elsewhere: its activities are refused, its traces here removed")
+    p.add_argument("--data", required=True, type=Path)
+    p.add_argument("target", help="@name@host or the account's address")
+    p.add_argument("--reason", default="", help="why (shown to the other admins)")
+
+    p = sub.add_parser("unblock", help="lift an account's block")
+    p.add_argument("--data", required=True, type=Path)
+    p.add_argument("target", help="the account's address (as `maillage block` printed it)")
 
 
 async def cmd_share(args: argparse.Namespace) -> int:
@@ -114,9 +124,34 @@ async def cmd_reply(args: argparse.Namespace) -> int:
     return 0
 
 
+async def cmd_block(args: argparse.Namespace) -> int:
+    from .cli import CommandError, _load, _network_fetcher
+
+    config = _load(args.data)
+    async with _network_fetcher(config) as (db, fetcher, _group):
+        try:
+            iri = await resolve_target(fetcher, args.target)
+            blocked = await account_blocks.block(db, Urls(config.base_url), iri, args.reason)
+        except (FollowError, FetchError, account_blocks.BlockError) as exc:
+            raise CommandError(str(exc)) from exc
+    print(f"{iri} blocked" if blocked else f"{iri} was blocked already")
+    return 0
+
+
+async def cmd_unblock(args: argparse.Namespace) -> int:
+    from .cli import _database, _load
+
+    async with _database(_load(args.data)) as db:
+        unblocked = await account_blocks.unblock(db, args.target)
+    print(f"{args.target} unblocked" if unblocked else f"{args.target} was not blocked")
+    return 0
+
+
 COMMANDS: dict[tuple[str, str | None], Callable[[argparse.Namespace], Coroutine[Any, Any, int]]] = {
     ("share", None): cmd_share,
     ("unshare", None): cmd_unshare,
     ("comments", None): cmd_comments,
     ("reply", None): cmd_reply,
+    ("block", None): cmd_block,
+    ("unblock", None): cmd_unblock,
 }

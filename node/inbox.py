@@ -33,7 +33,7 @@ from protocol.httpsig import key_owner_iri, parse_signature_header, verify_reque
 from protocol.iri import iri_host
 from protocol.jsonld import compact
 
-from . import clock, relevance
+from . import account_blocks, clock, relevance
 from .db import Database, per_database
 from .fetch import Fetcher, FetchError
 from .inbox_objects import INSERT_OBJECT, object_row, plain_create
@@ -138,7 +138,7 @@ async def receive(
     doc = parse_body(body)
     key_id, check = _signature(method, path, headers, body)
     signer_host = iri_host(key_id) if key_id.startswith(("http://", "https://")) else ""
-    blocked, stored_key = await _signer(db, signer_host, key_id)
+    blocked, owner_blocked, stored_key = await _signer(db, signer_host, key_id)
     if blocked:
         raise InboxRejection(403, f"domain {signer_host} is blocked")
     try:
@@ -149,6 +149,8 @@ async def receive(
             # key); there is nothing of theirs to keep, so accept and drop it.
             return Received(stored=False)
         raise InboxRejection(401, f"could not fetch signing key {key_id}: {exc.reason}") from None
+    if owner_blocked if stored_key else await account_blocks.is_blocked(db, owner):
+        raise InboxRejection(403, f"account {owner} is blocked")
     now = clock.now()
     try:
         check(pem, now)
@@ -264,17 +266,18 @@ def _document(doc: dict[str, Any], received: dict[str, Any], body: bytes) -> str
     return json.dumps(doc)
 
 
-async def _signer(db: Database, host: str, key_id: str) -> tuple[bool, tuple[str, str] | None]:
-    """What is checked before a signature: whether the signer's domain is blocked, and the key we hold for
-    its keyId, (owner IRI, PEM) or None (the one `Fetcher.get_key` reads first: the lowest row id). One
-    quick read on the loop's thread, per request: a block made from the admin pages or another process
-    applies to the next request at once."""
+async def _signer(db: Database, host: str, key_id: str) -> tuple[bool, bool, tuple[str, str] | None]:
+    """What is checked before a signature: whether the signer's domain is blocked, whether the owner of
+    the key we hold is a blocked account, and that key for its keyId, (owner IRI, PEM) or None (the one
+    `Fetcher.get_key` reads first: the lowest row id). One quick read on the loop's thread, per request:
+    a block made from the admin pages or another process applies to the next request at once."""
     rows = await db.fetch_all_quick(
-        "SELECT (SELECT blocked FROM domains WHERE host = ?), iri, public_key_pem FROM (SELECT 1)"
-        " LEFT JOIN (SELECT iri, public_key_pem FROM remote_actors WHERE key_id = ? ORDER BY id LIMIT 1)",
+        "SELECT (SELECT blocked FROM domains WHERE host = ?), (SELECT 1 FROM blocked_accounts WHERE iri = k.iri),"
+        " k.iri, k.public_key_pem FROM (SELECT 1) LEFT JOIN"
+        " (SELECT iri, public_key_pem FROM remote_actors WHERE key_id = ? ORDER BY id LIMIT 1) AS k",
         (host, key_id))
-    blocked, owner, pem = rows[0]
-    return bool(blocked), (owner, pem) if owner is not None else None
+    blocked, owner_blocked, owner, pem = rows[0]
+    return bool(blocked), bool(owner_blocked), (owner, pem) if owner is not None else None
 
 
 _Row = tuple[str, tuple[Any, ...], tuple[Any, ...] | None]  # (sender's host, inbox row, object row kept with it)

@@ -11,7 +11,19 @@ from protocol.errors import ParseError
 from protocol.iri import require_http_iri, same_origin
 from protocol.polls import parse_vote
 
-from . import clock, comments, follows, mentions, participation, references, relevance, remote_content, search, sharing
+from . import (
+    account_blocks,
+    clock,
+    comments,
+    follows,
+    mentions,
+    participation,
+    references,
+    relevance,
+    remote_content,
+    search,
+    sharing,
+)
 from .db import Transaction
 from .fetch import FetchError
 from .inbox_context import InboxContext
@@ -101,7 +113,7 @@ def object_row(iri: str, document: dict[str, Any], author: str) -> tuple[Any, ..
 async def store_remote_object(ctx: InboxContext, iri: str, document: dict[str, Any], announce: Any = None) -> str:
     """Keep a remote object whose author sits on the object's own server, served under the IRI asked for."""
     author = kept_author(iri, document)
-    if author is None:
+    if author is None or await account_blocks.is_blocked(ctx.db, author):
         return "ignored"
     async with ctx.db.transaction() as tx:
         if not await comments.file_reply(tx, ctx.urls, iri=iri, document=document, author=author, via=announce):
@@ -122,8 +134,9 @@ async def keep_listed_reply(tx: Transaction, urls: Urls, iri: str, document: dic
     item's origin does. True when it became a comment; anything else (not a reply into a thread shown here,
     an author not on the reply's host, a comment rejected here) is not kept."""
     author = kept_author(iri, document)
-    if author is None or not await comments.file_reply(tx, urls, iri=iri, document=document, author=author,
-                                                       listed_by=listed_by):
+    if author is None or await tx.fetch_value("SELECT 1 FROM blocked_accounts WHERE iri = ?", (author,)):
+        return False
+    if not await comments.file_reply(tx, urls, iri=iri, document=document, author=author, listed_by=listed_by):
         return False
     if not await tx.fetch_value("SELECT 1 FROM comments WHERE iri = ?", (iri,)):  # kept, but as no comment
         return False

@@ -6,12 +6,12 @@ from typing import Any
 
 from aiohttp import web
 
-from .. import comments, follow_requests, reports
+from .. import account_blocks, comments, follow_requests, reports
 from ..accounts import get_actor
 from ..appkeys import CONFIG, DB, FETCHER, URLS
 from ..auth import admin_required
 from ..fetch import FetchError
-from ..following import FollowError, follow, unfollow
+from ..following import FollowError, follow, resolve_target, unfollow
 from .forms import fields, gettext, notice, page, redirect
 
 
@@ -94,11 +94,11 @@ async def post_peer(request: web.Request) -> web.Response:
 
 
 async def _moderation_page(request: web.Request, errors: dict[str, str] | None = None,
-                           status: int = 200) -> web.Response:
+                           status: int = 200, form: dict[str, str] | None = None) -> web.Response:
     db = request.app[DB]
     return await page(request, "admin/moderation.html", {
         "held": await comments.held(db), "reports": await reports.list_reports(db), "errors": errors or {},
-        "section": "admin"}, status=status)
+        "blocked": await account_blocks.listed(db), "form": form or {}, "section": "admin"}, status=status)
 
 
 @admin_required
@@ -133,4 +133,38 @@ async def post_report_decision(request: web.Request) -> web.Response:
     if not await reports.decide(request.app[DB], int(report_id), decision):
         return await _moderation_page(request, {"": _("This report was already handled.")}, 400)
     await notice(request, _("Report resolved.") if decision == "resolved" else _("Report dismissed."))
+    raise redirect("/admin/moderation")
+
+
+@admin_required
+async def post_account_block(request: web.Request) -> web.Response:
+    """Block an account elsewhere (by `@name@host` or its address), or lift a block (node/account_blocks.py)."""
+    db, urls = request.app[DB], request.app[URLS]
+    _who, _ = gettext(request)
+    form = await fields(request)
+    target, action = form.get("account", "").strip(), form.get("action", "block")
+    if action not in ("block", "unblock"):
+        return await _moderation_page(request, {"": _("Choose one of the options.")}, 400, form)
+    if not target:
+        return await _moderation_page(request, {"account": _("Write a handle like @name@example.org, or the"
+                                                             " account's address.")}, 400, form)
+    if action == "unblock":
+        if not await account_blocks.unblock(db, target):
+            return await _moderation_page(request, {"": _("This account is not blocked.")}, 400, form)
+        await notice(request, _("%(target)s is no longer blocked.", target=target))
+        raise redirect("/admin/moderation")
+    try:
+        iri = await resolve_target(request.app[FETCHER], target)
+    except FollowError as exc:
+        return await _moderation_page(request, {"account": str(exc)}, 400, form)
+    except FetchError as exc:
+        return await _moderation_page(request, {"account": _("Cannot reach %(target)s: %(reason)s", target=target,
+                                                             reason=exc.reason)}, 400, form)
+    if iri.startswith(f"{urls.base}/"):
+        return await _moderation_page(request, {"account": _(
+            "This account is on this node: suspend its login from the organizers page instead.")}, 400, form)
+    if not await account_blocks.block(db, urls, iri, form.get("reason", "")[:500]):
+        return await _moderation_page(request, {"account": _("This account is already blocked.")}, 400, form)
+    await notice(request, _("%(target)s is blocked: its activities are refused, and its follows, comments, messages"
+                            " and participations here were removed.", target=target))
     raise redirect("/admin/moderation")

@@ -52,3 +52,4 @@ def setup_desk_routes(r: web.UrlDispatcher) -> None:
     r.add_get("/admin/moderation", admin_network.get_moderation)
     r.add_post("/admin/comments", admin_network.post_comment_decision)
     r.add_post("/admin/reports", admin_network.post_report_decision)
+    r.add_post("/admin/accounts", admin_network.post_account_block)

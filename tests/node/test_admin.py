@@ -27,7 +27,8 @@ ADMIN_FORMS = [("/admin/users", {"username": "x", "password": "long enough", "ro
                ("/admin/follow-requests", {"follower": "x", "followee": "y", "decision": "approve"}),
                ("/admin/peers", {"handle": "@a@b.example"}),
                ("/admin/comments", {"iri": "x", "decision": "approve"}),
-               ("/admin/reports", {"report": "1", "decision": "resolved"})]
+               ("/admin/reports", {"report": "1", "decision": "resolved"}),
+               ("/admin/accounts", {"account": "https://spam.example/users/bot", "action": "block"})]
 
 
 @pytest.mark.parametrize("path", ADMIN_PAGES)
