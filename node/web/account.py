@@ -1,6 +1,6 @@
-"""`/login`, `/logout`, `/account/password` and `/account/profile`. A failed login is counted per client address and per
-user name (node/auth.py LoginLimits); past the limit the form answers 429 with how long to wait,
-whether the password is right or not, so guessing gains nothing."""
+"""`/login`, `/logout`, `/account/password` and `/account/profile`. A failed login is counted per client
+address and per user name (node/auth.py LoginLimits); past the limit the form answers 429 with how long
+to wait, whether the password is right or not, so guessing gains nothing."""
 
 import dataclasses
 import math

@@ -1,5 +1,5 @@
 """Every kind of page, public and behind the login, audited by axe-core against WCAG 2.1 A and AA in
-a real Chromium, on a desktop and on a 320 px phone: no rule may be broken."""
+a real Chromium (and axe's best practices), on a desktop and on a 320 px phone: no rule may be broken."""
 
 import pytest
 from playwright.async_api import Page
