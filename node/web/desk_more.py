@@ -59,8 +59,12 @@ async def get_desk(request: web.Request) -> web.Response:
         status.setdefault(r["object_iri"], {})[r["host"]] = {
             "host": r["host"], "state": delivery_state(r["state"], r["attempts"]), "attempts": r["attempts"],
             "error": r["last_error"], "activity": r["type"], "updated_at": r["updated_at"]}
+    waiting = {r["object_id"]: r["n"] for r in await db.fetch_all(
+        f"SELECT object_id, count(*) AS n FROM participations WHERE state = 'pending' AND object_id IN"
+        f" ({','.join('?' * len(posts))}) GROUP BY object_id", [p["id"] for p in posts])} if posts else {}
     for post in posts:
         post["deliveries"] = sorted(status.get(post["iri"], {}).values(), key=lambda d: d["host"])
+        post["waiting"] = waiting.get(post["id"], 0)
     return await page(request, "desk/home.html", {"posts": posts, "older": older, "before": before,
                                                   "section": "desk"})
 

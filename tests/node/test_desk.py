@@ -303,9 +303,11 @@ async def test_participants_approve_and_reject(organizer_client: TestClient) -> 
             [(journey.id, "https://a.example/users/ana"), (journey.id, "https://b.example/users/ben")])
     path = "/desk/journeys/voyage-en-drome/participants"
     assert "https://a.example/users/ana" in await (await client.get(path)).text()
+    assert "(2 waiting for your approval)" in await (await client.get("/desk")).text()
     for actor, decision in (("https://a.example/users/ana", "approve"), ("https://b.example/users/ben", "reject")):
         resp = await post_form(client, path, {"actor_iri": actor, "decision": decision})
         assert resp.status == 303
+    assert "waiting for your approval" not in await (await client.get("/desk")).text()
     states = dict(await db.fetch_all("SELECT actor_iri, state FROM participations ORDER BY actor_iri"))
     assert states == {"https://a.example/users/ana": "going", "https://b.example/users/ben": "rejected"}
     assert (await post_form(client, path, {"actor_iri": "x", "decision": "maybe"})).status == 400
