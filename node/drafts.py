@@ -70,6 +70,7 @@ class Draft:
     details: dict[str, Any] = field(default_factory=dict)
     journey: str | None = None
     cycle: str | None = None
+    sources: dict[str, str] = field(default_factory=dict)  # the Markdown of the RICH_KEYS written here
 
 
 def _text(meta: Mapping[str, Any], key: str, limit: int, *, required: bool = False, where: str = "") -> str:
@@ -124,6 +125,11 @@ def _localized(value: Any, key: str, lang: str, limit: int = 1000) -> dict[str, 
         text = str(value).strip()[:limit]
         return {lang: text} if text else {}
     raise DraftError(_("%(key)s must be text"), key=Key(key))
+
+
+# Fields written in Markdown and published as HTML (language maps), besides the body: their Markdown is
+# kept too (Draft.sources, translations.sources), for the edit form to show what was written.
+RICH_KEYS = {"practice": ("needs", "results", "lessons", "transferability"), "journey": (), "outcome": ("feedback",)}
 
 
 def _markdown(meta: Mapping[str, Any], key: str, lang: str) -> dict[str, str]:
@@ -390,6 +396,7 @@ def draft_from_mapping(meta: Mapping[str, Any], body: str, *, default_lang: str)
         summary=_text(meta, "summary", MAX_SUMMARY, required=True), body_md=body.strip(), themes=themes,
         details=builders[kind](meta, lang, attachments), journey=journey,
         cycle=_text(meta, "cycle", 100) or None,
+        sources={key: text for key in RICH_KEYS[kind] if (text := _text(meta, key, MAX_TEXT))},
     )
 
 

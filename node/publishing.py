@@ -124,10 +124,12 @@ async def publish(db: Database, urls: Urls, *, network: str, author: ActorRow, d
                 (json.dumps(merged), now, journey_id, programme_id, object_id),
             )
         await tx.execute(
-            "INSERT INTO translations (object_id, lang, title, summary, content_md, content_html)"
-            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (object_id, lang) DO UPDATE SET title = excluded.title,"
-            " summary = excluded.summary, content_md = excluded.content_md, content_html = excluded.content_html",
-            (object_id, draft.lang, draft.title, draft.summary, draft.body_md, content_html),
+            "INSERT INTO translations (object_id, lang, title, summary, content_md, content_html, sources)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (object_id, lang) DO UPDATE SET title = excluded.title,"
+            " summary = excluded.summary, content_md = excluded.content_md, content_html = excluded.content_html,"
+            " sources = excluded.sources",
+            (object_id, draft.lang, draft.title, draft.summary, draft.body_md, content_html,
+             json.dumps(draft.sources, ensure_ascii=False)),
         )
         if draft.themes:
             await tx.execute("DELETE FROM object_tags WHERE object_id = ?", (object_id,))

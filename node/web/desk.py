@@ -7,6 +7,7 @@ A form becomes the mapping `maillage publish` reads (node/web/desk_forms.py) and
 validation (node/drafts.py) and the same use case (node/publishing.py, one transaction): an invalid
 form is shown again with what was typed and the message beside its field, and nothing is stored."""
 
+import json
 from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -23,7 +24,7 @@ from ..accounts import get_actor
 from ..appkeys import CONFIG, DB, SETTINGS, URLS
 from ..auth import login_required
 from ..content import StoredObject, find_object
-from ..drafts import Draft, DraftError, draft_from_mapping
+from ..drafts import RICH_KEYS, Draft, DraftError, draft_from_mapping
 from ..formerrors import FieldError, Message, Typed
 from ..formerrors import _ as N_
 from ..i18n import language_name
@@ -74,13 +75,16 @@ def _details_attachments(kind: str, fields_: dict[str, Any], default_lang: str) 
 async def _stored_form(request: web.Request, stored: StoredObject, lang: str) -> dict[str, str]:
     """The item's fields in `lang` (its default language when it has no such translation yet)."""
     db = request.app[DB]
-    row = await db.fetch_one("SELECT lang, title, summary, content_md FROM translations WHERE object_id = ?"
+    row = await db.fetch_one("SELECT lang, title, summary, content_md, sources FROM translations WHERE object_id = ?"
                              " ORDER BY lang = ? DESC, lang = ? DESC LIMIT 1", (stored.id, lang, stored.default_lang))
     themes = [r["name"] for r in await db.fetch_all("SELECT name FROM object_tags WHERE object_id = ? ORDER BY name",
                                                     (stored.id,))]
     form = {"slug": stored.slug, "lang": row["lang"] if row else lang, "title": row["title"] if row else "",
             "summary": row["summary"] if row else "", "body": row["content_md"] if row else "",
             "themes": ", ".join(themes), **from_stored(stored.kind, stored.fields, stored.default_lang, lang)}
+    if row is not None:  # the Markdown written in the rich fields, where it was kept (not in older items)
+        sources = json.loads(row["sources"])
+        form.update({key: sources[key] for key in RICH_KEYS[stored.kind] if isinstance(sources.get(key), str)})
     if stored.journey_id is not None:
         form["journey"] = await db.fetch_value("SELECT slug FROM objects WHERE id = ?", (stored.journey_id,)) or ""
     if stored.programme_id is not None:

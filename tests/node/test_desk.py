@@ -2,6 +2,7 @@
 nothing stored, CSRF, roles, anonymous visitors, preview, edits, translations, images, delivery
 status, participants, re-shares and replies."""
 
+import html
 import json
 import re
 from datetime import timedelta
@@ -188,6 +189,36 @@ async def test_edit_and_translate_side_by_side(organizer_client: TestClient) -> 
                             token_from="/desk/practice/a-local-currency/translate")
     assert "already written in this language" in (field_error(await again.text(), "lang") or "")
     assert await row_counts(client.app[DB]) == before
+
+
+async def test_editing_keeps_the_markdown_of_rich_fields(organizer_client: TestClient) -> None:
+    """The edit form shows a practice's results and an outcome's feedback as they were written (links,
+    emphasis, lists), per language, so saving it unchanged changes nothing; before, it showed the text
+    read from the HTML, and a save dropped the links and emphasis."""
+    client = organizer_client
+    results = "It **works**: see [the report](https://luciole.example/report).\n\n- 300 shops\n- 2 banks"
+    await publish_item(client, "practice", {**PRACTICE, "results": results})
+    resp = await post_form(client, "/desk/practice/a-local-currency/translate",
+                           {**PRACTICE, "lang": "fr", "title": "Une monnaie locale", "results": "Ça *marche*."},
+                           token_from="/desk/practice/a-local-currency/translate")
+    assert resp.status == 303, await resp.text()
+    edit = await (await client.get("/desk/practice/a-local-currency/edit")).text()
+    assert html.escape(results, quote=False) in edit
+    french = await (await client.get("/desk/practice/a-local-currency/edit?lang=fr")).text()
+    assert "Ça *marche*." in french
+    resp = await post_form(client, "/desk/practice/a-local-currency/edit", {**PRACTICE, "results": results})
+    assert resp.status == 303
+    stored = await find_object(client.app[DB], "practice", "a-local-currency")
+    assert stored is not None
+    saved = stored.fields["results"]
+    assert 'href="https://luciole.example/report"' in saved["en"] and "<strong>works</strong>" in saved["en"]
+    assert saved["fr"] == "<p>Ça <em>marche</em>.</p>\n"
+
+    await publish_item(client, "journey", JOURNEY)
+    feedback = "Hosts said: *come back in spring*."
+    await publish_item(client, "outcome", {**OUTCOME, "journey": "voyage-en-drome", "feedback": feedback})
+    edit = await (await client.get("/desk/outcome/compte-rendu/edit")).text()
+    assert html.escape(feedback, quote=False) in edit
 
 
 async def test_organizers_cannot_edit_someone_elses_item(client: TestClient) -> None:
