@@ -7,7 +7,6 @@ A form becomes the mapping `maillage publish` reads (node/web/desk_forms.py) and
 validation (node/drafts.py) and the same use case (node/publishing.py, one transaction): an invalid
 form is shown again with what was typed and the message beside its field, and nothing is stored."""
 
-import json
 from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -24,7 +23,7 @@ from ..accounts import get_actor
 from ..appkeys import CONFIG, DB, SETTINGS, URLS
 from ..auth import login_required
 from ..content import StoredObject, find_object
-from ..drafts import RICH_KEYS, Draft, DraftError, draft_from_mapping
+from ..drafts import Draft, DraftError, draft_from_mapping
 from ..formerrors import FieldError, Message, Typed
 from ..formerrors import _ as N_
 from ..i18n import language_name
@@ -33,11 +32,10 @@ from ..publishing import PublishError, delete, publish
 from ..render import markdown_to_html
 from ..urls import KIND_PATHS
 from ..views import when
-from .desk_forms import FIELDS, field_of, from_stored, shown, slugify, to_mapping
+from .desk_forms import FIELDS, MAX_ATTACHMENTS, field_of, form_attachments, shown, slugify, stored_form, to_mapping
 from .forms import fields, gettext, notice, page, redirect, user_of
 
 KINDS = tuple(KIND_PATHS)
-MAX_ATTACHMENTS = 50
 
 
 @lru_cache(maxsize=1)
@@ -61,58 +59,6 @@ async def _editable(request: web.Request, kind: str) -> StoredObject:
     if stored.actor_id != user.actor_id and user.role != "admin":
         raise web.HTTPForbidden(text="Only its author or an admin can edit this item.")
     return stored
-
-
-def _details_attachments(kind: str, fields_: dict[str, Any], default_lang: str) -> tuple[Any, ...]:
-    if kind == "practice":
-        return parse_practice_details(fields_, default_lang).attachments
-    if kind == "journey":
-        details = parse_journey_details(fields_, default_lang)
-        return details.attachments if details else ()
-    return parse_outcome_details(fields_, default_lang).attachments
-
-
-async def _stored_form(request: web.Request, stored: StoredObject, lang: str) -> dict[str, str]:
-    """The item's fields in `lang` (its default language when it has no such translation yet)."""
-    db = request.app[DB]
-    row = await db.fetch_one("SELECT lang, title, summary, content_md, sources FROM translations WHERE object_id = ?"
-                             " ORDER BY lang = ? DESC, lang = ? DESC LIMIT 1", (stored.id, lang, stored.default_lang))
-    themes = [r["name"] for r in await db.fetch_all("SELECT name FROM object_tags WHERE object_id = ? ORDER BY name",
-                                                    (stored.id,))]
-    form = {"slug": stored.slug, "lang": row["lang"] if row else lang, "title": row["title"] if row else "",
-            "summary": row["summary"] if row else "", "body": row["content_md"] if row else "",
-            "themes": ", ".join(themes), **from_stored(stored.kind, stored.fields, stored.default_lang, lang)}
-    if row is not None:  # the Markdown written in the rich fields, where it was kept (not in older items)
-        sources = json.loads(row["sources"])
-        form.update({key: sources[key] for key in RICH_KEYS[stored.kind] if isinstance(sources.get(key), str)})
-    if stored.journey_id is not None:
-        form["journey"] = await db.fetch_value("SELECT slug FROM objects WHERE id = ?", (stored.journey_id,)) or ""
-    if stored.programme_id is not None:
-        form["cycle"] = await db.fetch_value("SELECT slug FROM programmes WHERE id = ?", (stored.programme_id,)) or ""
-    attachments = _details_attachments(stored.kind, stored.fields, stored.default_lang)
-    form["att_count"] = str(len(attachments))
-    for i, a in enumerate(attachments):
-        alt = a.alt.get(lang) or a.alt.get(stored.default_lang) or next(iter(a.alt.values()), "")
-        form.update({f"att_url_{i}": a.url, f"att_type_{i}": a.media_type, f"att_alt_{i}": alt})
-    return form
-
-
-def _attachments(form: dict[str, str], media: list[Any]) -> list[dict[str, Any]]:
-    """The attachments the form keeps (rows att_*) and adds (uploaded images ticked, media_*)."""
-    out: list[dict[str, Any]] = []
-    count = min(int(form["att_count"]) if form.get("att_count", "").isdigit() else 0, MAX_ATTACHMENTS)
-    for i in range(count):
-        url = form.get(f"att_url_{i}", "").strip()
-        if url and form.get(f"att_remove_{i}") != "on":
-            item = {"url": url, "alt": form.get(f"att_alt_{i}", "")}
-            if form.get(f"att_type_{i}"):
-                item["media_type"] = form[f"att_type_{i}"]
-            out.append(item)
-    kept = {a["url"] for a in out}
-    for m in media:
-        if form.get(f"media_{m.id}") == "on" and m.url not in kept:
-            out.append({"url": m.url, "media_type": m.media_type, "alt": form.get(f"media_alt_{m.id}", m.alt)})
-    return out
 
 
 async def _context(request: web.Request, kind: str, mode: str, form: dict[str, str], *,
@@ -139,7 +85,7 @@ async def _context(request: web.Request, kind: str, mode: str, form: dict[str, s
             " ON t.object_id = o.id AND t.lang = o.default_lang"
             " WHERE o.kind = 'journey' AND o.deleted_at IS NULL ORDER BY o.id DESC LIMIT 200")]
     if mode == "translate" and stored is not None:
-        original = await _stored_form(request, stored, stored.default_lang)
+        original = await stored_form(request.app[DB], stored, stored.default_lang)
         context["original"] = original
         context["original_lang"] = stored.default_lang
         existing = await db.fetch_all("SELECT lang FROM translations WHERE object_id = ?", (stored.id,))
@@ -161,7 +107,7 @@ async def get_new(request: web.Request) -> web.Response:
 async def get_edit(request: web.Request) -> web.Response:
     kind = _kind(request)
     stored = await _editable(request, kind)
-    form = await _stored_form(request, stored, request.query.get("lang") or stored.default_lang)
+    form = await stored_form(request.app[DB], stored, request.query.get("lang") or stored.default_lang)
     return await page(request, "desk/item_form.html", await _context(request, kind, "edit", form, stored=stored))
 
 
@@ -169,7 +115,7 @@ async def get_edit(request: web.Request) -> web.Response:
 async def get_translate(request: web.Request) -> web.Response:
     kind = _kind(request)
     stored = await _editable(request, kind)
-    form = await _stored_form(request, stored, stored.default_lang)
+    form = await stored_form(request.app[DB], stored, stored.default_lang)
     form["lang"] = request.query.get("lang", "")
     return await page(request, "desk/item_form.html", await _context(request, kind, "translate", form, stored=stored))
 
@@ -205,7 +151,8 @@ async def _submit(request: web.Request, kind: str, mode: str, stored: StoredObje
         if not form.get("slug", "").strip():
             raise FieldError("title", _("The title is required."))
         media = await list_media(db, config.base_url, user.actor_id, limit=100)
-        meta, body = to_mapping(kind, {k: v for k, v in form.items() if k in FIELDS[kind]}, _attachments(form, media))
+        meta, body = to_mapping(kind, {k: v for k, v in form.items() if k in FIELDS[kind]},
+                                form_attachments(form, media))
         await _check_mode(request, kind, mode, stored, form)
         draft = draft_from_mapping(meta, body, default_lang=config.default_lang)
     except FieldError as exc:

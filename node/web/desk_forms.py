@@ -5,6 +5,7 @@ their parts separated by `|` ("name | role | https://..."), as the hints say. A 
 names the front matter keys: here they become the form's fields and labels, in the reader's language."""
 
 import functools
+import json
 import re
 import unicodedata
 from datetime import datetime
@@ -16,6 +17,9 @@ from protocol.langmap import pick
 from protocol.outcomes import parse_outcome_details
 from protocol.practices import parse_practice_details
 
+from ..content import StoredObject
+from ..db import Database
+from ..drafts import RICH_KEYS
 from ..formerrors import FieldError, Gettext, Message, _, quote
 
 COMMON = ("slug", "lang", "title", "summary", "themes", "body")
@@ -33,6 +37,7 @@ YES = {"yes", "oui", "sí", "si", "true", "monetary", "monétaire", "monetaire",
 ORIGINS = {"public": "public", "público": "public", "publico": "public", "private": "private", "privé": "private",
            "prive": "private", "privado": "private", "mixed": "mixed", "mixte": "mixed", "mixto": "mixed"}
 TIME_RANGE = re.compile(r"^(\d{1,2}[:h]\d{2})(?:\s*[-–]\s*(\d{1,2}[:h]\d{2}))?$")
+MAX_ATTACHMENTS = 50  # attachment rows a form keeps
 
 
 def slugify(title: str) -> str:
@@ -279,3 +284,55 @@ def from_stored(kind: str, fields: dict[str, Any], default_lang: str, lang: str)
         form["feedback"] = _html_to_text(_local(o.feedback, lang, default_lang))
         form["participants"] = "\n".join(f"{x.name} | {x.url}" if x.url else x.name for x in o.participants)
     return form
+
+
+def _details_attachments(kind: str, fields_: dict[str, Any], default_lang: str) -> tuple[Any, ...]:
+    if kind == "practice":
+        return parse_practice_details(fields_, default_lang).attachments
+    if kind == "journey":
+        details = parse_journey_details(fields_, default_lang)
+        return details.attachments if details else ()
+    return parse_outcome_details(fields_, default_lang).attachments
+
+
+async def stored_form(db: Database, stored: StoredObject, lang: str) -> dict[str, str]:
+    """The item's fields in `lang` (its default language when it has no such translation yet), as the
+    desk's form holds them: the edit form's values, and what `maillage export` writes back to Markdown."""
+    row = await db.fetch_one("SELECT lang, title, summary, content_md, sources FROM translations WHERE object_id = ?"
+                             " ORDER BY lang = ? DESC, lang = ? DESC LIMIT 1", (stored.id, lang, stored.default_lang))
+    themes = [r["name"] for r in await db.fetch_all("SELECT name FROM object_tags WHERE object_id = ? ORDER BY name",
+                                                    (stored.id,))]
+    form = {"slug": stored.slug, "lang": row["lang"] if row else lang, "title": row["title"] if row else "",
+            "summary": row["summary"] if row else "", "body": row["content_md"] if row else "",
+            "themes": ", ".join(themes), **from_stored(stored.kind, stored.fields, stored.default_lang, lang)}
+    if row is not None:  # the Markdown written in the rich fields, where it was kept (not in older items)
+        sources = json.loads(row["sources"])
+        form.update({key: sources[key] for key in RICH_KEYS[stored.kind] if isinstance(sources.get(key), str)})
+    if stored.journey_id is not None:
+        form["journey"] = await db.fetch_value("SELECT slug FROM objects WHERE id = ?", (stored.journey_id,)) or ""
+    if stored.programme_id is not None:
+        form["cycle"] = await db.fetch_value("SELECT slug FROM programmes WHERE id = ?", (stored.programme_id,)) or ""
+    attachments = _details_attachments(stored.kind, stored.fields, stored.default_lang)
+    form["att_count"] = str(len(attachments))
+    for i, a in enumerate(attachments):
+        alt = a.alt.get(lang) or a.alt.get(stored.default_lang) or next(iter(a.alt.values()), "")
+        form.update({f"att_url_{i}": a.url, f"att_type_{i}": a.media_type, f"att_alt_{i}": alt})
+    return form
+
+
+def form_attachments(form: dict[str, str], media: list[Any]) -> list[dict[str, Any]]:
+    """The attachments the form keeps (rows att_*) and adds (uploaded images ticked, media_*)."""
+    out: list[dict[str, Any]] = []
+    count = min(int(form["att_count"]) if form.get("att_count", "").isdigit() else 0, MAX_ATTACHMENTS)
+    for i in range(count):
+        url = form.get(f"att_url_{i}", "").strip()
+        if url and form.get(f"att_remove_{i}") != "on":
+            item = {"url": url, "alt": form.get(f"att_alt_{i}", "")}
+            if form.get(f"att_type_{i}"):
+                item["media_type"] = form[f"att_type_{i}"]
+            out.append(item)
+    kept = {a["url"] for a in out}
+    for m in media:
+        if form.get(f"media_{m.id}") == "on" and m.url not in kept:
+            out.append({"url": m.url, "media_type": m.media_type, "alt": form.get(f"media_alt_{m.id}", m.alt)})
+    return out
