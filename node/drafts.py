@@ -148,12 +148,14 @@ def _place(value: Any, key: str) -> Place | None:
     if not name:
         raise DraftError(_("%(key)s is required"), key=Key(f"{key}.name"))
     lat, lon = value.get("latitude"), value.get("longitude")
-    if (lat is None) != (lon is None):
-        raise DraftError(_("%(key)s needs both latitude and longitude, or neither"), key=Key(key))
+    if (lat is None) != (lon is None):  # `about`: the form field to show it beside
+        raise DraftError(_("%(key)s needs both latitude and longitude, or neither"), key=Key(key),
+                         about=f"{key}.{'longitude' if lon is None else 'latitude'}")
     if lat is not None:
-        if isinstance(lat, bool) or isinstance(lon, bool) or not isinstance(lat, int | float) \
-                or not isinstance(lon, int | float) or not (-90 <= lat <= 90 and -180 <= lon <= 180):
-            raise DraftError(_("%(key)s latitude must be within ±90 and longitude within ±180"), key=Key(key))
+        for part, number, bound in (("latitude", lat, 90), ("longitude", lon, 180)):
+            if isinstance(number, bool) or not isinstance(number, int | float) or not -bound <= number <= bound:
+                raise DraftError(_("%(key)s latitude must be within ±90 and longitude within ±180"), key=Key(key),
+                                 about=f"{key}.{part}")
     parts = [_text(value, k, 200, where=f"{key}.") or None
              for k in ("street", "postal_code", "locality", "region", "country")]
     return Place(name=name, address=Address(*parts) if any(parts) else None,

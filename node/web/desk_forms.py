@@ -23,7 +23,9 @@ from ..drafts import RICH_KEYS
 from ..formerrors import FieldError, Gettext, Message, _, quote
 
 COMMON = ("slug", "lang", "title", "summary", "themes", "body")
-PLACE_PARTS = ("name", "street", "postal_code", "locality", "region", "country")
+PLACE_PARTS = ("name", "street", "postal_code", "locality", "region", "country", "latitude", "longitude")
+ADDRESS_PARTS = PLACE_PARTS[1:6]
+COORDINATES = ("latitude", "longitude")
 FIELDS = {
     "practice": (*COMMON, *(f"territory_{p}" for p in PLACE_PARTS), "stakeholders", "needs", "resources", "results",
                  "lessons", "transferability", "contact_name", "contact_email", "contact_url", "license"),
@@ -36,7 +38,9 @@ LISTS = ("achievements", "new_initiatives", "issues", "goals", "next_steps")
 YES = {"yes", "oui", "sí", "si", "true", "monetary", "monétaire", "monetaire", "monetario", "money", "€", "1"}
 ORIGINS = {"public": "public", "público": "public", "publico": "public", "private": "private", "privé": "private",
            "prive": "private", "privado": "private", "mixed": "mixed", "mixte": "mixed", "mixto": "mixed"}
-TIME_RANGE = re.compile(r"^(\d{1,2}[:h]\d{2})(?:\s*[-–]\s*(\d{1,2}[:h]\d{2}))?$")
+# A programme line's time: `09:30`, `09:30-11:00`, on the journey's first day, or with the day before it
+# (`2027-03-15 09:30-11:00`) on another day of a journey of several days.
+TIME_RANGE = re.compile(r"^(?:(\d{4}-\d{2}-\d{2})\s+)?(\d{1,2}[:h]\d{2})(?:\s*[-–]\s*(\d{1,2}[:h]\d{2}))?$")
 MAX_ATTACHMENTS = 50  # attachment rows a form keeps
 
 
@@ -57,9 +61,14 @@ def _parts(line: str, count: int) -> list[str]:
     return (parts + [""] * count)[:count]
 
 
-def _place(form: dict[str, str], prefix: str) -> dict[str, str] | None:
-    values = {p: form.get(f"{prefix}_{p}", "").strip() for p in PLACE_PARTS}
+def _place(form: dict[str, str], prefix: str) -> dict[str, Any] | None:
+    values: dict[str, Any] = {p: form.get(f"{prefix}_{p}", "").strip() for p in PLACE_PARTS}
     values = {k: v for k, v in values.items() if v}
+    for key in COORDINATES:  # a number as the front matter has it; anything else is left for drafts to refuse
+        try:
+            values[key] = float(values[key].replace(",", "."))
+        except (KeyError, ValueError):
+            pass
     return values or None
 
 
@@ -95,13 +104,14 @@ def _journey(form: dict[str, str], meta: dict[str, Any]) -> None:
         when, title, host = _parts(line, 3)
         item: dict[str, Any] = {"title": title or when}
         if title:
-            match = TIME_RANGE.match(when.replace(" ", ""))
+            match = TIME_RANGE.match(when.strip())
             if not match:
-                raise FieldError("programme", _("Line %(line)s: start with a time like 09:30 or 09:30-11:00."),
-                                 line=number)
-            item["time"] = match[1].replace("h", ":")
-            if match[2]:
-                item["end"] = match[2].replace("h", ":")
+                raise FieldError("programme", _("Line %(line)s: start with a time like 09:30 or 09:30-11:00, after"
+                                                " the day (2027-03-15 09:30) if it is not the first."), line=number)
+            day = f"{match[1]} " if match[1] else ""
+            item["time"] = day + match[2].replace("h", ":")
+            if match[3]:
+                item["end"] = day + match[3].replace("h", ":")
         if host:
             item["host"] = host
         programme.append(item)
@@ -175,7 +185,8 @@ LABELS = {
 }
 TRANSLATION_LANG_LABEL = _("Language of the translation")
 PLACE_LABELS = {"name": _("Place"), "street": _("Street"), "postal_code": _("Postal code"), "locality": _("Town"),
-                "region": _("Region"), "country": _("Country")}
+                "region": _("Region"), "country": _("Country"), "latitude": _("Latitude"),
+                "longitude": _("Longitude")}
 # The parts of a line (`name | role | https://...`, `09:30-11:00 | title | host`) and of an image.
 PART_LABELS = {
     "name": _("name"), "role": _("role"), "url": _("web address"), "label": _("description"),
@@ -229,8 +240,11 @@ def _place_form(place: Any, prefix: str) -> dict[str, str]:
         return {}
     out = {f"{prefix}_name": place.name}
     if place.address is not None:
-        for part in PLACE_PARTS[1:]:
+        for part in ADDRESS_PARTS:
             out[f"{prefix}_{part}"] = getattr(place.address, part) or ""
+    for part in COORDINATES:
+        value = getattr(place, part)
+        out[f"{prefix}_{part}"] = "" if value is None else f"{value:g}"
     return out
 
 
@@ -272,8 +286,11 @@ def from_stored(kind: str, fields: dict[str, Any], default_lang: str, lang: str)
                         comments="on" if j.comments_enabled else "")
             form.update(_place_form(j.location, "location"))
             rows = []
+            first_day = local(j.start_time, "%Y-%m-%d")
             for item in j.programme:
                 when = local(item.start_time, "%H:%M") + (f"-{local(item.end_time, '%H:%M')}" if item.end_time else "")
+                if when and local(item.start_time, "%Y-%m-%d") != first_day:
+                    when = f"{local(item.start_time, '%Y-%m-%d')} {when}"  # another day of the journey
                 rows.append(" | ".join(x for x in (when, _local(item.title, lang, default_lang), item.host or "")
                                        if x) if when else _local(item.title, lang, default_lang))
             form["programme"] = "\n".join(rows)
@@ -298,16 +315,23 @@ def _details_attachments(kind: str, fields_: dict[str, Any], default_lang: str) 
 async def stored_form(db: Database, stored: StoredObject, lang: str) -> dict[str, str]:
     """The item's fields in `lang` (its default language when it has no such translation yet), as the
     desk's form holds them: the edit form's values, and what `maillage export` writes back to Markdown."""
-    row = await db.fetch_one("SELECT lang, title, summary, content_md, sources FROM translations WHERE object_id = ?"
+    row = await db.fetch_one("SELECT lang, title, summary, content_md FROM translations WHERE object_id = ?"
                              " ORDER BY lang = ? DESC, lang = ? DESC LIMIT 1", (stored.id, lang, stored.default_lang))
     themes = [r["name"] for r in await db.fetch_all("SELECT name FROM object_tags WHERE object_id = ? ORDER BY name",
                                                     (stored.id,))]
     form = {"slug": stored.slug, "lang": row["lang"] if row else lang, "title": row["title"] if row else "",
             "summary": row["summary"] if row else "", "body": row["content_md"] if row else "",
             "themes": ", ".join(themes), **from_stored(stored.kind, stored.fields, stored.default_lang, lang)}
-    if row is not None:  # the Markdown written in the rich fields, where it was kept (not in older items)
-        sources = json.loads(row["sources"])
-        form.update({key: sources[key] for key in RICH_KEYS[stored.kind] if isinstance(sources.get(key), str)})
+    # The rich fields as written in Markdown, where it was kept (not in older items), in `lang` or, where
+    # that language has none, in the default language: the same fallback from_stored uses for the text.
+    sources = {r["lang"]: json.loads(r["sources"]) for r in await db.fetch_all(
+        "SELECT lang, sources FROM translations WHERE object_id = ?", (stored.id,))}
+    for key in RICH_KEYS[stored.kind]:
+        texts = stored.fields.get(key)
+        source_lang = lang if isinstance(texts, dict) and lang in texts else stored.default_lang
+        markdown = sources.get(source_lang, {}).get(key)
+        if isinstance(markdown, str):
+            form[key] = markdown
     if stored.journey_id is not None:
         form["journey"] = await db.fetch_value("SELECT slug FROM objects WHERE id = ?", (stored.journey_id,)) or ""
     if stored.programme_id is not None:

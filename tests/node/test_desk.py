@@ -6,6 +6,7 @@ import html
 import json
 import re
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
@@ -17,12 +18,14 @@ from tests.support.dbstate import row_counts
 from tests.support.desk import (
     ORGANIZER,
     field_error,
+    form_values,
     organizer_after_admin_published,
     post_form,
     publish_item,
 )
 from tests.support.journeys import local_time, publish_journey
 from tests.support.peer import Peer
+from tests.support.showcase import seed
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 PRACTICE = {"lang": "en", "title": "A local currency", "summary": "How a territory launched its own currency.",
@@ -101,6 +104,10 @@ JOURNEY_ERRORS = [
     ({"location_name": "", "location_locality": ""}, "location_name", "needs a “Place” or an “Online link”"),
     ({"capacity": "many"}, "capacity", "Write a whole number"),
     ({"programme": "later | Visit"}, "programme", "Line 1: start with a time"),
+    ({"programme": "09:30 | Visit\n15/03 14:00 | Farm"}, "programme", "Line 2: start with a time"),
+    ({"territory_latitude": "north"} | {"location_latitude": "north", "location_longitude": "4.8"}, "location_latitude",
+     "latitude must be within ±90"),
+    ({"location_latitude": "45.7"}, "location_longitude", "needs both latitude and longitude"),
     ({"join_mode": "external"}, "external_url", "“Registration page” is required"),
     ({"online": "ftp://x"}, "online", "must be an http(s) URL"),
 ]
@@ -219,6 +226,37 @@ async def test_editing_keeps_the_markdown_of_rich_fields(organizer_client: TestC
     await publish_item(client, "outcome", {**OUTCOME, "journey": "voyage-en-drome", "feedback": feedback})
     edit = await (await client.get("/desk/outcome/compte-rendu/edit")).text()
     assert html.escape(feedback, quote=False) in edit
+
+
+async def test_saving_the_edit_form_unchanged_changes_nothing(admin_client: TestClient) -> None:
+    """Every showcase item (places with street, region and coordinates, programmes, lists, rich fields,
+    translations) saved from its edit form as shown, in its original language: its stored fields, texts
+    and themes stay exactly as they were. Before, a save dropped what the form did not show (coordinates,
+    a territory's street, a place's region). A translation's form shows the original where it has no
+    text of its own, so saving it unchanged gives it those texts: that is the translate form's design."""
+    client = admin_client
+    await seed(client.app, "reseau")
+    db = client.app[DB]
+
+    async def state() -> list[Any]:
+        rows = await db.fetch_all("SELECT o.kind, o.slug, o.fields, o.journey_id, t.lang, t.title, t.summary,"
+                                  " t.content_md, t.sources, (SELECT group_concat(name) FROM object_tags"
+                                  " WHERE object_id = o.id) FROM objects o JOIN translations t ON t.object_id = o.id"
+                                  " ORDER BY o.id, t.lang")
+        return [tuple(r) for r in rows]
+
+    before = await state()
+    edits = await db.fetch_all("SELECT kind, slug, default_lang FROM objects ORDER BY id")
+    assert {e["kind"] for e in edits} == {"practice", "journey", "outcome"}
+    for kind, slug, lang in edits:
+        path = f"/desk/{kind}/{slug}/edit"
+        values = await form_values(client, f"{path}?lang={lang}")
+        assert values.get("lang") == lang, (kind, slug, lang)
+        resp = await client.post(path, data={**values, "action": "publish"}, allow_redirects=False)
+        text = await resp.text()
+        assert resp.status == 303, (kind, slug, lang, re.findall(r'class="(?:field|form)-error"[^>]*>([^<]*)<', text))
+    after = await state()
+    assert after == before
 
 
 async def test_organizers_cannot_edit_someone_elses_item(client: TestClient) -> None:

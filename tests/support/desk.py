@@ -5,6 +5,7 @@ keeping the session cookie between requests."""
 import html
 import io
 import re
+from html.parser import HTMLParser
 from typing import Any
 
 from aiohttp import ClientResponse, FormData
@@ -90,3 +91,53 @@ async def organizer_after_admin_published(client: TestClient, kind: str, data: d
     await post_form(client, "/logout", {}, token_from="/desk")
     await add_organizer(client)
     await login(client, ORGANIZER, ORGANIZER_PASSWORD)
+
+
+class _FormValues(HTMLParser):
+    """The values a browser would send for the form whose action is `action`: inputs (checkboxes only
+    when checked), textareas, and each select's selected option."""
+
+    def __init__(self, action: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.action, self.inside, self.values = action, False, {}
+        self._textarea: str | None = None
+        self._select: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            self.inside = a.get("action") == self.action
+        elif tag == "option" and self._select and "selected" in a:
+            self.values[self._select] = a.get("value", "")
+        elif not self.inside or not a.get("name"):
+            return
+        elif tag == "input" and a.get("type") not in ("submit", "file", "checkbox") or \
+                tag == "input" and a.get("type") == "checkbox" and "checked" in a:
+            self.values[a["name"]] = a.get("value", "on" if a.get("type") == "checkbox" else "")
+        elif tag == "textarea":
+            self._textarea = a["name"]
+            self.values[a["name"]] = ""
+        elif tag == "select":
+            self._select = a["name"]
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea:
+            self.values[self._textarea] += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self.inside = False
+        elif tag == "textarea":
+            self._textarea = None
+        elif tag == "select":
+            self._select = None
+
+
+async def form_values(client: TestClient, path: str) -> dict[str, str]:
+    """What the form at `path` (whose action is `path`) sends as it is shown, CSRF token included."""
+    in_english(client)
+    resp = await client.get(path)
+    assert resp.status == 200, path
+    parser = _FormValues(path.split("?")[0])
+    parser.feed(await resp.text())
+    return dict(parser.values)
