@@ -19,7 +19,7 @@ from aiohttp import web
 
 from protocol.langmap import is_lang_tag
 
-from . import backfill, backup, cli_social, cli_users, ops
+from . import backfill, backup, cli_social, cli_users, export, ops
 from .accounts import AccountError, check_username, get_actor
 from .app import create_app, user_agent
 from .bootstrap import InitError, init_node
@@ -101,6 +101,10 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("backup", help="write a consistent .tar.gz of the database and config (safe while serving)")
     p.add_argument("--data", required=True, type=Path)
     p.add_argument("--output", type=Path, help="archive file, or a folder for a timestamped name (default: here)")
+
+    p = sub.add_parser("export", help="write every item in every language as Markdown files `publish` reads")
+    p.add_argument("--data", required=True, type=Path)
+    p.add_argument("--output", required=True, type=Path, help="a new (or empty) folder for the files")
 
     p = sub.add_parser("backfill", help="import a peer's earlier practices, journeys and outcomes from its outbox")
     p.add_argument("--data", required=True, type=Path)
@@ -291,6 +295,20 @@ async def cmd_backup(args: argparse.Namespace) -> int:
     return 0
 
 
+async def cmd_export(args: argparse.Namespace) -> int:
+    """One line per file written, `PATH<TAB>AUTHOR`: what `maillage publish --as AUTHOR PATH` publishes again."""
+    config = _load(args.data)
+    async with _database(config) as db:
+        try:
+            files = await export.rendered(db, default_lang=config.default_lang)
+            written = await asyncio.to_thread(export.write_folder, args.output, files)
+        except (export.ExportError, OSError) as exc:
+            raise CommandError(str(exc)) from exc
+    for item in written:
+        print(f"{item.path}\t{item.author}")
+    return 0
+
+
 async def cmd_restore(args: argparse.Namespace) -> int:
     try:
         restored = await asyncio.to_thread(backup.restore_backup, args.data, args.file, force=args.force)
@@ -341,6 +359,7 @@ COMMANDS: dict[tuple[str, str | None], Callable[[argparse.Namespace], Coroutine[
     ("doctor", None): cmd_doctor,
     ("status", None): cmd_status,
     ("backup", None): cmd_backup,
+    ("export", None): cmd_export,
     ("restore", None): cmd_restore,
     ("backfill", None): cmd_backfill,
     **cli_users.COMMANDS,

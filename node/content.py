@@ -70,6 +70,11 @@ async def find_object_by_id(db: Database | Transaction, object_id: int) -> Store
     return _stored(row) if row else None
 
 
+async def all_objects(db: Database) -> list[StoredObject]:
+    """Every item not deleted, oldest first (in the order they were published)."""
+    return [_stored(r) for r in await db.fetch_all(f"{_SELECT} WHERE o.deleted_at IS NULL ORDER BY o.id")]
+
+
 async def latest_objects(db: Database, limit: int = 20, kind: str | None = None) -> list[StoredObject]:
     if kind is None:
         rows = await db.fetch_all(f"{_SELECT} WHERE o.deleted_at IS NULL ORDER BY o.id DESC LIMIT ?", (limit,))
