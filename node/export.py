@@ -39,7 +39,7 @@ def _kept(value: Any) -> bool:
 
 async def markdown_of(db: Database, stored: StoredObject, lang: str) -> str:
     """One language of one item as the Markdown file `maillage publish` reads."""
-    form = await stored_form(db, stored, lang)
+    form = await stored_form(db, stored, lang, own_texts_only=True)
     meta, body = to_mapping(stored.kind, {k: v for k, v in form.items() if k in FIELDS[stored.kind]},
                             form_attachments(form, []))
     meta = {k: v for k, v in meta.items() if _kept(v) or k in ("type", "slug", "lang", "title", "summary")}

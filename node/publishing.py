@@ -12,6 +12,7 @@ from typing import Any
 
 from protocol.activities import build_announce, build_create, build_delete, build_update
 from protocol.jsonld import AS_PUBLIC
+from protocol.langmap import is_lang_tag
 from protocol.objects import build_object
 
 from . import clock, search
@@ -54,10 +55,15 @@ def merge_fields(stored: Any, new: Any, *, translation: bool = False) -> Any:
     """Merge one language's AS2 fields into the stored ones: language maps gain the new language,
     lists of the same length merge item by item (a translation of the same stakeholders), anything
     else is replaced by the new value, except that a translation keeps the default language's
-    plain `name`/`inLanguage`."""
+    plain `name`/`inLanguage`. A translation's text identical to one the map holds already is not
+    added as its own: it is the original's, which a translation form starts from (a resource's label,
+    a programme item's title left as they were), and readers fall back to it anyway."""
     if isinstance(stored, dict) and isinstance(new, dict):
+        language_map = translation and all(is_lang_tag(k) for k in (*stored, *new))
         merged = dict(stored)
         for key, value in new.items():
+            if language_map and key not in stored and value in stored.values():
+                continue
             if key not in stored:
                 merged[key] = value
             elif not (translation and key in DEFAULT_LANGUAGE_VALUES):

@@ -107,7 +107,8 @@ async def get_new(request: web.Request) -> web.Response:
 async def get_edit(request: web.Request) -> web.Response:
     kind = _kind(request)
     stored = await _editable(request, kind)
-    form = await stored_form(request.app[DB], stored, request.query.get("lang") or stored.default_lang)
+    form = await stored_form(request.app[DB], stored, request.query.get("lang") or stored.default_lang,
+                             own_texts_only=True)
     return await page(request, "desk/item_form.html", await _context(request, kind, "edit", form, stored=stored))
 
 

@@ -256,19 +256,26 @@ def _html_to_text(html: str) -> str:
     return text.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').strip()
 
 
-def from_stored(kind: str, fields: dict[str, Any], default_lang: str, lang: str) -> dict[str, str]:
-    """The structured fields of a stored item as form values, in `lang` where they are localized."""
+def from_stored(kind: str, fields: dict[str, Any], default_lang: str, lang: str, *,
+                own_texts_only: bool = False) -> dict[str, str]:
+    """The structured fields of a stored item as form values, in `lang` where they are localized. Where
+    `lang` has no text of its own, the original's is shown (a translation starts from it), unless
+    `own_texts_only`: then the field is left empty (editing a translation must not save the original's
+    texts as its own), but for a resource's label and a programme item's title, which a line needs."""
+    def own(texts: dict[str, str] | None) -> str:
+        return (texts or {}).get(lang, "") if own_texts_only else _local(texts, lang, default_lang)
+
     form: dict[str, str] = {}
     if kind == "practice":
         p = parse_practice_details(fields, default_lang)
         form.update(_place_form(p.territory, "territory"))
-        form["stakeholders"] = "\n".join(" | ".join(x for x in (s.name, _local(s.role, lang, default_lang), s.url or "")
+        form["stakeholders"] = "\n".join(" | ".join(x for x in (s.name, own(s.role), s.url or "")
                                                     ).rstrip(" |") for s in p.stakeholders)
         form["resources"] = "\n".join(f"{_local(r.label, lang, default_lang)} | "
                                       f"{'monetary' if r.monetary else 'non-monetary'} | {r.origin}"
                                       for r in p.resources)
         for key in ("needs", "results", "lessons", "transferability"):
-            form[key] = _html_to_text(_local(getattr(p, key), lang, default_lang))
+            form[key] = _html_to_text(own(getattr(p, key)))
         if p.contact:
             form.update(contact_name=p.contact.name or "", contact_email=p.contact.email or "",
                         contact_url=p.contact.url or "")
@@ -297,8 +304,10 @@ def from_stored(kind: str, fields: dict[str, Any], default_lang: str, lang: str)
     else:
         o = parse_outcome_details(fields, default_lang)
         for key in LISTS:
-            form[key] = "\n".join(pick(getattr(o, key), lang, default_lang) or []) if getattr(o, key) else ""
-        form["feedback"] = _html_to_text(_local(o.feedback, lang, default_lang))
+            lists = getattr(o, key)
+            lines = (lists.get(lang) if own_texts_only else pick(lists, lang, default_lang)) if lists else None
+            form[key] = "\n".join(lines or [])
+        form["feedback"] = _html_to_text(own(o.feedback))
         form["participants"] = "\n".join(f"{x.name} | {x.url}" if x.url else x.name for x in o.participants)
     return form
 
@@ -312,24 +321,28 @@ def _details_attachments(kind: str, fields_: dict[str, Any], default_lang: str) 
     return parse_outcome_details(fields_, default_lang).attachments
 
 
-async def stored_form(db: Database, stored: StoredObject, lang: str) -> dict[str, str]:
+async def stored_form(db: Database, stored: StoredObject, lang: str, *, own_texts_only: bool = False) -> dict[str, str]:
     """The item's fields in `lang` (its default language when it has no such translation yet), as the
-    desk's form holds them: the edit form's values, and what `maillage export` writes back to Markdown."""
+    desk's form holds them: the edit form's values, and what `maillage export` writes back to Markdown.
+    `own_texts_only`: see from_stored."""
     row = await db.fetch_one("SELECT lang, title, summary, content_md FROM translations WHERE object_id = ?"
                              " ORDER BY lang = ? DESC, lang = ? DESC LIMIT 1", (stored.id, lang, stored.default_lang))
     themes = [r["name"] for r in await db.fetch_all("SELECT name FROM object_tags WHERE object_id = ? ORDER BY name",
                                                     (stored.id,))]
     form = {"slug": stored.slug, "lang": row["lang"] if row else lang, "title": row["title"] if row else "",
             "summary": row["summary"] if row else "", "body": row["content_md"] if row else "",
-            "themes": ", ".join(themes), **from_stored(stored.kind, stored.fields, stored.default_lang, lang)}
+            "themes": ", ".join(themes), **from_stored(stored.kind, stored.fields, stored.default_lang, lang,
+                                                       own_texts_only=own_texts_only)}
     # The rich fields as written in Markdown, where it was kept (not in older items), in `lang` or, where
     # that language has none, in the default language: the same fallback from_stored uses for the text.
     sources = {r["lang"]: json.loads(r["sources"]) for r in await db.fetch_all(
         "SELECT lang, sources FROM translations WHERE object_id = ?", (stored.id,))}
     for key in RICH_KEYS[stored.kind]:
         texts = stored.fields.get(key)
-        source_lang = lang if isinstance(texts, dict) and lang in texts else stored.default_lang
-        markdown = sources.get(source_lang, {}).get(key)
+        has_own = isinstance(texts, dict) and lang in texts
+        if own_texts_only and not has_own:
+            continue
+        markdown = sources.get(lang if has_own else stored.default_lang, {}).get(key)
         if isinstance(markdown, str):
             form[key] = markdown
     if stored.journey_id is not None:

@@ -229,11 +229,11 @@ async def test_editing_keeps_the_markdown_of_rich_fields(organizer_client: TestC
 
 
 async def test_saving_the_edit_form_unchanged_changes_nothing(admin_client: TestClient) -> None:
-    """Every showcase item (places with street, region and coordinates, programmes, lists, rich fields,
-    translations) saved from its edit form as shown, in its original language: its stored fields, texts
-    and themes stay exactly as they were. Before, a save dropped what the form did not show (coordinates,
-    a territory's street, a place's region). A translation's form shows the original where it has no
-    text of its own, so saving it unchanged gives it those texts: that is the translate form's design."""
+    """Every showcase item (places with street, region and coordinates, programmes over several days,
+    lists, rich fields) saved from its edit form as shown, in each of its languages: its stored fields,
+    texts and themes stay exactly as they were. Before, a save dropped what the form did not show
+    (coordinates, a territory's street, a place's region, the day of later programme items), and a
+    translation's save gave it the original's texts wherever it had none of its own."""
     client = admin_client
     await seed(client.app, "reseau")
     db = client.app[DB]
@@ -246,8 +246,10 @@ async def test_saving_the_edit_form_unchanged_changes_nothing(admin_client: Test
         return [tuple(r) for r in rows]
 
     before = await state()
-    edits = await db.fetch_all("SELECT kind, slug, default_lang FROM objects ORDER BY id")
-    assert {e["kind"] for e in edits} == {"practice", "journey", "outcome"}
+    edits = await db.fetch_all("SELECT o.kind, o.slug, t.lang FROM objects o JOIN translations t"
+                               " ON t.object_id = o.id ORDER BY o.id, t.lang")
+    assert {e["kind"] for e in edits} == {"practice", "journey", "outcome"} and len(edits) > len(
+        {(e["kind"], e["slug"]) for e in edits})  # translations too
     for kind, slug, lang in edits:
         path = f"/desk/{kind}/{slug}/edit"
         values = await form_values(client, f"{path}?lang={lang}")

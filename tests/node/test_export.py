@@ -1,10 +1,12 @@
 """`maillage export` (node/export.py): the showcase's practices, journeys and outcomes, in all their
-languages, written as Markdown and published again on another node, come out the same: the same
-items, fields, texts (the Markdown of rich fields included), themes and links between them. Deleted
-items are left out; a folder that holds something is refused and left as it was."""
+languages, written as Markdown and published again on another node, come out the same: the same rows
+(fields, texts, the Markdown of rich fields, themes, links between items), the node's address aside.
+Deleted items are left out; a folder that holds something is refused and left as it was."""
 
 import asyncio
+import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
@@ -31,6 +33,17 @@ async def as_edited(db: Database) -> list[tuple[str, str, str, dict[str, str]]]:
         for row in await db.fetch_all("SELECT lang FROM translations WHERE object_id = ? ORDER BY lang", (stored.id,)):
             out.append((stored.kind, stored.slug, row["lang"], await stored_form(db, stored, row["lang"])))
     return out
+
+
+def stored_rows(path: Path, base: str) -> list[tuple[Any, ...]]:
+    """The items as stored: fields (this node's address taken out), texts, Markdown sources, themes."""
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute(
+            "SELECT o.kind, o.slug, t.lang, o.fields, t.title, t.summary, t.content_md, t.sources,"
+            " (SELECT group_concat(name) FROM object_tags WHERE object_id = o.id), j.slug FROM objects o"
+            " JOIN translations t ON t.object_id = o.id LEFT JOIN objects j ON j.id = o.journey_id"
+            " WHERE o.deleted_at IS NULL ORDER BY o.id, t.lang").fetchall()
+    return [(kind, slug, lang, fields.replace(base, "BASE"), *rest) for kind, slug, lang, fields, *rest in rows]
 
 
 async def test_an_export_publishes_again_as_it_was(client: TestClient, tmp_path: Path,
@@ -68,6 +81,7 @@ async def test_an_export_publishes_again_as_it_was(client: TestClient, tmp_path:
         await db.close()
     published = await as_edited(app[DB])
     assert again == published
+    assert stored_rows(other.database_path, other.base_url) == stored_rows(data / "maillage.db", "http://node.test")
     assert {kind for kind, *_ in published} == {"practice", "journey", "outcome"}
     assert {(kind, slug, lang) for kind, slug, lang, _ in published} == {
         (f.name.split("-", 2)[1], f.name.split("-", 2)[2].rsplit(".", 2)[0], f.name.rsplit(".", 2)[1]) for f in files}
