@@ -244,7 +244,7 @@ def _place_form(place: Any, prefix: str) -> dict[str, str]:
             out[f"{prefix}_{part}"] = getattr(place.address, part) or ""
     for part in COORDINATES:
         value = getattr(place, part)
-        out[f"{prefix}_{part}"] = "" if value is None else f"{value:g}"
+        out[f"{prefix}_{part}"] = "" if value is None else repr(value)  # as stored, every digit
     return out
 
 

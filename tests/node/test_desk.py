@@ -11,9 +11,12 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
+from node.accounts import get_actor
 from node.appkeys import CONFIG, DB, DELIVERY, URLS
 from node.content import find_object
+from node.drafts import parse_markdown
 from node.media import media_dir
+from node.publishing import publish
 from tests.support.dbstate import row_counts
 from tests.support.desk import (
     ORGANIZER,
@@ -237,6 +240,11 @@ async def test_saving_the_edit_form_unchanged_changes_nothing(admin_client: Test
     client = admin_client
     await seed(client.app, "reseau")
     db = client.app[DB]
+    admin = await get_actor(db, "admin")
+    assert admin is not None
+    await publish(db, client.app[URLS], network="reseau", author=admin, draft=parse_markdown(
+        "---\ntype: practice\nslug: precise\ntitle: Précise\nsummary: Au mètre près.\nterritory:\n  name: Lyon\n"
+        "  latitude: 45.7578137\n  longitude: 4.8320114\n---\nTexte.\n", default_lang="fr"))
 
     async def state() -> list[Any]:
         rows = await db.fetch_all("SELECT o.kind, o.slug, o.fields, o.journey_id, t.lang, t.title, t.summary,"
