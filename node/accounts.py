@@ -102,8 +102,10 @@ async def add_user(
         raise AccountError(f"unknown role {role!r} (expected one of: {', '.join(ROLES)})")
     password_hash = hash_password(password)
     actor_id = await create_actor(tx, username=username, type="Person", name=display_name or username)
-    await tx.execute(
-        "INSERT INTO users (actor_id, password_hash, role, created_at) VALUES (?, ?, ?, ?)",
+    await tx.execute(  # what was received before they joined is not news to them (node/unseen.py)
+        "INSERT INTO users (actor_id, password_hash, role, created_at, comments_seen, messages_seen)"
+        " VALUES (?, ?, ?, ?, (SELECT coalesce(max(id), 0) FROM comments),"
+        " (SELECT coalesce(max(id), 0) FROM mentions))",
         (actor_id, password_hash, role, clock.iso()),
     )
     return actor_id

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from protocol.langmap import parse_lang_map, pick
 
-from .. import media, mentions, participation
+from .. import media, mentions, participation, unseen
 from ..accounts import get_actor
 from ..appkeys import CONFIG, DB, FETCHER, SETTINGS, URLS
 from ..auth import accepts_upload, login_required
@@ -245,6 +245,9 @@ def _cursor(request: web.Request, name: str) -> int | None:
 
 @login_required
 async def get_comments(request: web.Request) -> web.Response:
+    """The comments page; its first page marks everything received until now as seen (node/unseen.py)."""
+    if "comments_before" not in request.query and "messages_before" not in request.query:
+        await unseen.mark_seen(request.app[DB], await user_of(request))
     return await _comments_page(request)
 
 

@@ -8,7 +8,9 @@ from aiohttp import web
 from aiohttp_session import get_session
 from multidict import MultiDictProxy
 
+from .. import unseen
 from ..accounts import Login
+from ..appkeys import CONFIG, DB
 from ..auth import csrf_token, current_user
 from ..i18n import translator
 from .language import Reader, reader, render
@@ -39,7 +41,9 @@ async def page(request: web.Request, template: str, context: dict[str, Any], *, 
     session = await get_session(request)
     shown = session.pop("notice", None)
     user = await current_user(request)
-    base = {"user": user, "csrf_token": await csrf_token(request), "notice": shown, "errors": {}, "form": {}}
+    news = await unseen.count(request.app[DB], user, request.app[CONFIG].network) if user is not None else 0
+    base = {"user": user, "csrf_token": await csrf_token(request), "notice": shown, "errors": {}, "form": {},
+            "unseen": news}
     response = render(request, template, {**base, **context}, who=reader(request), status=status)
     response.headers["Cache-Control"] = "no-store"  # personal pages: never kept by a shared cache
     return response

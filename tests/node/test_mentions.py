@@ -140,3 +140,40 @@ async def test_messages_and_comments_page_back_to_the_oldest(organizer_client: T
         resp = await client.get(f"/desk/comments?messages_before={bad}")
         assert resp.status == 400, bad
         assert "messages_before must be a positive integer" in await resp.text()
+
+
+async def test_the_desk_menu_counts_what_came_since_the_comments_page_was_opened(
+        organizer_client: TestClient, peer: Peer) -> None:
+    client = organizer_client
+    urls = client.app[URLS]
+    olga, admin = urls.actor(ORGANIZER), urls.actor("admin")
+
+    async def badge() -> str | None:
+        found = re.search(r'<span class="badge">([^<]*)</span>', await (await client.get("/desk")).text())
+        return found.group(1) if found else None
+
+    mine = (await publish_practice(client.app, author=ORGANIZER)).iri
+    theirs = (await publish_practice(client.app, "autre-pratique", author="admin")).iri
+    assert await badge() is None
+    sent = [message(peer, 1, "Bonjour Olga", to=[PUBLIC, olga], mention=olga),
+            message(peer, 2, "Sur ta pratique", to=[PUBLIC], inReplyTo=mine),
+            message(peer, 3, "Sur celle de l'admin", to=[PUBLIC], inReplyTo=theirs),  # not hers
+            message(peer, 4, "Pour l'admin seulement", to=[admin], mention=admin)]  # not hers either
+    for doc in sent:
+        assert await handled(client, peer, "alice", doc) == "done"
+    assert await badge() == "2 new"
+    assert (await client.get("/desk/comments?messages_before=999999")).status == 200  # a later page marks nothing
+    assert await badge() == "2 new"
+    await client.get("/desk/comments")
+    assert await badge() is None
+    assert await handled(client, peer, "alice", message(peer, 5, "Encore", to=[PUBLIC, olga], mention=olga)) == "done"
+    assert await badge() == "1 new"
+
+
+async def test_a_new_organizer_starts_with_nothing_new(client: TestClient, peer: Peer) -> None:
+    from tests.support.desk import ORGANIZER_PASSWORD, add_organizer, login
+    group = client.app[URLS].actor("reseau")
+    assert await handled(client, peer, "alice", message(peer, 1, "Au réseau", to=[PUBLIC], mention=group)) == "done"
+    await add_organizer(client)
+    await login(client, ORGANIZER, ORGANIZER_PASSWORD)
+    assert '<span class="badge">' not in await (await client.get("/desk")).text()
