@@ -5,13 +5,14 @@ block is local and silent (nothing is sent to the account or its server):
 - the inbox refuses their activities (403) before anything is stored;
 - their posts are not kept when others boost them or when a discussion is back-filled;
 - what they had here is removed or hidden in the same transaction: their follows of our actors (nothing
-  more is delivered to them), their comments (rejected: off our pages and collections), their messages
-  to the desk, and their journey participations (the counts are republished).
+  more is delivered to them), their comments (rejected: off our pages and collections; the network's
+  relays of them are undone at its followers), their messages to the desk, and their journey
+  participations (the counts are republished).
 
 Unblocking lets their next activities in; what the block removed stays removed.
 """
 
-from . import clock, participation
+from . import clock, comments, participation
 from .db import Database, Transaction
 from .follows import changed as follows_changed
 from .urls import Urls
@@ -41,7 +42,9 @@ async def block(db: Database, urls: Urls, iri: str, reason: str = "") -> bool:
 async def _remove_traces(tx: Transaction, urls: Urls, iri: str) -> None:
     follows_changed(tx)
     await tx.execute("DELETE FROM follows WHERE follower_iri = ?", (iri,))
-    await tx.execute("UPDATE comments SET state = 'rejected' WHERE author_iri = ? AND state != 'rejected'", (iri,))
+    for row in await tx.fetch_all("SELECT iri FROM comments WHERE author_iri = ? AND state = 'approved'", (iri,)):
+        await comments.withdraw(tx, urls, row["iri"])  # relayed ones are withdrawn from the followers too
+    await tx.execute("UPDATE comments SET state = 'rejected' WHERE author_iri = ? AND state = 'held'", (iri,))
     await tx.execute("DELETE FROM mentions WHERE object_iri IN (SELECT m.object_iri FROM mentions m"  # few rows:
                      " JOIN remote_objects o ON o.iri = m.object_iri WHERE o.attributed_to = ?)", (iri,))  # no scan
     rows = await tx.fetch_all("SELECT DISTINCT o.iri FROM participations p JOIN objects o ON o.id = p.object_id"

@@ -33,6 +33,7 @@ def add_parsers(sub: Any) -> None:
     decision = p.add_mutually_exclusive_group()
     decision.add_argument("--approve", metavar="IRI", help="show this comment (and relay it to followers)")
     decision.add_argument("--reject", metavar="IRI", help="refuse this comment")
+    decision.add_argument("--remove", metavar="IRI", help="remove a shown comment (its relay is undone)")
 
     p = sub.add_parser("reply", help="reply from the node to an item or a comment (a Note with inReplyTo)")
     p.add_argument("--data", required=True, type=Path)
@@ -87,6 +88,12 @@ async def cmd_comments(args: argparse.Namespace) -> int:
 
     config = _load(args.data)
     async with _database(config) as db:
+        if args.remove is not None:
+            async with db.transaction() as tx:
+                if not await comments.withdraw(tx, Urls(config.base_url), args.remove):
+                    raise CommandError(f"no comment {args.remove} from elsewhere is shown here")
+            print(f"{args.remove} removed")
+            return 0
         target = args.approve or args.reject
         if target is None:
             for c in await comments.held(db):

@@ -14,7 +14,7 @@ from typing import Any
 
 import nh3
 
-from protocol.activities import Activity, addressed_publicly, build_announce
+from protocol.activities import Activity, addressed_publicly, build_announce, build_undo
 from protocol.iri import same_origin
 from protocol.jsonld import AS_PUBLIC
 from protocol.langmap import parse_lang_map, pick
@@ -127,6 +127,24 @@ async def _announce(tx: Transaction, urls: Urls, comment_iri: str, author: str) 
     announce = build_announce(iri=urls.new_activity(), actor=group_iri, object_iri=comment_iri, to=[AS_PUBLIC],
                               cc=[urls.followers(group["username"]), author], published=clock.iso())
     await send(tx, actor_id=group["id"], document=announce, inboxes=await follower_inboxes(tx, [group_iri]))
+
+
+async def withdraw(tx: Transaction, urls: Urls, iri: str) -> bool:
+    """Remove a shown comment (spam that came in while comments were open, a blocked account's): it
+    leaves our pages and `replies`, and where the network Group relayed it, an Undo of that Announce
+    goes to the Group's followers, so their servers drop it too. False if no such comment from elsewhere
+    was shown."""
+    await tx.execute("UPDATE comments SET state = 'rejected', decided_at = ? WHERE iri = ? AND state = 'approved'"
+                     " AND actor_id IS NULL", (clock.iso(), iri))  # not a reply from this node: that is ours
+    if not await tx.changes():
+        return False
+    for row in await tx.fetch_all("SELECT a.document, a.actor_id, ac.username FROM activities a JOIN actors ac"
+                                  " ON ac.id = a.actor_id WHERE a.type = 'Announce' AND a.object_iri = ?"
+                                  " AND ac.type = 'Group'", (iri,)):
+        group_iri = urls.actor(row["username"])
+        undo = build_undo(iri=urls.new_activity(), actor=group_iri, activity=json.loads(row["document"]))
+        await send(tx, actor_id=row["actor_id"], document=undo, inboxes=await follower_inboxes(tx, [group_iri]))
+    return True
 
 
 # Moderation (`maillage comments`).

@@ -13,7 +13,7 @@ from .. import media, mentions, participation, unseen
 from ..accounts import get_actor
 from ..appkeys import CONFIG, DB, FETCHER, SETTINGS, URLS
 from ..auth import accepts_upload, login_required
-from ..comments import CommentError
+from ..comments import CommentError, withdraw
 from ..content import find_object
 from ..fetch import FetchError
 from ..formerrors import FieldError
@@ -228,6 +228,7 @@ async def _comments(request: web.Request, lang: str, before: int | None) -> tupl
         texts = parse_lang_map(doc.get("contentMap")) or parse_lang_map(doc.get("content"), fallback_lang=lang)
         handle = f"@{row['username']}@{row['host']}" if row["username"] and row["host"] else row["author_iri"]
         out.append({"iri": row["iri"], "root": row["root_iri"], "created_at": row["created_at"],
+                    "remote": row["actor_id"] is None,
                     "author": row["local_name"] or row["name"] or handle, "handle": handle,
                     "html": sanitize(pick(texts, lang, lang)) if texts else ""})
     return out, older
@@ -266,6 +267,27 @@ async def _comments_page(request: web.Request, form: dict[str, str] | None = Non
         "form": form or {"lang": who.ui}, "errors": errors or {},
         "languages": [(t, language_name(t)) for t in request.app[SETTINGS].languages], "section": "comments"},
         status=status)
+
+
+@login_required
+async def post_remove_comment(request: web.Request) -> web.Response:
+    """Remove a shown comment from elsewhere on one of my items (any item's, for an admin): off our pages,
+    and the network's relay of it undone at its followers (comments.withdraw)."""
+    _who, _ = gettext(request)
+    form = await fields(request)
+    user = await user_of(request)
+    db = request.app[DB]
+    row = await db.fetch_one("SELECT c.state, c.actor_id, o.actor_id AS owner FROM comments c JOIN objects o"
+                             " ON o.iri = c.root_iri WHERE c.iri = ?", (form.get("iri", ""),))
+    if row is None or row["state"] != "approved" or row["actor_id"] is not None:
+        return await _comments_page(request, errors={"": _("There is no such comment from elsewhere shown here.")},
+                                    status=400)
+    if row["owner"] != user.actor_id and user.role != "admin":
+        raise web.HTTPForbidden(text="Only the item's author or an admin can remove its comments.")
+    async with db.transaction() as tx:
+        await withdraw(tx, request.app[URLS], form["iri"])
+    await notice(request, _("The comment was removed."))
+    raise redirect("/desk/comments")
 
 
 @login_required

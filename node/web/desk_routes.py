@@ -34,6 +34,7 @@ def setup_desk_routes(r: web.UrlDispatcher) -> None:
     r.add_post("/desk/unshare", desk_more.post_unshare)
     r.add_get("/desk/comments", desk_more.get_comments)
     r.add_post("/desk/comments/reply", desk_more.post_reply)
+    r.add_post("/desk/comments/remove", desk_more.post_remove_comment)
 
     r.add_get("/admin", admin.get_admin)
     r.add_get("/admin/users", admin.get_users)

@@ -60,6 +60,8 @@ async def test_a_blocked_account_leaves_nothing_and_gets_nothing_in(client: Test
     updates = [r.json for r in peer.inbox if r.json["type"] == "Update"]
     assert updates and all(alice not in str(u.get("to")) for u in updates)  # counts republished to bob's server
     assert not [r for r in peer.inbox if r.path == "/users/alice/inbox"]  # a block is silent
+    undone = [r.json["object"] for r in peer.inbox if r.json["type"] == "Undo"]  # to bob's server, a follower
+    assert [(u["type"], u["object"]) for u in undone] == [("Announce", f"{peer.base}/notes/1")]
 
     # Her next activity is refused before anything is stored; bob, on the same server, is not.
     before = await row_counts(db)

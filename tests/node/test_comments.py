@@ -206,3 +206,38 @@ async def test_a_reply_to_a_held_comment_waits_with_it(mode_client: TestClient, 
         assert await asyncio.to_thread(cli, client, "comments", "--approve", iri) == 0
     html = await get_page(client, "/practices/monnaie-locale")
     assert html.index("<p>Bravo 1</p>") < html.index("<p>Merci 2</p>") and '<article class="comment depth-1">' in html
+
+
+async def test_a_shown_comment_is_removed_and_its_relay_undone(client: TestClient, peer: Peer,
+                                                               other_peer: Peer) -> None:
+    """Spam that came in while comments were open: removed from the desk (or `maillage comments --remove`),
+    it leaves the page and `replies`, and the Group's Announce of it is undone at the Group's followers.
+    Only the item's author or an admin may; a reply from this node is not removed this way."""
+    from tests.support.desk import ORGANIZER, ORGANIZER_PASSWORD, add_organizer, form_error, login, post_form
+    await publish_practice(client.app)  # by the admin
+    await follow_network(client, other_peer, "carol")
+    spam, kept = note(peer, "alice", 1, text="Buy now"), note(peer, "alice", 2, text="Bravo")
+    for doc in (spam, kept):
+        assert await handled(client, peer, "alice", create(peer, "alice", doc)) == "done"
+    announce = next(r.json for r in other_peer.inbox if r.json["type"] == "Announce" and r.json["object"] == spam["id"])
+    other_peer.inbox.clear()
+
+    await add_organizer(client)
+    await login(client, ORGANIZER, ORGANIZER_PASSWORD)  # not the item's author
+    assert (await post_form(client, "/desk/comments/remove", {"iri": spam["id"]}, token_from="/desk")).status == 403
+    await post_form(client, "/logout", {}, token_from="/desk")
+    await login(client)
+    resp = await post_form(client, "/desk/comments/remove", {"iri": spam["id"]}, token_from="/desk/comments")
+    assert resp.status == 303, await resp.text()
+    assert await replies(client) == [kept["id"]]
+    assert "Buy now" not in await get_page(client, "/practices/monnaie-locale")
+    await process(client.app)
+    [undo] = [r.json for r in other_peer.inbox if r.json["type"] == "Undo"]
+    assert undo["actor"] == "http://node.test/users/reseau" and undo["object"]["id"] == announce["id"]
+    again = await post_form(client, "/desk/comments/remove", {"iri": spam["id"]}, token_from="/desk/comments")
+    assert again.status == 400 and "no such comment" in (form_error(await again.text()) or "")
+
+    data = str(client.app[CONFIG].data_dir)
+    code = await asyncio.to_thread(main, ["comments", "--data", data, "--remove", kept["id"]])
+    assert code == 0 and await replies(client) == []
+    assert await asyncio.to_thread(main, ["comments", "--data", data, "--remove", kept["id"]]) == 1
