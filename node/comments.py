@@ -111,6 +111,20 @@ async def file_reply(tx: Transaction, urls: Urls, *, iri: str, document: dict[st
     return True
 
 
+async def unvouch(tx: Transaction, urls: Urls, activity: Activity) -> bool:
+    """Undo of an Announce by a peer's item's origin of a comment we hold on that item: the origin
+    removed the comment (comments.withdraw, there), so it leaves our pages too. True when it did."""
+    obj = activity.object
+    if obj is None or obj.type != "Announce" or obj.actor != activity.actor or not obj.object_iri:
+        return False
+    row = await tx.fetch_one("SELECT root_iri FROM comments WHERE iri = ? AND state != 'rejected'", (obj.object_iri,))
+    if row is None or row["root_iri"].startswith(f"{urls.base}/") or not same_origin(activity.actor, row["root_iri"]):
+        return False
+    await tx.execute("UPDATE comments SET state = 'rejected', decided_at = ? WHERE iri = ?",
+                     (clock.iso(), obj.object_iri))
+    return True
+
+
 async def vouch(tx: Transaction, iri: str, announcer: str) -> None:
     """A comment we hold on a peer's item, announced by that item's origin: it is approved there."""
     row = await tx.fetch_one("SELECT root_iri FROM comments WHERE iri = ? AND state = 'held'", (iri,))

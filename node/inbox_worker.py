@@ -19,7 +19,7 @@ from protocol.activities import Activity, parse_activity
 from protocol.errors import ParseError
 from protocol.jsonld import compact
 
-from . import backfill, clock, participation, relevance, remote_content, reports, sharing
+from . import backfill, clock, comments, participation, relevance, remote_content, reports, sharing
 from .db import Transaction
 from .fetch import FetchError
 from .follows import answer_follow, follow_document, remove_follow, set_follow_state, upsert_follow
@@ -98,12 +98,16 @@ async def on_follow(ctx: InboxContext, activity: Activity, raw: dict[str, object
 
 async def on_undo(ctx: InboxContext, activity: Activity, raw: dict[str, object]) -> str:
     """Undo of a Follow removes the follower; the undone activity may come embedded or by IRI.
-    Undo of a Join is a Leave (some servers send it instead)."""
+    Undo of a Join is a Leave (some servers send it instead); of a peer's relay of a comment on its
+    item, the comment's removal by that peer."""
     obj = activity.object
     if obj is None:
         return "ignored"
     async with ctx.db.transaction() as tx:
-        if await participation.undo_join(tx, ctx.urls, activity) or await sharing.undo(tx, activity):
+        if await participation.undo_join(tx, ctx.urls, activity):
+            return "done"
+        unvouched = await comments.unvouch(tx, ctx.urls, activity)  # the relay of a comment is a reaction too
+        if await sharing.undo(tx, activity) or unvouched:
             return "done"
         if obj.type == "Follow" and obj.actor is not None:
             if obj.actor != activity.actor:

@@ -1,7 +1,8 @@
 """Comments, re-shares and search across three real nodes (`maillage serve` subprocesses on loopback):
 B follows A, C follows B. A comment that C's organizer writes on A's practice shows on A, and on B,
 which holds the practice (A's network relays approved comments to its followers); B's re-share of A's
-practice reaches C and is counted on A; B finds A's practice by searching in either of its languages."""
+practice reaches C and is counted on A; B finds A's practice by searching in either of its languages;
+A removes the comment, and B drops it."""
 
 import json
 import urllib.parse
@@ -86,6 +87,12 @@ def test_comments_reshares_and_search_across_the_network(cluster: Cluster, tmp_p
     cluster.wait_for(lambda: a.get_json(f"/practices/{SLUG}")["shares"]["totalItems"] == 1,
                      what="A to count B's re-share")
     assert search(c, "solidarity purchasing")[0]["node"] == a.host
+
+    # A's organizer removes the comment: it leaves A, and B drops it on A's Undo of the relay.
+    assert a.cli("comments", "--remove", note) == f"{note} removed"
+    assert comment_state(a, note) == (iri, "rejected")
+    cluster.wait_for(lambda: comment_state(b, note) == (iri, "rejected"), what="B to drop the comment A removed",
+                     show=lambda: b.query("SELECT type, actor_iri, state, error FROM inbox"))
 
 
 def test_an_organizers_new_profile_reaches_the_servers_that_follow_them(cluster: Cluster) -> None:
