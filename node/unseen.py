@@ -1,9 +1,12 @@
 """What an organizer has not seen yet: comments on their items (every item's, for an admin) and
-messages to them or to the network that arrived since they last opened the desk's comments page.
-The desk's menu shows the count, so that someone who writes to the network is not left unread."""
+messages to them or to the network that arrived since they last opened the desk's comments page;
+and for an admin, what waits for a decision (held comments, follow requests, open reports). The
+desk's menu shows both counts, so that someone who writes to the network is not left unread and a
+request is not left waiting."""
 
 from .accounts import Login
 from .db import Database
+from .urls import Urls
 
 
 async def count(db: Database, user: Login, network: str) -> int:
@@ -31,3 +34,11 @@ async def mark_seen(db: Database, user: Login) -> None:
         await tx.execute(
             "UPDATE users SET comments_seen = (SELECT coalesce(max(id), 0) FROM comments),"
             " messages_seen = (SELECT coalesce(max(id), 0) FROM mentions) WHERE actor_id = ?", (user.actor_id,))
+
+
+async def waiting(db: Database, urls: Urls) -> int:
+    """What waits for an admin's decision: held comments, follow requests to our actors, open reports."""
+    return int(await db.fetch_value(
+        "SELECT (SELECT count(*) FROM comments WHERE state = 'held')"
+        " + (SELECT count(*) FROM follows WHERE state = 'pending' AND followee_iri >= ? AND followee_iri < ?)"
+        " + (SELECT count(*) FROM reports WHERE state = 'open')", (f"{urls.base}/", f"{urls.base}0")) or 0)

@@ -10,7 +10,7 @@ from multidict import MultiDictProxy
 
 from .. import unseen
 from ..accounts import Login
-from ..appkeys import CONFIG, DB
+from ..appkeys import CONFIG, DB, URLS
 from ..auth import csrf_token, current_user
 from ..i18n import translator
 from .language import Reader, reader, render
@@ -42,8 +42,10 @@ async def page(request: web.Request, template: str, context: dict[str, Any], *, 
     shown = session.pop("notice", None)
     user = await current_user(request)
     news = await unseen.count(request.app[DB], user, request.app[CONFIG].network) if user is not None else 0
+    waiting = await unseen.waiting(request.app[DB], request.app[URLS]) if user is not None and user.role == "admin" \
+        else 0
     base = {"user": user, "csrf_token": await csrf_token(request), "notice": shown, "errors": {}, "form": {},
-            "unseen": news}
+            "unseen": news, "waiting": waiting}
     response = render(request, template, {**base, **context}, who=reader(request), status=status)
     response.headers["Cache-Control"] = "no-store"  # personal pages: never kept by a shared cache
     return response

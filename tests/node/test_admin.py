@@ -93,6 +93,7 @@ async def test_approve_and_reject_follow_requests(manual_client: TestClient, pee
     await process(client.app)
     page = await (await client.get("/admin/network")).text()
     assert peer.actor_iri("alice") in page and peer.actor_iri("bob") in page
+    assert '<span class="badge">2 waiting</span>' in page  # the menu's Admin link says so on every page
     for name, decision in (("alice", "approve"), ("bob", "reject")):
         resp = await post_form(client, "/admin/follow-requests", {"follower": peer.actor_iri(name), "followee": group,
                                                                   "decision": decision}, token_from="/admin/network")
@@ -100,6 +101,7 @@ async def test_approve_and_reject_follow_requests(manual_client: TestClient, pee
     await process(client.app)
     rows = await client.app[DB].fetch_all("SELECT follower_iri, state FROM follows")
     assert [tuple(r) for r in rows] == [(peer.actor_iri("alice"), "accepted")]
+    assert "waiting</span>" not in await (await client.get("/desk")).text()
     answers = sorted(r.json["type"] for r in peer.inbox)
     assert answers == ["Accept", "Reject"]
     again = await post_form(client, "/admin/follow-requests", {"follower": peer.actor_iri("bob"), "followee": group,
