@@ -12,6 +12,8 @@ block is local and silent (nothing is sent to the account or its server):
 Unblocking lets their next activities in; what the block removed stays removed.
 """
 
+from protocol.handles import handle_text
+
 from . import clock, comments, participation
 from .db import Database, Transaction
 from .follows import changed as follows_changed
@@ -22,7 +24,7 @@ class BlockError(Exception):
     """The account cannot be blocked; the message says why."""
 
 
-async def is_blocked(db: Database, iri: str | None) -> bool:
+async def is_blocked(db: Database | Transaction, iri: str | None) -> bool:
     return iri is not None and bool(await db.fetch_value("SELECT 1 FROM blocked_accounts WHERE iri = ?", (iri,)))
 
 
@@ -68,4 +70,4 @@ async def listed(db: Database) -> list[dict[str, str]]:
         "SELECT b.iri, b.reason, b.created_at, ra.username, ra.host, ra.name FROM blocked_accounts b"
         " LEFT JOIN remote_actors ra ON ra.iri = b.iri ORDER BY b.created_at DESC, b.iri")
     return [{"iri": r["iri"], "reason": r["reason"], "created_at": r["created_at"], "name": r["name"],
-             "handle": f"@{r['username']}@{r['host']}" if r["username"] and r["host"] else None} for r in rows]
+             "handle": handle_text(r["username"], r["host"])} for r in rows]

@@ -15,6 +15,7 @@ from typing import Any
 import nh3
 
 from protocol.activities import Activity, addressed_publicly, build_announce, build_undo
+from protocol.handles import handle_text
 from protocol.iri import same_origin
 from protocol.jsonld import AS_PUBLIC
 from protocol.langmap import parse_lang_map, pick
@@ -226,23 +227,29 @@ async def thread(db: Database, root_iri: str, lang: str) -> list[dict[str, Any]]
     return out
 
 
+def content_html(doc: dict[str, Any], lang: str) -> str:
+    """A post's text in `lang` (or as written), sanitized: what the pages and the desk show of a comment
+    or a message."""
+    contents = parse_lang_map(doc.get("contentMap")) or parse_lang_map(doc.get("content"), fallback_lang=lang)
+    return sanitize(pick(contents, lang, lang)) if contents else ""
+
+
 def _comment(row: Any, lang: str, depth: int) -> dict[str, Any]:
     doc = json.loads(row["doc"] or "{}")
-    contents = parse_lang_map(doc.get("contentMap")) or parse_lang_map(doc.get("content"), fallback_lang=lang)
     author = _http(row["author_iri"])
     published = doc.get("published")
     if row["actor_id"] is not None:
         name, handle, author_page = row["local_name"] or row["local_username"], None, author
     else:
         name = row["name"] or row["username"] or author or ""
-        handle = f"@{row['username']}@{row['host']}" if row["username"] and row["host"] else None
+        handle = handle_text(row["username"], row["host"])
         author_page = _http(row["url"]) or author
     return {
         "iri": row["iri"], "url": _http(doc.get("url")) or _http(row["iri"]), "depth": depth,
         "author_iri": author_page, "author_name": (name or "")[:200], "handle": handle,
         "local": row["actor_id"] is not None,
         "summary": doc.get("summary") if isinstance(doc.get("summary"), str) else None,
-        "content_html": sanitize(pick(contents, lang, lang)) if contents else "",
+        "content_html": content_html(doc, lang),
         "published": published if isinstance(published, str) else row["created_at"],
     }
 

@@ -347,6 +347,17 @@ def _split_statements(sql: str) -> list[str]:
     return statements
 
 
+# Keyset pages (newest first, `id < cursor`): a cursor before every row id, and the page read with one row
+# more than it shows, which says whether there is an older page.
+FIRST_PAGE = 2**63 - 1
+
+
+def keyset_page(rows: Sequence[T], size: int, cursor: Callable[[T], int]) -> tuple[list[T], int | None]:
+    """(the page: at most `size` of `rows`, read with LIMIT size + 1; the cursor of the next, older page,
+    or None when there is none)."""
+    return list(rows[:size]), cursor(rows[size - 1]) if len(rows) > size else None
+
+
 def per_database(registry: "weakref.WeakKeyDictionary[Database, State]", db: Database,
                  make: Callable[[], State]) -> State:
     """The one `State` of this process for `db` (a cache, a queue), made on first use; the registry holds

@@ -134,7 +134,7 @@ async def keep_listed_reply(tx: Transaction, urls: Urls, iri: str, document: dic
     item's origin does. True when it became a comment; anything else (not a reply into a thread shown here,
     an author not on the reply's host, a comment rejected here) is not kept."""
     author = kept_author(iri, document)
-    if author is None or await tx.fetch_value("SELECT 1 FROM blocked_accounts WHERE iri = ?", (author,)):
+    if author is None or await account_blocks.is_blocked(tx, author):
         return False
     if not await comments.file_reply(tx, urls, iri=iri, document=document, author=author, listed_by=listed_by):
         return False

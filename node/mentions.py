@@ -7,12 +7,12 @@ import json
 from typing import Any
 
 from protocol.activities import addressed_publicly
-from protocol.langmap import parse_lang_map, pick
+from protocol.handles import handle_text
 
 from . import clock
-from .db import Database, Transaction
+from .comments import content_html
+from .db import FIRST_PAGE, Database, Transaction, keyset_page
 from .relevance import addressed_iris
-from .render import sanitize
 from .urls import Urls
 
 
@@ -45,18 +45,17 @@ async def listed(db: Database, actor_ids: list[int], lang: str, *, limit: int,
         f" WHERE m.actor_id IN ({','.join('?' * len(actor_ids))}) AND o.deleted_at IS NULL"
         " AND NOT EXISTS (SELECT 1 FROM comments c WHERE c.iri = m.object_iri)"
         " GROUP BY m.object_iri HAVING first < ? ORDER BY first DESC LIMIT ?",
-        (*actor_ids, before if before is not None else 2**63 - 1, limit + 1))
-    older = rows[limit - 1]["first"] if len(rows) > limit else None
+        (*actor_ids, FIRST_PAGE if before is None else before, limit + 1))
+    shown, older = keyset_page(rows, limit, lambda r: int(r["first"]))
     out = []
-    for row in rows[:limit]:
+    for row in shown:
         doc = json.loads(row["document"] or "{}")
-        texts = parse_lang_map(doc.get("contentMap")) or parse_lang_map(doc.get("content"), fallback_lang=lang)
-        handle = f"@{row['username']}@{row['host']}" if row["username"] and row["host"] else row["attributed_to"]
+        handle = handle_text(row["username"], row["host"]) or row["attributed_to"]
         url = doc.get("url")  # where it is read at its origin; anything but a web address (javascript:) is not
         url = url if isinstance(url, str) and url.startswith(("https://", "http://")) else row["object_iri"]
         out.append({"iri": row["object_iri"], "url": url, "private": bool(row["private"]),
                     "author": row["name"] or handle, "handle": handle, "received_at": row["received_at"],
-                    "html": sanitize(pick(texts, lang, lang)) if texts else ""})
+                    "html": content_html(doc, lang)})
     return out, older
 
 

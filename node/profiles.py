@@ -58,15 +58,24 @@ async def save(db: Database, urls: Urls, username: str, old: Profile, new: Profi
     async with db.transaction() as tx:
         if avatar is not None:
             name, media_type, size, lang = avatar
-            await tx.execute("INSERT INTO media (name, actor_id, media_type, size, alt, lang, created_at)"
-                             " SELECT ?, id, ?, ?, ?, ?, ? FROM actors WHERE username = ?",
-                             (name, media_type, size, new.name, lang, clock.iso(), username))
+            await record_avatar(tx, username=username, name=name, media_type=media_type, size=size,
+                                      alt=new.name, lang=lang)
         await tx.execute("UPDATE actors SET name = ?, summary = ?, summary_source = ?, icon_url = ? WHERE username = ?",
                          (new.name, new.bio_html, new.bio_md, new.avatar_url, username))
         visible = (old.name, old.bio_html, old.avatar_url) != (new.name, new.bio_html, new.avatar_url)
         if visible:
             await send_actor_update(tx, urls, username)
     return visible
+
+
+async def record_avatar(tx: Transaction, *, username: str, name: str, media_type: str, size: int, alt: str,
+                        lang: str) -> None:
+    """The row of an avatar written under `name` (node/media.py `written`) for the local actor `username`
+    (the network's, from its settings; an organizer's, from their profile): /media/NAME serves only
+    recorded files."""
+    await tx.execute("INSERT INTO media (name, actor_id, media_type, size, alt, lang, created_at)"
+                     " SELECT ?, id, ?, ?, ?, ?, ? FROM actors WHERE username = ?",
+                     (name, media_type, size, alt, lang, clock.iso(), username))
 
 
 async def send_actor_update(tx: Transaction, urls: Urls, username: str) -> None:

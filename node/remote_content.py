@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from protocol.errors import ParseError
+from protocol.handles import handle_text
 from protocol.iri import require_http_iri, same_origin
 from protocol.objects import Publication, Tag, Translation
 from protocol.outcomes import OutcomeDetails
@@ -200,7 +201,7 @@ async def _items(db: Database, where: str, params: tuple[Any, ...], tail: str = 
     return [RemoteItem(
         id=r["id"], iri=r["iri"], kind=r["kind"], type=r["as_type"], origin=r["origin"],
         attributed_to=r["attributed_to"], author_name=r["author_name"],
-        author_handle=f"@{r['username']}@{r['host']}" if r["username"] and r["host"] else None,
+        author_handle=handle_text(r["username"], r["host"]),
         audience=r["audience"], url=r["url"], default_lang=r["default_lang"], fields=json.loads(r["fields"]),
         tags=tuple(tags.get(r["id"], ())),
         translations=tuple(sorted(texts.get(r["id"], ()), key=lambda t, d=r["default_lang"]: t.lang != d)),
@@ -208,15 +209,10 @@ async def _items(db: Database, where: str, params: tuple[Any, ...], tail: str = 
     ) for r in rows]
 
 
-async def find_remote(db: Database, iri: str) -> RemoteItem | None:
-    """One item by IRI, deleted ones included (a page says it was deleted)."""
-    found = await _items(db, "c.iri = ?", (iri,))
-    return found[0] if found else None
-
-
-async def remote_by_id(db: Database, content_id: int) -> RemoteItem | None:
-    """One item by its row id (its page here: urls.remote_page), deleted ones included."""
-    found = await _items(db, "c.id = ?", (content_id,))
+async def find_remote(db: Database, key: str | int) -> RemoteItem | None:
+    """One item by IRI, or by its row id (its page here: urls.remote_page); deleted ones included (a
+    page says it was deleted)."""
+    found = await _items(db, "c.id = ?" if isinstance(key, int) else "c.iri = ?", (key,))
     return found[0] if found else None
 
 

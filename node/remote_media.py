@@ -4,7 +4,8 @@ stays with us) and a page keeps its images while that server is down.
 
 Not an open proxy: only an image an item we hold names is fetched, by its place in that item. What is
 kept is checked by its first bytes (JPEG, PNG, WebP, GIF, as uploads are: node/media.py), never by the
-Content-Type the other server sent, so nothing scriptable is served from our origin. The folder is a
+Content-Type the other server sent, so nothing scriptable is served from our origin; the type it is
+served with is read from those bytes again, so a file is all the cache keeps. The folder is a
 cache: bounded (MAX_CACHE_BYTES, the least recently used go first), left out of backups, safe to delete.
 """
 
@@ -32,21 +33,29 @@ def cache_dir(data_dir: Path) -> Path:
     return data_dir / "remote-media"
 
 
-def _paths(folder: Path, url: str) -> tuple[Path, Path]:
-    key = hashlib.sha256(url.encode("utf-8")).hexdigest()
-    return folder / key, folder / f"{key}.type"
+def _path(folder: Path, url: str) -> Path:
+    return folder / hashlib.sha256(url.encode("utf-8")).hexdigest()
+
+
+def _cached(path: Path) -> str | None:
+    """The media type of the kept image at `path`, read from its first bytes (marking it recently used:
+    evicted last), or None when there is none."""
+    try:
+        with path.open("rb") as file:
+            media_type = sniff(file.read(16))
+        os.utime(path)
+    except OSError:
+        return None
+    return media_type
 
 
 async def image(fetcher: Fetcher, folder: Path, url: str) -> tuple[Path, str]:
     """(the file, its media type) of the image at `url`: from the cache, else fetched (an unsigned GET,
     redirects by hand, the SSRF guard: node/fetch.py) and kept."""
-    path, kind = _paths(folder, url)
-    try:
-        media_type = await asyncio.to_thread(kind.read_text, encoding="ascii")
-        os.utime(path)  # recently used: evicted last
+    path = _path(folder, url)
+    media_type = await asyncio.to_thread(_cached, path)
+    if media_type is not None:
         return path, media_type
-    except OSError:
-        pass
     try:
         data = await fetcher.get_media(url, max_bytes=MAX_BYTES)
     except FetchError as exc:
@@ -54,17 +63,16 @@ async def image(fetcher: Fetcher, folder: Path, url: str) -> tuple[Path, str]:
     media_type = sniff(data[:16])
     if media_type is None:
         raise RemoteMediaError(502, f"{url} is not a JPEG, PNG, WebP or GIF image")
-    await asyncio.to_thread(_keep, folder, path, kind, data, media_type)
+    await asyncio.to_thread(_keep, folder, path, data)
     return path, media_type
 
 
-def _keep(folder: Path, path: Path, kind: Path, data: bytes, media_type: str) -> None:
-    """Write the image and its type (atomically: a reader never sees half a file), then evict."""
+def _keep(folder: Path, path: Path, data: bytes) -> None:
+    """Write the image (atomically: a reader never sees half a file), then evict."""
     folder.mkdir(mode=0o755, exist_ok=True)
-    for target, content in ((path, data), (kind, media_type.encode("ascii"))):
-        partial = target.with_name(f".{target.name}.part")
-        partial.write_bytes(content)
-        os.replace(partial, target)
+    partial = path.with_name(f".{path.name}.part")
+    partial.write_bytes(data)
+    os.replace(partial, path)
     _evict(folder)
 
 
@@ -72,13 +80,12 @@ def _evict(folder: Path) -> None:
     """Delete the least recently used images until the folder is within MAX_CACHE_BYTES."""
     entries = []
     for entry in os.scandir(folder):
-        if entry.is_file() and not entry.name.endswith((".type", ".part")):
+        if entry.is_file() and not entry.name.endswith(".part"):
             info = entry.stat()
             entries.append((info.st_mtime, info.st_size, Path(entry.path)))
     total = sum(size for _, size, _ in entries)
     for _, size, path in sorted(entries):
         if total <= MAX_CACHE_BYTES:
             break
-        path.with_name(f"{path.name}.type").unlink(missing_ok=True)
         path.unlink(missing_ok=True)
         total -= size

@@ -18,7 +18,7 @@ from .accounts import get_actor
 from .config import Config
 from .db import Database, Transaction
 from .formerrors import FieldError, _
-from .profiles import send_actor_update
+from .profiles import record_avatar, send_actor_update
 from .render import markdown_to_html
 from .urls import Urls
 
@@ -120,9 +120,9 @@ async def save(db: Database, urls: Urls, network: str, old: NodeSettings, new: N
               "manual_approval": new.manual_approval, "comments": new.comments, "title": new.title}
     async with db.transaction() as tx:
         if avatar is not None:
-            await tx.execute("INSERT INTO media (name, actor_id, media_type, size, alt, lang, created_at)"
-                             " SELECT ?, id, ?, ?, ?, ?, ? FROM actors WHERE username = ?",
-                             (*avatar, new.title, new.default_lang, now, network))
+            name, media_type, size = avatar
+            await record_avatar(tx, username=network, name=name, media_type=media_type, size=size,
+                                      alt=new.title, lang=new.default_lang)
         await tx.execute_many(
             "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)"
             " ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",

@@ -42,6 +42,11 @@ class Handle:
         return f"acct:{self.username}@{self.host}"
 
 
+def handle_text(username: str | None, host: str | None) -> str | None:
+    """`@name@host` for an actor known by both, else None (a page then shows its address instead)."""
+    return str(Handle(username, host)) if username and host else None
+
+
 def parse_handle(text: str) -> Handle:
     """Parse `@name@host`, `name@host` or `acct:name@host` (RFC 7565); hosts are lowercased."""
     value = text.strip()

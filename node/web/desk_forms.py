@@ -325,8 +325,9 @@ async def stored_form(db: Database, stored: StoredObject, lang: str, *, own_text
     """The item's fields in `lang` (its default language when it has no such translation yet), as the
     desk's form holds them: the edit form's values, and what `maillage export` writes back to Markdown.
     `own_texts_only`: see from_stored."""
-    row = await db.fetch_one("SELECT lang, title, summary, content_md FROM translations WHERE object_id = ?"
-                             " ORDER BY lang = ? DESC, lang = ? DESC LIMIT 1", (stored.id, lang, stored.default_lang))
+    rows = {r["lang"]: r for r in await db.fetch_all(
+        "SELECT lang, title, summary, content_md, sources FROM translations WHERE object_id = ?", (stored.id,))}
+    row = rows.get(lang) or rows.get(stored.default_lang) or next(iter(rows.values()), None)
     themes = [r["name"] for r in await db.fetch_all("SELECT name FROM object_tags WHERE object_id = ? ORDER BY name",
                                                     (stored.id,))]
     form = {"slug": stored.slug, "lang": row["lang"] if row else lang, "title": row["title"] if row else "",
@@ -335,14 +336,13 @@ async def stored_form(db: Database, stored: StoredObject, lang: str, *, own_text
                                                        own_texts_only=own_texts_only)}
     # The rich fields as written in Markdown, where it was kept (not in older items), in `lang` or, where
     # that language has none, in the default language: the same fallback from_stored uses for the text.
-    sources = {r["lang"]: json.loads(r["sources"]) for r in await db.fetch_all(
-        "SELECT lang, sources FROM translations WHERE object_id = ?", (stored.id,))}
     for key in RICH_KEYS[stored.kind]:
         texts = stored.fields.get(key)
         has_own = isinstance(texts, dict) and lang in texts
         if own_texts_only and not has_own:
             continue
-        markdown = sources.get(lang if has_own else stored.default_lang, {}).get(key)
+        source = rows.get(lang if has_own else stored.default_lang)
+        markdown = json.loads(source["sources"]).get(key) if source is not None else None
         if isinstance(markdown, str):
             form[key] = markdown
     if stored.journey_id is not None:

@@ -7,18 +7,18 @@ from typing import Any
 
 from aiohttp import web
 
-from protocol.langmap import parse_lang_map, pick
+from protocol.handles import handle_text
 
 from .. import media, mentions, participation, unseen
 from ..accounts import get_actor
 from ..appkeys import CONFIG, DB, FETCHER, SETTINGS, URLS
 from ..auth import accepts_upload, login_required
-from ..comments import CommentError, withdraw
+from ..comments import CommentError, content_html, withdraw
 from ..content import find_object
+from ..db import FIRST_PAGE, keyset_page
 from ..fetch import FetchError
 from ..formerrors import FieldError
 from ..i18n import language_name
-from ..render import sanitize
 from ..replying import reply
 from ..sharing import ShareError, share, unshare
 from .forms import fields, files, gettext, notice, page, read_upload, redirect, user_of
@@ -46,9 +46,9 @@ async def get_desk(request: web.Request) -> web.Response:
         " (SELECT group_concat(lang, ', ') FROM translations WHERE object_id = o.id) AS langs"
         " FROM objects o JOIN translations t ON t.object_id = o.id AND t.lang = o.default_lang"
         " WHERE o.actor_id = ? AND o.deleted_at IS NULL AND o.id < ? ORDER BY o.id DESC LIMIT ?",
-        (user.actor_id, before if before is not None else 2**63 - 1, MY_POSTS + 1))
-    posts = [dict(r) for r in rows[:MY_POSTS]]
-    older = posts[-1]["id"] if len(rows) > MY_POSTS else None
+        (user.actor_id, FIRST_PAGE if before is None else before, MY_POSTS + 1))
+    shown, older = keyset_page(rows, MY_POSTS, lambda r: int(r["id"]))
+    posts = [dict(r) for r in shown]
     iris = [p["iri"] for p in posts]
     deliveries = await db.fetch_all(
         "SELECT a.object_iri, a.type, d.host, d.state, d.attempts, d.last_error, d.updated_at FROM deliveries d"
@@ -219,18 +219,17 @@ async def _comments(request: web.Request, lang: str, before: int | None) -> tupl
         " LEFT JOIN remote_objects r ON r.iri = c.iri LEFT JOIN remote_actors ra ON ra.iri = c.author_iri"
         " LEFT JOIN actors l ON l.id = c.actor_id WHERE c.state = 'approved' AND c.id < ? AND c.root_iri IN"
         f" (SELECT iri FROM objects WHERE deleted_at IS NULL{mine}) ORDER BY c.id DESC LIMIT ?",
-        (before if before is not None else 2**63 - 1, *(() if user.role == "admin" else (user.actor_id,)),
+        (FIRST_PAGE if before is None else before, *(() if user.role == "admin" else (user.actor_id,)),
          PAGE_SIZE + 1))
-    older = rows[PAGE_SIZE - 1]["id"] if len(rows) > PAGE_SIZE else None
+    shown, older = keyset_page(rows, PAGE_SIZE, lambda r: int(r["id"]))
     out = []
-    for row in rows[:PAGE_SIZE]:
+    for row in shown:
         doc = json.loads(row["doc"] or "{}")
-        texts = parse_lang_map(doc.get("contentMap")) or parse_lang_map(doc.get("content"), fallback_lang=lang)
-        handle = f"@{row['username']}@{row['host']}" if row["username"] and row["host"] else row["author_iri"]
+        handle = handle_text(row["username"], row["host"]) or row["author_iri"]
         out.append({"iri": row["iri"], "root": row["root_iri"], "created_at": row["created_at"],
                     "remote": row["actor_id"] is None,
                     "author": row["local_name"] or row["name"] or handle, "handle": handle,
-                    "html": sanitize(pick(texts, lang, lang)) if texts else ""})
+                    "html": content_html(doc, lang)})
     return out, older
 
 
@@ -239,7 +238,7 @@ def _cursor(request: web.Request, name: str) -> int | None:
     value = request.query.get(name)
     if value is None:
         return None
-    if not value.isascii() or not value.isdigit() or not 0 < int(value) < 2**63:
+    if not value.isascii() or not value.isdigit() or not 0 < int(value) <= FIRST_PAGE:
         raise web.HTTPBadRequest(text=f"{name} must be a positive integer (a link from this page)")
     return int(value)
 

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
+from protocol.handles import handle_text
 from protocol.journeys import parse_journey_details
 from protocol.langmap import pick
 from protocol.outcomes import LIST_SECTIONS, parse_outcome_details
@@ -18,7 +19,7 @@ from ..appkeys import CONFIG, DB, FETCHER, URLS
 from ..db import Database
 from ..i18n import language_name
 from ..negotiation import wants_activity_json
-from ..remote_content import RemoteItem, remote_by_id
+from ..remote_content import RemoteItem, find_remote
 from ..urls import KIND_PATHS, Urls, remote_page
 from ..views import address_line, license_label, osm_url, time_range, when
 from .language import reader, render
@@ -31,7 +32,7 @@ async def get_remote_item(request: web.Request) -> web.StreamResponse:
     """The page, or a redirect to the origin for ActivityPub clients (the object is the origin's); 410
     once its author deleted it, 404 for an id this node never held."""
     db, urls = request.app[DB], request.app[URLS]
-    item = await remote_by_id(db, int(request.match_info["id"]))
+    item = await find_remote(db, int(request.match_info["id"]))
     if item is None:
         raise web.HTTPNotFound(text="Not found")
     if wants_activity_json(request):
@@ -100,7 +101,7 @@ def _served_here(item: RemoteItem, details: D) -> D:
 
 async def get_remote_media(request: web.Request) -> web.StreamResponse:
     """`/remote/{id}/media/{n}`: the item's n-th attachment, when it is an image, kept here."""
-    item = await remote_by_id(request.app[DB], int(request.match_info["id"]))
+    item = await find_remote(request.app[DB], int(request.match_info["id"]))
     details = _details(item) if item is not None and not item.deleted_at else None
     attachments = details.attachments if details is not None else ()
     n = int(request.match_info["n"])
@@ -121,13 +122,13 @@ async def _handle(db: Database, actor_iri: str | None) -> str | None:
     if actor_iri is None:
         return None
     row = await db.fetch_one("SELECT username, host FROM remote_actors WHERE iri = ?", (actor_iri,))
-    return f"@{row['username']}@{row['host']}" if row and row["username"] else None
+    return handle_text(row["username"], row["host"]) if row else None
 
 
 async def _linked(db: Database, where: str, iri: str, lang: str) -> list[dict[str, Any]]:
     """Peers' items matched by `where` (one `?`: `iri`), as linked titles to their pages here."""
     rows = await db.fetch_all(
-        "SELECT c.id, c.default_lang, c.fields, t.lang, t.title FROM remote_content c"
+        "SELECT c.id, c.default_lang, t.lang, t.title FROM remote_content c"
         f" JOIN remote_translations t ON t.content_id = c.id WHERE c.deleted_at IS NULL AND {where} ORDER BY c.id",
         (iri,))
     found: dict[int, dict[str, Any]] = {}

@@ -88,7 +88,7 @@ async def test_an_image_is_fetched_once_checked_and_served_from_here(client: Tes
     assert (await client.get(f"{path}/media/5")).status == 404  # no such attachment
     assert (await client.get("/remote/999999/media/0")).status == 404
     kept = remote_media.cache_dir(client.app[CONFIG].data_dir)
-    assert sorted(p.suffix for p in kept.iterdir()) == ["", "", ".type", ".type"]  # the PNG and the GIF
+    assert sorted(p.read_bytes() for p in kept.iterdir()) == sorted([PNG, GIF])  # one file each, nothing else
 
 
 async def test_the_cache_keeps_the_most_recently_used_within_its_bound(client: TestClient, peer: Peer,
