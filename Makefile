@@ -6,18 +6,34 @@ DATA ?= data
 URL ?= http://127.0.0.1:8080
 NAME ?= reseau
 TITLE ?= Mon réseau
+# `make run` installs what serving needs; `make test` (and bench, demo, i18n) add the test toolchain.
+STAMP_RUN := $(VENV)/.installed-run
 STAMP := $(VENV)/.installed
 
 .PHONY: run test lint bench demo clean i18n
 
-$(STAMP): pyproject.toml
+$(STAMP_RUN): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(STAMP_RUN)
+
+$(STAMP): $(STAMP_RUN)
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-run: $(STAMP)
-	test -f $(DATA)/maillage.toml || $(BIN)/maillage init --data $(DATA) --url $(URL) --name $(NAME) --title "$(TITLE)" --dev
+# URL, NAME and TITLE only shape a new node: an existing one keeps its address (its actors' IRIs are
+# other servers' references to it), so a different URL given later is said, not silently ignored.
+run: $(STAMP_RUN)
+	@if [ -f $(DATA)/maillage.toml ]; then \
+		if [ "$(origin URL)" = "command line" ] && ! grep -q '^base_url = "$(URL)"' $(DATA)/maillage.toml; then \
+			echo "note: $(DATA)/ already holds a node at $$(sed -n 's/^base_url = "\(.*\)"/\1/p' $(DATA)/maillage.toml);" \
+				"URL=$(URL) only applies to a new node (make run DATA=otherfolder URL=$(URL))" >&2; \
+		fi; \
+	else \
+		$(BIN)/maillage init --data $(DATA) --url $(URL) --name $(NAME) --title "$(TITLE)" --dev; \
+		echo "Log in at $(URL)/login with the admin name and password printed above."; \
+	fi
 	$(BIN)/maillage serve --data $(DATA)
 
 test: $(STAMP)
