@@ -13,37 +13,29 @@ from typing import Any
 
 import pytest
 from aiohttp import ClientResponse, web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
 from node.appkeys import DB, URLS
 from node.page_images import place_images
 from node.render import sanitize
 from tests.node.conftest import organizer_client
 from tests.node.test_remote_content import TEXTS, peer_object
+from tests.node.test_remote_media import PNG, ImageServer, serving
 from tests.security.test_headers import directives
 from tests.support.desk import ORGANIZER
 from tests.support.html_safety import active_content, payloads
 from tests.support.node import PUBLIC, activity, follows_peer, handled, publish_practice
 from tests.support.peer import Peer
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
 PRACTICE = "/practices/monnaie-locale"
 BASE = "http://node.test"
 __all__ = ["organizer_client"]  # the node tests' fixture: a node whose client is logged in as an organizer
 
 
-class Tracker:
+class Tracker(ImageServer):
     """Another server whose images track who loads them: it answers a PNG and notes each request."""
 
-    def __init__(self) -> None:
-        self.asked: list[str] = []
-        self.server: TestServer | None = None
-
-    def url(self, path: str) -> str:
-        assert self.server is not None
-        return f"http://127.0.0.1:{self.server.port}{path}"
-
-    async def handle(self, request: web.Request) -> web.Response:
+    async def handle(self, request: web.Request) -> web.StreamResponse:
         self.asked.append(request.path)
         if request.path.startswith("/slow"):
             await asyncio.sleep(0.3)
@@ -56,13 +48,8 @@ class Tracker:
 
 @pytest.fixture
 async def tracker() -> AsyncIterator[Tracker]:
-    found = Tracker()
-    app = web.Application()
-    app.router.add_get("/{name}", found.handle)
-    found.server = TestServer(app, host="127.0.0.1")
-    await found.server.start_server()
-    yield found
-    await found.server.close()
+    async with serving(Tracker()) as found:
+        yield found
 
 
 class _Sources(HTMLParser):
