@@ -7,8 +7,10 @@ a reader's page load asks it nothing, the node's own fetch asks once."""
 
 import asyncio
 import dataclasses
+import re
 from collections.abc import AsyncIterator
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -212,3 +214,13 @@ def test_a_page_with_any_payload_stays_inert_and_names_no_image_elsewhere(payloa
         shown = place_images(sanitize(f"<p>{payload}</p><a href='https://x.example/'>{payload}</a>"), BASE, at)
         assert active_content(shown) == []
         assert outside(shown, BASE) == []
+
+
+def test_every_template_prints_html_through_the_images_filter() -> None:
+    """HTML a template prints as is (`| safe`) goes through `images` first: a new page showing remote
+    HTML cannot name another server's image by forgetting it (its form attributes are no HTML)."""
+    templates = Path(__file__).resolve().parents[2] / "templates"
+    unfiltered = [f"{path.relative_to(templates)}: {expr}" for path in sorted(templates.rglob("*.html"))
+                  for expr in re.findall(r"\{\{([^}]*\|\s*safe)\s*\}\}", path.read_text(encoding="utf-8"))
+                  if not re.search(r"\|\s*images\b", expr) and expr.strip() != "attrs|safe"]
+    assert unfiltered == []
