@@ -26,6 +26,7 @@ from .inbox_limit import inbox_rate_limit
 from .inbox_worker import InboxContext, InboxWorker
 from .middleware import error_middleware, security_headers
 from .netguard import connector_kwargs
+from .page_images import image_src, place_images
 from .peers import PeerSettings, PeerWorker
 from .proxy import forwarded_middleware
 from .response_cache import RESPONSE_CACHE, ResponseCache, response_cache_middleware
@@ -130,6 +131,9 @@ def create_app(config: Config, *, workers: bool = True) -> web.Application:
     app[LOGIN_LIMITS] = LoginLimits()
     env.globals.update(site_title=config.title, base_url=config.base_url, lang=config.default_lang,
                        node_settings=app[SETTINGS])
+    # Every image a page shows is this node's (node/page_images.py): `html | images(at) | safe`, `url | image_src`.
+    env.filters.update(images=lambda html, at=None: place_images(html, config.base_url, at),
+                       image_src=lambda url, at=None: image_src(url, config.base_url, at))
     load_catalogs()  # the interface's gettext catalogs, compiled once: a broken .po stops the start, not a page
     app.cleanup_ctx.append(_resources)
     if workers:

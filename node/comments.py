@@ -206,7 +206,8 @@ async def thread(db: Database, root_iri: str, lang: str) -> list[dict[str, Any]]
     """The approved comments under an item, in thread order (each reply after its parent, oldest
     first), with their depth, author and sanitized HTML in the reader's language."""
     rows = await db.fetch_all(
-        "SELECT c.iri, c.in_reply_to, c.author_iri, c.actor_id, c.created_at, COALESCE(c.document, r.document) AS doc,"
+        "SELECT c.id, c.iri, c.in_reply_to, c.author_iri, c.actor_id, c.created_at,"
+        " COALESCE(c.document, r.document) AS doc,"
         " a.name, a.username, a.host, a.url, l.name AS local_name, l.username AS local_username"
         " FROM comments c LEFT JOIN remote_objects r ON r.iri = c.iri"
         " LEFT JOIN remote_actors a ON a.iri = c.author_iri LEFT JOIN actors l ON l.id = c.actor_id"
@@ -227,11 +228,30 @@ async def thread(db: Database, root_iri: str, lang: str) -> list[dict[str, Any]]
     return out
 
 
+def _contents(doc: dict[str, Any], lang: str) -> dict[str, str]:
+    return parse_lang_map(doc.get("contentMap")) or parse_lang_map(doc.get("content"), fallback_lang=lang)
+
+
 def content_html(doc: dict[str, Any], lang: str) -> str:
     """A post's text in `lang` (or as written), sanitized: what the pages and the desk show of a comment
     or a message."""
-    contents = parse_lang_map(doc.get("contentMap")) or parse_lang_map(doc.get("content"), fallback_lang=lang)
+    contents = _contents(doc, lang)
     return sanitize(pick(contents, lang, lang)) if contents else ""
+
+
+async def shown_texts(db: Database, comment_id: int) -> list[str]:
+    """The text of a shown (approved, not deleted) comment in each of its languages, sanitized: what its
+    pages may show, whose images its route serves (node/page_images.py); none for any other."""
+    row = await db.fetch_one(
+        "SELECT COALESCE(c.document, r.document) AS doc FROM comments c LEFT JOIN remote_objects r ON r.iri = c.iri"
+        f" WHERE c.id = ? AND {_LIVE}", (comment_id,))
+    doc = json.loads(row["doc"] or "{}") if row else {}
+    return [sanitize(text) for text in _contents(doc, "und").values()]
+
+
+def image_at(comment_id: int) -> str:
+    """Where a comment's images are served from this node's cache (node/page_images.py)."""
+    return f"/comments/{comment_id}/images/"
 
 
 def _comment(row: Any, lang: str, depth: int) -> dict[str, Any]:
@@ -249,7 +269,7 @@ def _comment(row: Any, lang: str, depth: int) -> dict[str, Any]:
         "author_iri": author_page, "author_name": (name or "")[:200], "handle": handle,
         "local": row["actor_id"] is not None,
         "summary": doc.get("summary") if isinstance(doc.get("summary"), str) else None,
-        "content_html": content_html(doc, lang),
+        "content_html": content_html(doc, lang), "image_at": image_at(row["id"]),
         "published": published if isinstance(published, str) else row["created_at"],
     }
 

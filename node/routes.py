@@ -3,7 +3,7 @@
 from aiohttp import web
 
 from .assets import asset_dir
-from .web import actors, content, discovery, feeds, inbox, items, ops, peers, remote_items, search, site, social
+from .web import actors, content, discovery, feeds, images, inbox, items, ops, peers, remote_items, search, site, social
 from .web.desk_routes import setup_desk_routes
 
 
@@ -39,12 +39,15 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/{kind:practices|journeys|outcomes}/{slug}/replies", items.get_replies)
     r.add_get("/{kind:practices|journeys|outcomes}/{slug}/{which:likes|shares}", social.get_reactions)
     r.add_get("/{kind:practices|journeys|outcomes}/{slug}", items.get_object)
+    r.add_get("/{kind:practices|journeys|outcomes}/{slug}/images/{key:[0-9a-f]{32}}", images.get_item_image)
     r.add_get("/programmes/{slug}", items.get_programme)
     r.add_get("/activities/{token}", content.get_activity)
     r.add_get("/tags/{name}", content.get_tag)
     r.add_get("/peers", peers.get_peers)
     r.add_get("/remote/{id:[0-9]{1,18}}", remote_items.get_remote_item)
     r.add_get("/remote/{id:[0-9]{1,18}}/media/{n:[0-9]{1,3}}", remote_items.get_remote_media)
+    r.add_get("/remote/{id:[0-9]{1,18}}/images/{key:[0-9a-f]{32}}", images.get_remote_image)
+    r.add_get("/comments/{id:[0-9]{1,18}}/images/{key:[0-9a-f]{32}}", images.get_comment_image)
     r.add_get("/search", search.get_search)
     r.add_get("/notes/{token}", social.get_note)
     setup_desk_routes(r)  # /login, /desk, /admin, /media

@@ -13,7 +13,7 @@ from .. import media, mentions, participation, unseen
 from ..accounts import get_actor
 from ..appkeys import CONFIG, DB, FETCHER, SETTINGS, URLS
 from ..auth import accepts_upload, login_required
-from ..comments import CommentError, content_html, withdraw
+from ..comments import CommentError, content_html, image_at, withdraw
 from ..content import find_object
 from ..db import FIRST_PAGE, keyset_page
 from ..fetch import FetchError
@@ -229,7 +229,7 @@ async def _comments(request: web.Request, lang: str, before: int | None) -> tupl
         out.append({"iri": row["iri"], "root": row["root_iri"], "created_at": row["created_at"],
                     "remote": row["actor_id"] is None,
                     "author": row["local_name"] or row["name"] or handle, "handle": handle,
-                    "html": content_html(doc, lang)})
+                    "html": content_html(doc, lang), "image_at": image_at(row["id"])})
     return out, older
 
 

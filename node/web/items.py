@@ -55,7 +55,7 @@ async def get_object(request: web.Request) -> web.StreamResponse:
     who = reader(request)
     langs = [t.lang for t in publication.translations]
     context = await item_context(db, stored, publication, who.content_lang(langs, publication.default_lang),
-                                 ui_lang=who.ui)
+                                 ui_lang=who.ui, base=urls.base)
     context["network_handle"] = f"@{config.network}@{config.domain}"
     return render(request, f"{stored.kind}.html", context, who=who, content_langs=langs)
 

@@ -17,8 +17,16 @@ from ..comments import thread as comment_thread
 from ..content import StoredObject, participation_counts
 from ..db import Database
 from ..i18n import language_name
+from ..page_images import attachments_at, image_src
 from ..urls import KIND_PATHS
 from ..views import address_line, license_label, osm_url, time_range, when
+
+
+def parse_details(kind: str, doc: dict[str, Any], default_lang: str) -> Any:
+    """An item's structured details, as its kind's parser reads them from its document (or stored fields)."""
+    parse = {"practice": parse_practice_details, "journey": parse_journey_details,
+             "outcome": parse_outcome_details}[kind]
+    return parse(doc, default_lang)
 
 
 def _http(value: Any) -> str | None:
@@ -87,9 +95,10 @@ def programme_name(programme: dict[str, Any], lang: str) -> str:
 
 
 async def item_context(db: Database, stored: StoredObject, pub: Publication, lang: str,
-                       ui_lang: str | None = None) -> dict[str, Any]:
+                       ui_lang: str | None = None, *, base: str) -> dict[str, Any]:
     """Everything practice.html, journey.html and outcome.html show, for the translation in `lang`; dates
-    and times are written for the interface's language `ui_lang` (the reader's locale)."""
+    and times are written for the interface's language `ui_lang` (the reader's locale). Images at
+    another server's address are served from here, at `image_at` + their key (node/page_images.py)."""
     text = pub.translation(lang)
     author_name = await db.fetch_value("SELECT name FROM actors WHERE id = ?", (stored.actor_id,))
     # The page shows the summary as written: the teaser Mastodon gets (territory, themes, date and place
@@ -97,6 +106,7 @@ async def item_context(db: Database, stored: StoredObject, pub: Publication, lan
     written = await db.fetch_value("SELECT summary FROM translations WHERE object_id = ? AND lang = ?",
                                    (stored.id, text.lang))
     feed_path = f"/{KIND_PATHS[stored.kind]}.atom"
+    image_at = f"/{KIND_PATHS[stored.kind]}/{stored.slug}/images/"
     context: dict[str, Any] = {
         "pub": pub, "text": text, "summary": written or text.summary, "stored": stored, "alternate": stored.iri,
         "kind": stored.kind,
@@ -109,6 +119,7 @@ async def item_context(db: Database, stored: StoredObject, pub: Publication, lan
         "comments_mode": social.item_mode(await social.comment_mode(db), stored.fields),
         "local": lambda texts: pick(texts, text.lang, pub.default_lang) if texts else "",
         "osm_url": osm_url, "license_label": license_label, "address_line": address_line,
+        "image_at": image_at,
     }
     doc = pub.extra
     if stored.kind == "practice":
@@ -124,6 +135,7 @@ async def item_context(db: Database, stored: StoredObject, pub: Publication, lan
             found = await _title_map(db, "o.id = ?", (stored.journey_id,))
             journey = _entry(next(iter(found.values())), text.lang) if found else None
         context["journey"] = journey
+    context["details"] = attachments_at(context["details"], lambda _, url: image_src(url, base, image_at))
     return context
 
 

@@ -3,29 +3,26 @@ the reader's language: the same templates as ours, with the discussion kept here
 origin. Lists and search link here, so a reader stays on their network's site and reads every
 language the peer wrote; the object's identity stays the origin's (AS2 clients are sent there)."""
 
-import dataclasses
-from typing import Any, TypeVar
+from typing import Any
 
 from aiohttp import web
 
 from protocol.handles import handle_text
-from protocol.journeys import parse_journey_details
 from protocol.langmap import pick
-from protocol.outcomes import LIST_SECTIONS, parse_outcome_details
-from protocol.practices import parse_practice_details
+from protocol.outcomes import LIST_SECTIONS
 
-from .. import remote_media, social
-from ..appkeys import CONFIG, DB, FETCHER, URLS
+from .. import social
+from ..appkeys import DB, URLS
 from ..db import Database
 from ..i18n import language_name
 from ..negotiation import wants_activity_json
+from ..page_images import attachments_at
 from ..remote_content import RemoteItem, find_remote
 from ..urls import KIND_PATHS, Urls, remote_page
 from ..views import address_line, license_label, osm_url, time_range, when
+from .images import serve
 from .language import reader, render
-from .pages import comments
-
-D = TypeVar("D")
+from .pages import comments, parse_details
 
 
 async def get_remote_item(request: web.Request) -> web.StreamResponse:
@@ -61,8 +58,11 @@ async def remote_item_context(db: Database, urls: Urls, item: RemoteItem, lang: 
         "feed_path": f"/{KIND_PATHS[item.kind]}.atom", "reactions": await social.counts(db, item.iri, local=False),
         "comments_mode": "remote", "local": lambda texts: pick(texts, text.lang, pub.default_lang) if texts else "",
         "osm_url": osm_url, "license_label": license_label, "address_line": address_line,
+        "image_at": f"{remote_page(item.id)}/images/",
     }
-    details = context["details"] = _served_here(item, _details(item))
+    # Its images at their addresses here (node/remote_media.py): attachments by their place in the list,
+    # those of its texts by their key (node/page_images.py).
+    details = context["details"] = attachments_at(_details(item), lambda n, _: f"{remote_page(item.id)}/media/{n}")
     if item.kind == "journey":
         zone = details.timezone if details else "UTC"
         context.update({
@@ -85,18 +85,7 @@ async def remote_item_context(db: Database, urls: Urls, item: RemoteItem, lang: 
 
 def _details(item: RemoteItem) -> Any:
     """The item's structured details, as its kind's parser reads them (None when there are none)."""
-    parse = {"practice": parse_practice_details, "journey": parse_journey_details,
-             "outcome": parse_outcome_details}[item.kind]
-    return parse(item.fields, item.default_lang)
-
-
-def _served_here(item: RemoteItem, details: D) -> D:
-    """`details` with each image at its address here (node/remote_media.py), by its place in the list."""
-    if details is None or not details.attachments:
-        return details
-    return dataclasses.replace(details, attachments=tuple(
-        dataclasses.replace(a, url=f"{remote_page(item.id)}/media/{n}") if a.kind == "Image" else a
-        for n, a in enumerate(details.attachments)))
+    return parse_details(item.kind, item.fields, item.default_lang)
 
 
 async def get_remote_media(request: web.Request) -> web.StreamResponse:
@@ -105,16 +94,8 @@ async def get_remote_media(request: web.Request) -> web.StreamResponse:
     details = _details(item) if item is not None and not item.deleted_at else None
     attachments = details.attachments if details is not None else ()
     n = int(request.match_info["n"])
-    if n >= len(attachments) or attachments[n].kind != "Image":
-        raise web.HTTPNotFound(text="Not found")
-    try:
-        path, media_type = await remote_media.image(
-            request.app[FETCHER], remote_media.cache_dir(request.app[CONFIG].data_dir), attachments[n].url)
-    except remote_media.RemoteMediaError as exc:
-        raise (web.HTTPNotFound if exc.status == 404 else web.HTTPBadGateway)(text=exc.reason) from None
-    return web.FileResponse(path, headers={
-        "Content-Type": media_type, "Cache-Control": "public, max-age=86400",
-        "Content-Security-Policy": "default-src 'none'; sandbox"})
+    image = n < len(attachments) and attachments[n].kind == "Image"
+    return await serve(request, attachments[n].url if image else None)
 
 
 async def _handle(db: Database, actor_iri: str | None) -> str | None:

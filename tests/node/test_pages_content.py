@@ -14,6 +14,7 @@ from node import clock
 from node.accounts import get_actor
 from node.appkeys import DB, URLS
 from node.drafts import parse_markdown
+from node.page_images import image_key
 from node.publishing import delete, publish
 from node.render import markdown_to_html
 from tests.support.examples import Example, get_page, publish_examples
@@ -83,8 +84,8 @@ async def test_practice_page_shows_every_section(client: TestClient, examples: E
     assert esc(c["name"]) in contact and f'href="mailto:{c["email"]}"' in contact and f'href="{c["url"]}"' in contact
     attachments = section(html, "attachments")
     for a in meta["attachments"]:
-        if a.get("alt"):
-            assert f'<img src="{a["url"]}" alt="{esc(a["alt"])}"' in attachments
+        if a.get("alt"):  # an image: served from here (node/page_images.py)
+            assert f'<img src="/practices/{ex.slug}/images/{image_key(a["url"])}" alt="{esc(a["alt"])}"' in attachments
         else:
             assert f'<a href="{a["url"]}"' in attachments
     assert f'<a href="{meta["license"]}" rel="license">' in html
@@ -122,7 +123,8 @@ async def test_journey_page_shows_every_section(client: TestClient, examples: Ex
     assert f'<a href="{outcome.iri}">{esc(outcome.meta["title"])}</a>' in section(html, "outcomes")
     assert f'type="text/calendar" href="{BASE}/journeys/{ex.slug}.ics"' in html
     for a in meta.get("attachments", []):
-        assert a["url"] in section(html, "attachments")
+        shown = f'/journeys/{ex.slug}/images/{image_key(a["url"])}' if a.get("alt") else a["url"]  # images from here
+        assert shown in section(html, "attachments")
 
 
 async def test_journey_page_counts_participants_and_seats(client: TestClient, examples: Examples) -> None:

@@ -2,8 +2,9 @@
 checked by their bytes, kept in a bounded cache; only the images an item we hold names; the page links
 them here, so a reader's browser never contacts another server."""
 
+import contextlib
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from aiohttp import web
@@ -41,15 +42,26 @@ class ImageServer:
         return web.Response(body=body, content_type=kind)
 
 
-@pytest.fixture
-async def images() -> AsyncIterator[ImageServer]:
-    found = ImageServer()
+S = TypeVar("S", bound=ImageServer)
+
+
+@contextlib.asynccontextmanager
+async def serving(found: S) -> AsyncIterator[S]:
+    """`found` (an ImageServer, or one answering otherwise) on a port of 127.0.0.1 while the block runs."""
     app = web.Application()
     app.router.add_get("/{name}", found.handle)
     found.server = TestServer(app, host="127.0.0.1")
     await found.server.start_server()
-    yield found
-    await found.server.close()
+    try:
+        yield found
+    finally:
+        await found.server.close()
+
+
+@pytest.fixture
+async def images() -> AsyncIterator[ImageServer]:
+    async with serving(ImageServer()) as found:
+        yield found
 
 
 def image(url: str, kind: str = "Image", media_type: str = "image/png") -> dict[str, Any]:
