@@ -48,7 +48,8 @@ def page_text(page: dict[str, Any], items: list[str]) -> str:
     rest = {k: v for k, v in page.items() if k not in ("@context", "orderedItems")}
     if page.get("@context") != OUTGOING_CONTEXT:
         raise ValueError("an outbox page carries our context")
-    return f'{_CONTEXT_PREFIX}{dumps_document(rest)[1:-1]},"orderedItems":[{",".join(items)}]}}'
+    listed = f',"orderedItems":[{",".join(items)}]' if items else ""  # an empty page lists nothing (AS2)
+    return f'{_CONTEXT_PREFIX}{dumps_document(rest)[1:-1]}{listed}}}'
 
 
 def _as_list(value: Any) -> list[Any]:

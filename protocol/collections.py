@@ -25,8 +25,9 @@ def build_collection_page(
         "id": iri,
         "type": "OrderedCollectionPage",
         "partOf": part_of,
-        "orderedItems": items,
     }
+    if items:  # an empty page has no orderedItems (AS2: an absent property, not an empty array)
+        doc["orderedItems"] = items
     if total is not None:
         doc["totalItems"] = total
     if next_iri:

@@ -84,10 +84,11 @@ def build_object(pub: Publication, *, with_context: bool = True) -> dict[str, An
             "published": pub.published,
             "to": list(pub.to),
             "cc": list(pub.cc),
-            "tag": [{"type": "Hashtag", "name": f"#{t.name}", "href": t.href} for t in pub.tags],
             "sensitive": False,
         }
     )
+    if pub.tags:  # no empty array (AS2)
+        doc["tag"] = [{"type": "Hashtag", "name": f"#{t.name}", "href": t.href} for t in pub.tags]
     if pub.updated:
         doc["updated"] = pub.updated
     if pub.in_reply_to:

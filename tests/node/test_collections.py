@@ -39,7 +39,7 @@ async def test_empty_collection_heads_and_pages(client: TestClient, actor: str, 
     assert await get_doc(client, iri) == head(iri, 0)
     page = await get_doc(client, f"{iri}?page=true")
     assert page == {"@context": OUTGOING_CONTEXT, "id": f"{iri}?page=true", "type": "OrderedCollectionPage",
-                    "partOf": iri, "orderedItems": []}
+                    "partOf": iri}  # no empty orderedItems (AS2)
 
 
 async def test_outbox_pages_newest_first_across_more_than_20_items(client: TestClient) -> None:
@@ -96,7 +96,7 @@ async def test_outbox_holds_only_public_activities(client: TestClient, peer: Pee
     assert (await post_signed(client, peer, "alice", "/inbox", follow_doc)).status == 202
     assert await process(client.app) == (1, 1)  # an Accept was sent: addressed to alice only
     assert (await get_doc(client, f"{GROUP}/outbox"))["totalItems"] == 0
-    assert (await get_doc(client, f"{GROUP}/outbox?page=true"))["orderedItems"] == []
+    assert "orderedItems" not in await get_doc(client, f"{GROUP}/outbox?page=true")
 
 
 @pytest.mark.parametrize("query", ["max_id=abc", "max_id=-1", "max_id=1.5", "max_id=", "max_id=9999999999999999999"])
@@ -111,7 +111,7 @@ async def test_every_page_id_is_the_url_it_was_fetched_from(client: TestClient) 
     for query in ("page=true", "page=true&max_id=0", "page=true&max_id=99999"):
         page = await get_doc(client, f"{GROUP}/outbox?{query}")
         assert page["id"] == f"{GROUP}/outbox?{query}"
-        assert len(page["orderedItems"]) == (0 if query.endswith("=0") else 1)  # type: ignore[arg-type]
+        assert len(page.get("orderedItems", [])) == (0 if query.endswith("=0") else 1)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("which", ["followers", "following"])
