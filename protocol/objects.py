@@ -63,8 +63,10 @@ class Publication:
 
 
 def build_object(pub: Publication, *, with_context: bool = True) -> dict[str, Any]:
-    """The AS2 document of a publication, all languages included."""
+    """The AS2 document of a publication, all languages included, the original's first: Mastodon takes
+    the first key of `contentMap` (else `nameMap`, `summaryMap`) as the post's language."""
     main = pub.translation()
+    texts = sorted(pub.translations, key=lambda t: t.lang != main.lang)  # stable: the others keep their order
     doc: dict[str, Any] = {}
     if with_context:
         doc["@context"] = OUTGOING_CONTEXT
@@ -76,9 +78,9 @@ def build_object(pub: Publication, *, with_context: bool = True) -> dict[str, An
             "name": main.title,
             "summary": main.summary,
             "content": main.content_html,
-            "nameMap": {t.lang: t.title for t in pub.translations},
-            "summaryMap": {t.lang: t.summary for t in pub.translations},
-            "contentMap": {t.lang: t.content_html for t in pub.translations},
+            "nameMap": {t.lang: t.title for t in texts},
+            "summaryMap": {t.lang: t.summary for t in texts},
+            "contentMap": {t.lang: t.content_html for t in texts},
             "url": pub.url,
             "mediaType": "text/html",
             "published": pub.published,

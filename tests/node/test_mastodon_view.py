@@ -9,7 +9,9 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from node.render import markdown_to_html
-from tests.support.node import publish_practice
+from tests.protocol.test_mastodon_rules import mastodon_language
+from tests.support.examples import publish_examples
+from tests.support.node import get_as2, publish_practice
 from tests.support.peer import AS2
 
 
@@ -64,3 +66,14 @@ async def test_documents_carry_no_empty_array(client: TestClient) -> None:
         assert resp.status == 200, (path, await resp.text())
         found[path] = empty_arrays(await resp.json(content_type=None))
     assert found == {path: [] for path in paths}
+
+
+async def test_a_french_original_with_an_english_translation_arrives_french(client: TestClient) -> None:
+    """Each example is published in French, then translated into English: Mastodon labels it French
+    (tests/protocol/test_mastodon_rules.py has the rule, from Mastodon's status parser)."""
+    found = await publish_examples(client.app)
+    for kind in ("practice", "journey", "outcome"):
+        doc = await (await get_as2(client, found[(kind, "fr")].iri)).json(content_type=None)
+        assert mastodon_language(doc) == "fr", kind
+        assert [list(doc[f"{term}Map"]) for term in ("content", "name", "summary")] == [["fr", "en"]] * 3, kind
+        assert doc["name"] == found[(kind, "fr")].meta["title"]
