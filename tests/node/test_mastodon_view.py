@@ -2,17 +2,24 @@
 rule taken from the other server's own code: Takahē's HTML cleaning, Mastodon's WebFinger and outbox
 habits, microblog.pub's first import."""
 
+import dataclasses
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, TestServer
 
+from node.app import create_app
+from node.appkeys import DB, DELIVERY, FETCHER, URLS
+from node.follows import upsert_follow
 from node.render import markdown_to_html
 from tests.protocol.test_mastodon_rules import mastodon_language
+from tests.node.conftest import copy_node
+from tests.support.desk import ORGANIZER, add_organizer
 from tests.support.examples import publish_examples
 from tests.support.node import get_as2, publish_practice
-from tests.support.peer import AS2
+from tests.support.peer import AS2, Peer
 
 
 def takahe_text(html: str) -> str:
@@ -77,3 +84,31 @@ async def test_a_french_original_with_an_english_translation_arrives_french(clie
         assert mastodon_language(doc) == "fr", kind
         assert [list(doc[f"{term}Map"]) for term in ("content", "name", "summary")] == [["fr", "en"]] * 3, kind
         assert doc["name"] == found[(kind, "fr")].meta["title"]
+
+
+@pytest.mark.parametrize("manual", [True, False])
+async def test_manual_approval_in_the_config_file_shows_in_actor_documents_from_the_start(
+        node_template: dict[bool, Path], tmp_path: Path, peer: Peer, manual: bool) -> None:
+    """`manual_approval` changed in maillage.toml while the node was stopped: follows are decided by the
+    file's value, and from the next start the Group's and the organizers' documents say so (before,
+    only saving the admin settings form changed them), and the Group's followers get an Update."""
+    before = copy_node(node_template[not manual], tmp_path / "node")
+    config = dataclasses.replace(before, manual_approval=manual)  # the file edited while the node is stopped
+    async with TestClient(TestServer(create_app(before, workers=False))) as client:
+        await add_organizer(client)
+        urls = client.app[URLS]
+        await client.app[FETCHER].get_actor(peer.actor_iri("alice"))  # where the Update goes
+        async with client.app[DB].transaction() as tx:
+            await upsert_follow(tx, follower_iri=peer.actor_iri("alice"), followee_iri=urls.actor("reseau"),
+                                activity_iri=f"{peer.base}/follows/1", state="accepted")
+    async with TestClient(TestServer(create_app(config, workers=False))) as client:  # the next start
+        for name in ("reseau", "admin", ORGANIZER):
+            doc = await (await get_as2(client, client.app[URLS].actor(name))).json(content_type=None)
+            assert doc["manuallyApprovesFollowers"] is manual, name
+        await client.app[DELIVERY].run_once()
+        [update] = [r.json for r in peer.inbox if r.json["type"] == "Update"]
+        assert update["object"]["id"] == client.app[URLS].actor("reseau")
+        assert update["object"]["manuallyApprovesFollowers"] is manual
+    async with TestClient(TestServer(create_app(config, workers=False))) as client:  # nothing changed since
+        await client.app[DELIVERY].run_once()
+        assert len([r for r in peer.inbox if r.json["type"] == "Update"]) == 1
