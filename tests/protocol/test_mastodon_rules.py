@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from protocol.jsonld import dumps_document
+from protocol.jsonld import AS_PUBLIC, dumps_document
 from protocol.objects import build_object
+from protocol.polls import build_rsvp_question
 from tests.protocol.test_objects import EN, ES, FR, PUB
 
 
@@ -45,3 +46,23 @@ def test_mastodon_reads_the_original_language_first(original: Any) -> None:
     assert mastodon_text(without_plain, "name") == original.title
     # The other languages follow, all kept.
     assert set(doc["contentMap"]) == {"en", "es", "fr"}
+
+
+def test_poll_options_are_named_in_every_language_we_have_labels_for() -> None:
+    """An RSVP option's `name` is in the journey's language (a Mastodon vote sends it back); its
+    `nameMap` has the labels of fr, en and es, the journey's first; the question is asked in each of
+    the journey's languages, its own first (Mastodon's `language` rule above)."""
+    doc = build_rsvp_question(
+        iri="https://node.example/journeys/j/rsvp", attributed_to="https://node.example/users/reseau",
+        journey_iri="https://node.example/journeys/j", journey_url="https://node.example/journeys/j",
+        question="Participerez-vous ?", translations={"en-GB": "Will you join?", "de": "Kommen Sie?"}, lang="fr",
+        end_time="2027-05-20T07:30:00Z", counts={}, voters=0, published="2027-04-01T08:00:00Z",
+        to=[AS_PUBLIC], cc=[])
+    assert mastodon_language(doc) == "fr"
+    assert list(doc["contentMap"]) == ["fr", "en-GB", "de"] and "Kommen Sie?" in doc["contentMap"]["de"]
+    going = doc["oneOf"][0]
+    assert going["name"] == "Je viens"
+    # The journey's languages with labels first (en-GB, from en's), then the others; no German label
+    # is made up from the English one.
+    assert going["nameMap"] == {"fr": "Je viens", "en-GB": "Going", "en": "Going", "es": "Voy"}
+    assert [next(iter(option["nameMap"])) for option in doc["oneOf"]] == ["fr"] * 3
