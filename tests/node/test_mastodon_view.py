@@ -12,13 +12,15 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from node.app import create_app
 from node.appkeys import DB, DELIVERY, FETCHER, URLS
+from node.backfill import BackfillSettings, BackfillWorker, get_state, schedule
 from node.follows import upsert_follow
 from node.render import markdown_to_html
-from tests.protocol.test_mastodon_rules import mastodon_language
 from tests.node.conftest import copy_node
+from tests.protocol.test_mastodon_rules import mastodon_language
 from tests.support.desk import ORGANIZER, add_organizer
 from tests.support.examples import publish_examples
-from tests.support.node import get_as2, publish_practice
+from tests.support.node import AS_CONTEXT, PUBLIC, get_as2, publish_practice
+from tests.support.outbox import start_outbox_peer
 from tests.support.peer import AS2, Peer
 
 
@@ -126,3 +128,35 @@ async def test_rsvp_poll_speaks_every_language_of_the_interface(client: TestClie
     assert [option["nameMap"] for option in doc["oneOf"]] == [
         {"fr": "Je viens", "en": "Going", "es": "Voy"}, {"fr": "Peut-être", "en": "Maybe", "es": "Quizás"},
         {"fr": "Je ne viens pas", "en": "Not going", "es": "No voy"}]
+
+
+async def test_backfill_reads_a_takahe_outbox(client: TestClient) -> None:
+    """Takahē's outbox (users/views/activitypub.py, `Outbox`): an OrderedCollection with no `id`, its
+    last posts inline as bare objects, not activities. The backfill read it as a failure and retried;
+    now the collection is the URL fetched, and a bare practice is imported (a Note is no content of
+    ours: skipped without a fetch). A bare object listed by IRI is fetched once."""
+    takahe = await start_outbox_peer("tak")
+    try:
+        inline = takahe.article("tak", "jardin")
+        by_iri = takahe.article("tak", "verger")
+        note = {"id": f"{takahe.base}/@tak/posts/1/", "type": "Note", "attributedTo": takahe.actor_iri("tak"),
+                "content": "<p>Bonjour</p>", "to": [PUBLIC]}
+        takahe.documents["/users/tak/outbox"] = {
+            "@context": [AS_CONTEXT, "https://w3id.org/security/v1"], "type": "OrderedCollection", "totalItems": 3,
+            "orderedItems": [note, {k: v for k, v in inline.items() if k != "@context"}, by_iri["id"]]}
+        actor = takahe.actor_iri("tak")
+        async with client.app[DB].transaction() as tx:
+            await schedule(tx, actor)
+        app = client.app
+        worker = BackfillWorker(db=app[DB], fetcher=app[FETCHER], local_base=app[URLS].base,
+                                settings=BackfillSettings(delay=0.0))
+        assert await worker.run_once() == 1
+        state = await get_state(app[DB], actor)
+        assert state is not None and (state.state, state.pages, state.seen, state.imported, state.error) == (
+            "done", 1, 3, 2, None)
+        assert takahe.gets("/practices/jardin") == ["/practices/jardin"]  # from its origin, not the inline copy
+        assert takahe.gets("/practices/verger") == ["/practices/verger"]
+        assert takahe.gets("/@tak/") == []
+    finally:
+        assert takahe.server is not None
+        await takahe.server.close()
