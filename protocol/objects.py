@@ -9,6 +9,7 @@ Mastodon converts an Article into `<h2>name</h2>`, the summary and a link to `ur
 from dataclasses import dataclass, field
 from typing import Any
 
+from .hashtags import hashtag_name
 from .jsonld import OUTGOING_CONTEXT
 
 
@@ -24,7 +25,8 @@ class Translation:
 
 @dataclass(frozen=True)
 class Tag:
-    """A theme as a Hashtag linking to the node's tag page (AS2 `tag`, Mastodon's Hashtag)."""
+    """A theme and the node's tag page for it; federated as a Hashtag named as Mastodon keeps it whole
+    (`food-sovereignty` as `#FoodSovereignty`, protocol/hashtags.py)."""
 
     name: str
     href: str
@@ -62,6 +64,14 @@ class Publication:
         return self.translations[0]
 
 
+def _hashtag(tag: Tag) -> dict[str, str]:
+    """A theme as Mastodon keeps it whole (`#FoodSovereignty`); its tag page, which answers every
+    spelling of the theme, named the same way."""
+    name = hashtag_name(tag.name)
+    page, _, last = tag.href.rpartition("/")
+    return {"type": "Hashtag", "name": f"#{name}", "href": f"{page}/{name}" if last == tag.name else tag.href}
+
+
 def build_object(pub: Publication, *, with_context: bool = True) -> dict[str, Any]:
     """The AS2 document of a publication, all languages included, the original's first: Mastodon takes
     the first key of `contentMap` (else `nameMap`, `summaryMap`) as the post's language."""
@@ -90,7 +100,7 @@ def build_object(pub: Publication, *, with_context: bool = True) -> dict[str, An
         }
     )
     if pub.tags:  # no empty array (AS2)
-        doc["tag"] = [{"type": "Hashtag", "name": f"#{t.name}", "href": t.href} for t in pub.tags]
+        doc["tag"] = [_hashtag(t) for t in pub.tags]
     if pub.updated:
         doc["updated"] = pub.updated
     if pub.in_reply_to:

@@ -18,8 +18,8 @@ from node.render import markdown_to_html
 from tests.node.conftest import copy_node
 from tests.protocol.test_mastodon_rules import mastodon_language
 from tests.support.desk import ORGANIZER, add_organizer
-from tests.support.examples import publish_examples
-from tests.support.node import AS_CONTEXT, PUBLIC, get_as2, publish_practice
+from tests.support.examples import get_page, publish_examples
+from tests.support.node import AS_CONTEXT, PUBLIC, activity, follows_peer, get_as2, handled, publish_practice
 from tests.support.outbox import start_outbox_peer
 from tests.support.peer import AS2, Peer
 
@@ -160,3 +160,37 @@ async def test_backfill_reads_a_takahe_outbox(client: TestClient) -> None:
     finally:
         assert takahe.server is not None
         await takahe.server.close()
+
+
+async def test_themes_federate_as_camel_case_and_every_spelling_finds_them(client: TestClient, peer: Peer) -> None:
+    """Our `food-sovereignty` goes out as `#FoodSovereignty` (Hashtag and teaser; Mastodon's rules are in
+    tests/protocol/test_mastodon_rules.py); the tag page answers the three spellings; a peer Maillage
+    node's `#FoodSovereignty`, and a `#foodsovereignty`, land under the same theme in the library, its
+    filter list and search."""
+    await publish_practice(client.app, "semences", title="Semences paysannes", themes="[food-sovereignty, ess]")
+    doc = await (await get_as2(client, "http://node.test/practices/semences")).json(content_type=None)
+    assert doc["tag"] == [{"type": "Hashtag", "name": "#ess", "href": "http://node.test/tags/ess"},
+                          {"type": "Hashtag", "name": "#FoodSovereignty", "href": "http://node.test/tags/FoodSovereignty"}]
+    assert "#ess #FoodSovereignty" in doc["summary"] and "#food-" not in doc["summary"]
+    for spelling in ("food-sovereignty", "foodsovereignty", "FoodSovereignty"):
+        page = await get_page(client, f"/tags/{spelling}")
+        assert "Semences paysannes" in page and "<h1>#food-sovereignty</h1>" in page, spelling
+    await follows_peer(client.app, peer)
+    # A peer Maillage node's item, and one tagged as Mastodon stores a tag (lowercased, no word marks).
+    for slug, title, hashtag in (("huertas", "Huertas comunitarias", "FoodSovereignty"),
+                                 ("mercados", "Mercados campesinos", "foodsovereignty")):
+        iri = f"{peer.base}/practices/{slug}"
+        article = {"id": iri, "type": "Article", "attributedTo": peer.actor_iri("alice"), "url": iri,
+                   "name": title, "summary": f"#{hashtag} — Barrios.", "content": "<p>Semences y barrios.</p>",
+                   "published": "2027-03-01T10:00:00Z", "to": [PUBLIC], "inLanguage": "es",
+                   "tag": [{"type": "Hashtag", "name": f"#{hashtag}", "href": f"{peer.base}/tags/{hashtag}"}]}
+        assert await handled(client, peer, "alice", activity(peer, "alice", "Create", article)) == "done"
+    titles = ("Semences paysannes", "Huertas comunitarias", "Mercados campesinos")
+    for spelling in ("food-sovereignty", "FoodSovereignty", "foodsovereignty"):
+        library = await get_page(client, f"/practices?theme={spelling}")
+        assert all(title in library for title in titles), spelling
+        assert '<option value="food-sovereignty" selected>' in library, spelling
+        assert library.count('<option value="food') == 1  # one theme, offered once
+        found = await get_page(client, f"/search?q=semences&theme={spelling}")
+        assert all(title in found for title in titles), spelling
+    assert "Huertas comunitarias" not in await get_page(client, "/search?q=semences&theme=ess")
