@@ -13,12 +13,15 @@ from aiohttp.test_utils import TestClient, TestServer
 from node.app import create_app
 from node.appkeys import DB, DELIVERY, FETCHER, URLS
 from node.backfill import BackfillSettings, BackfillWorker, get_state, schedule
+from node.content import find_object_by_iri
 from node.follows import upsert_follow
+from node.publishing import republish
 from node.render import markdown_to_html
 from tests.node.conftest import copy_node
 from tests.protocol.test_mastodon_rules import mastodon_language
 from tests.support.desk import ORGANIZER, add_organizer
 from tests.support.examples import get_page, publish_examples
+from tests.support.journeys import publish_journey
 from tests.support.node import AS_CONTEXT, PUBLIC, activity, follows_peer, get_as2, handled, publish_practice
 from tests.support.outbox import start_outbox_peer
 from tests.support.peer import AS2, Peer
@@ -194,3 +197,51 @@ async def test_themes_federate_as_camel_case_and_every_spelling_finds_them(clien
         found = await get_page(client, f"/search?q=semences&theme={spelling}")
         assert all(title in found for title in titles), spelling
     assert "Huertas comunitarias" not in await get_page(client, "/search?q=semences&theme=ess")
+
+
+async def microblog_pub_first_import(client: TestClient, actor_iri: str) -> list[dict[str, Any]]:
+    """What microblog.pub shows of an actor it just followed (app/boxes.py, `_prefetch_actor_outbox`, with
+    app/activitypub.py `parse_collection(outbox, limit=20)`): the outbox's items, page after page until
+    20; each of the first 20 fetched by its id; the object of each `Create` kept, 5 at most."""
+    async def get(iri: str) -> dict[str, Any]:
+        resp = await get_as2(client, iri)
+        assert resp.status == 200, iri
+        doc: dict[str, Any] = await resp.json(content_type=None)
+        return doc
+
+    actor = await get(actor_iri)
+    head = await get(actor["outbox"])
+    items: list[Any] = list(head.get("orderedItems", head.get("items", [])))
+    page: dict[str, Any] | None = await get(head["first"]) if not items and isinstance(head.get("first"), str) else None
+    while page is not None:
+        items += page.get("orderedItems", []) + page.get("items", [])
+        page = await get(page["next"]) if page.get("next") and len(items) < 20 else None
+    saved: list[dict[str, Any]] = []
+    for item in items[:20]:
+        fetched = await get(item["id"] if isinstance(item, dict) else item)
+        kind = fetched["type"]
+        if (kind[0] if isinstance(kind, list) else kind) == "Create":
+            obj = fetched["object"]
+            saved.append(obj if isinstance(obj, dict) else await get(obj))
+        if len(saved) >= 5:
+            break
+    return saved
+
+
+async def test_a_newly_following_server_first_sees_the_networks_items(client: TestClient) -> None:
+    """Following the network, microblog.pub imported nothing of what it published: its outbox listed the
+    Group's Announces of the items (microblog.pub takes Creates only) and, after a few participations,
+    only Updates of the journey's poll on the first page. Now an outbox lists posts (Creates and
+    Announces, as Mastodon's does) and the network's the Creates of its items."""
+    practices = [await publish_practice(client.app, f"pratique-{n}", title=f"Pratique {n}") for n in range(3)]
+    journey = await publish_journey(client.app, "voyage")
+    stored = await find_object_by_iri(client.app[DB], journey)
+    assert stored is not None
+    for _ in range(25):  # each change of its counts sends an Update of the Event and of its poll
+        await republish(client.app[DB], client.app[URLS], network="reseau", obj=stored)
+    saved = await microblog_pub_first_import(client, client.app[URLS].actor("reseau"))
+    assert [o["id"] for o in saved] == [f"{journey}/rsvp", journey, *(p.iri for p in reversed(practices))]
+    assert [o["type"] for o in saved] == ["Question", "Event", "Article", "Article", "Article"]
+    kinds = [i["type"] for i in (await (await get_as2(client, f"{client.app[URLS].actor('reseau')}/outbox?page=true"))
+                                 .json(content_type=None))["orderedItems"]]
+    assert kinds == ["Create"] * 5  # no Update, no Announce of our own items
