@@ -101,7 +101,10 @@ async def add_user(
     if role not in ROLES:
         raise AccountError(f"unknown role {role!r} (expected one of: {', '.join(ROLES)})")
     password_hash = hash_password(password)
-    actor_id = await create_actor(tx, username=username, type="Person", name=display_name or username)
+    # Follow approval is the node's (settings.apply_approval): the network Group's row holds it.
+    manual = await tx.fetch_value("SELECT manually_approves FROM actors WHERE type = 'Group' ORDER BY id LIMIT 1")
+    actor_id = await create_actor(tx, username=username, type="Person", name=display_name or username,
+                                  manually_approves=bool(manual))
     await tx.execute(  # what was received before they joined is not news to them (node/unseen.py)
         "INSERT INTO users (actor_id, password_hash, role, created_at, comments_seen, messages_seen)"
         " VALUES (?, ?, ?, ?, (SELECT coalesce(max(id), 0) FROM comments),"

@@ -53,6 +53,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         if instance is None:
             raise RuntimeError("database has no instance actor: was it created with `maillage init`?")
         app[SETTINGS].update(await settings.load(db, config))  # maillage.toml with the admin's changes
+        await settings.start(db, app[URLS], app[SETTINGS])  # actors say how follows are approved now
         await social.sync_comment_mode(db, app[SETTINGS].comments)  # what documents and the inbox apply
         aiohttp_jinja2.get_env(app).globals["site_title"] = app[SETTINGS].title
         urls = app[URLS]

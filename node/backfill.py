@@ -17,6 +17,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from protocol.collections import collection_items, item_iri, outbox_target
 from protocol.iri import iri_host, same_origin
 
 from . import clock, peers, remote_content, search
@@ -95,33 +96,6 @@ async def get_state(db: Database | Transaction, actor_iri: str) -> BackfillState
         "SELECT actor_iri, state, next_page, pages, seen, imported, attempts, next_attempt_at, error"
         " FROM backfills WHERE actor_iri = ?", (actor_iri,))
     return BackfillState(**dict(row)) if row else None
-
-
-def _id(value: Any) -> str | None:
-    if isinstance(value, list) and len(value) == 1:
-        value = value[0]
-    if isinstance(value, dict):
-        value = value.get("id")
-    return value if isinstance(value, str) and value.startswith(("http://", "https://")) else None
-
-
-def _items(page: dict[str, Any]) -> list[Any]:
-    items = page.get("orderedItems", page.get("items"))
-    return items if isinstance(items, list) else [items] if items is not None else []
-
-
-def _target(activity: dict[str, Any]) -> str | None:
-    """The object a Create or Announce brings (Lemmy's Announce{Create{object}} included); None when
-    the object comes embedded and is plainly not content of ours (a Note, a Question): no fetch."""
-    kind = activity.get("type")
-    obj = activity.get("object")
-    if kind == "Announce" and isinstance(obj, dict) and obj.get("type") == "Create":
-        obj = obj.get("object")
-    elif kind not in ("Create", "Announce"):
-        return None
-    if isinstance(obj, dict) and isinstance(obj.get("type"), str) and obj["type"] not in CONTENT_TYPES:
-        return None
-    return _id(obj)
 
 
 class BackfillWorker:
@@ -223,34 +197,36 @@ class BackfillWorker:
                              (SWEEP_KEY, json.dumps({"after": after, "until": until})))
         self.raw_sweep, self.raw_unsaved = (after, until), 0
 
-    async def _get(self, iri: str) -> dict[str, Any]:
-        """A signed GET from the origin, at most `concurrency` at a time per domain."""
+    async def _get(self, iri: str, *, collection: bool = False) -> dict[str, Any]:
+        """A signed GET from the origin, at most `concurrency` at a time per domain. A `collection` may come
+        without an `id` (Takahē's outbox): it is the URL fetched."""
         host = iri_host(iri)
         semaphore = self.domains.setdefault(host, asyncio.Semaphore(max(1, self.settings.concurrency)))
         async with semaphore:
-            return await self.fetcher.get_object(iri)
+            return await self.fetcher.get_object(iri, require_id=not collection)
 
     async def _first_page(self, actor_iri: str) -> tuple[str, dict[str, Any]]:
         actor = await self.fetcher.get_actor(actor_iri)
         if not actor.outbox or not same_origin(actor.outbox, actor_iri):
             raise FetchError(f"{actor_iri} has no outbox on its own server", 404)
-        outbox = await self._get(actor.outbox)
+        outbox = await self._get(actor.outbox, collection=True)
         first = outbox.get("first")
         if isinstance(first, dict):
             return actor.outbox, first
-        first_iri = _id(first)
+        first_iri = item_iri(first)
         if first_iri is None:  # an OrderedCollection with its items inline, or empty
             return actor.outbox, outbox
-        return first_iri, await self._get(first_iri)
+        return first_iri, await self._get(first_iri, collection=True)
 
     async def _fetch_item(self, item: Any, tolerate: bool) -> tuple[str, dict[str, Any]] | None:
         """The current document of the practice, journey or outcome an outbox item brings, or None."""
         try:
             activity = await self._get(item) if isinstance(item, str) else item
-            iri = _target(activity) if isinstance(activity, dict) else None
+            iri = outbox_target(activity, CONTENT_TYPES) if isinstance(activity, dict) else None
             if iri is None or iri.startswith(f"{self.local_base}/") or await remote_content.known(self.db, iri):
                 return None
-            document = await self._get(iri)
+            # A bare object listed by IRI was just fetched from its origin; embedded, it is fetched again.
+            document = activity if isinstance(item, str) and activity.get("id") == iri else await self._get(iri)
         except FetchError as exc:
             if exc.gone or tolerate:  # deleted since; or the last attempt: skip what still fails
                 return None
@@ -266,8 +242,8 @@ class BackfillWorker:
             if state.next_page is None:
                 page_iri, page = await self._first_page(state.actor_iri)
             else:
-                page_iri, page = state.next_page, await self._get(state.next_page)
-            items = _items(page)[:max(0, limits.max_items - state.seen)]
+                page_iri, page = state.next_page, await self._get(state.next_page, collection=True)
+            items = collection_items(page)[:max(0, limits.max_items - state.seen)]
             tolerate = state.attempts + 1 >= MAX_ATTEMPTS
             fetched = await asyncio.gather(*(self._fetch_item(item, tolerate) for item in items))
         except FetchError as exc:
@@ -277,7 +253,7 @@ class BackfillWorker:
             log.exception("backfill of %s failed", state.actor_iri)
             await self._failed(state, FetchError(f"{exc.__class__.__name__}: {exc}"))
             return
-        next_page = _id(page.get("next"))
+        next_page = item_iri(page.get("next"))
         if next_page is not None and (next_page == page_iri or not same_origin(next_page, page_iri)):
             next_page = None
         pages, seen = state.pages + 1, state.seen + len(items)
@@ -295,11 +271,11 @@ class BackfillWorker:
                  0 if finished else clock.timestamp() + limits.delay, clock.iso(), state.actor_iri))
         log.info("backfill of %s: page %d, %d items, %d imported%s", state.actor_iri, pages, len(items),
                  len(imported), " (done)" if finished else "")
-        for item_iri, document in imported:
+        for iri, document in imported:
             try:
-                await self._import_replies(item_iri, document)
+                await self._import_replies(iri, document)
             except Exception:  # a bug or a storage error: this item's discussion is missed, not the backfill
-                log.exception("backfill of the replies of %s failed", item_iri)
+                log.exception("backfill of the replies of %s failed", iri)
 
     async def _import_replies(self, item_iri: str, document: dict[str, Any]) -> None:
         """The discussion under an imported item, breadth first: the replies its replies collection lists,
@@ -344,20 +320,21 @@ class BackfillWorker:
         `document`'s replies collection, read from at most MAX_REPLY_PAGES pages; None when it has none,
         one on another server than `owner_iri`'s, or one that fails to fetch."""
         replies = document.get("replies")
-        listing = _id(replies)
+        listing = item_iri(replies)
         if listing is None or not same_origin(listing, owner_iri):
             return None
         listed: list[str] = []
         try:
-            embedded = isinstance(replies, dict) and ("first" in replies or _items(replies))
-            page = replies if embedded else await self._get(listing)
+            embedded = isinstance(replies, dict) and ("first" in replies or collection_items(replies))
+            page = replies if embedded else await self._get(listing, collection=True)
             for _ in range(MAX_REPLY_PAGES + 1):  # the collection, then its pages
                 if page is None or len(listed) >= limit:
                     break
-                if "first" in page and not _items(page):  # the collection itself: on to its first page
+                if "first" in page and not collection_items(page):  # the collection itself: on to its first page
                     page = await self._page(page["first"], listing)
                     continue
-                listed += [iri for iri in map(_id, _items(page)) if iri is not None][:limit - len(listed)]
+                found = [iri for iri in map(item_iri, collection_items(page)) if iri is not None]
+                listed += found[:limit - len(listed)]
                 page = await self._page(page.get("next"), listing) if len(listed) < limit else None
         except FetchError as exc:
             log.info("backfill of the replies of %s: %s", owner_iri, exc.reason)
@@ -368,8 +345,8 @@ class BackfillWorker:
         """A page of a replies collection, embedded or by IRI; None for none, or one on another server."""
         if isinstance(ref, dict):  # Mastodon embeds a first page, often empty, whose `next` lists the others
             return ref
-        iri = _id(ref)
-        return await self._get(iri) if iri is not None and same_origin(iri, listing) else None
+        iri = item_iri(ref)
+        return await self._get(iri, collection=True) if iri is not None and same_origin(iri, listing) else None
 
     async def _failed(self, state: BackfillState, exc: FetchError) -> None:
         attempts = state.attempts + 1

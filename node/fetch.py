@@ -148,13 +148,16 @@ class Fetcher:
                 raise FetchError(f"refused to fetch {url}: {blocked}") from exc
             raise FetchError(f"GET {url} failed: {exc.__class__.__name__}: {exc}") from exc
 
-    async def get_object(self, iri: str) -> dict[str, Any]:
-        """Fetch an AS2 object from its origin; its `id` must sit on the host it was served from."""
+    async def get_object(self, iri: str, *, require_id: bool = True) -> dict[str, Any]:
+        """Fetch an AS2 object from its origin; its `id` must sit on the host it was served from. Without
+        `require_id`, a document with no `id` (a collection Takahē serves) gets the URL it came from."""
         final_url, doc = await self.get_json(iri)
         try:
             doc = compact(doc)
         except ParseError as exc:
             raise FetchError(f"{iri}: {exc.reason}") from exc
+        if isinstance(doc, dict) and "id" not in doc and not require_id:
+            doc["id"] = final_url
         if not isinstance(doc, dict) or not isinstance(doc.get("id"), str):
             raise FetchError(f"{iri}: document has no id")
         if not same_origin(doc["id"], final_url):

@@ -12,6 +12,7 @@ from typing import Any
 
 from babel.dates import format_date
 
+from protocol.hashtags import THEME_KEY_SQL, theme_key
 from protocol.journeys import parse_journey_details
 from protocol.langmap import pick
 from protocol.places import parse_place
@@ -92,9 +93,9 @@ def _sides(filters: Filters, local_node: str, kind: str, iris: Sequence[str] | N
             continue
         owner = "object_id" if side == "local" else "content_id"
         where, args = [sql], ([local_node, kind] if side == "local" else [kind])
-        if filters.theme:
-            where.append(f"{key}.id IN (SELECT {owner} FROM {tags} WHERE name = ?)")
-            args.append(filters.theme)
+        if filters.theme:  # by key: a peer's `foodsovereignty` is our `food-sovereignty`
+            where.append(f"{key}.id IN (SELECT {owner} FROM {tags} WHERE {THEME_KEY_SQL.format('name')} = ?)")
+            args.append(theme_key(filters.theme))
         if filters.lang:
             where.append(f"{key}.id IN (SELECT {owner} FROM {texts} WHERE lang = ? OR lang LIKE ?)")
             args += [filters.lang, f"{filters.lang}-%"]
@@ -168,12 +169,15 @@ async def library(db: Database, filters: Filters, *, local_node: str, choose: Ch
 
 
 async def facets(db: Database, local_node: str, kind: str = "practice") -> dict[str, list[str]]:
-    """What the library's filters offer: themes, languages and nodes that items of `kind` have."""
+    """What the library's filters offer: themes, languages and nodes that items of `kind` have. A theme
+    spelled several ways (`food-sovereignty`, a peer's `foodsovereignty`) is offered once, with its
+    hyphens: a `-` sorts before any letter or digit, so min() picks the spelling that has them."""
     themes = await db.fetch_all(
-        "SELECT g.name FROM object_tags g JOIN objects o ON o.id = g.object_id"
+        "SELECT min(name) FROM (SELECT g.name FROM object_tags g JOIN objects o ON o.id = g.object_id"
         " WHERE o.kind = ? AND o.deleted_at IS NULL"
         " UNION SELECT g.name FROM remote_tags g JOIN remote_content c ON c.id = g.content_id"
-        " WHERE c.kind = ? AND c.deleted_at IS NULL ORDER BY 1", (kind, kind))
+        f" WHERE c.kind = ? AND c.deleted_at IS NULL) GROUP BY {THEME_KEY_SQL.format('name')} ORDER BY 1",
+        (kind, kind))
     langs = await db.fetch_all(
         "SELECT t.lang FROM translations t JOIN objects o ON o.id = t.object_id"
         " WHERE o.kind = ? AND o.deleted_at IS NULL"

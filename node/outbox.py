@@ -48,7 +48,8 @@ def page_text(page: dict[str, Any], items: list[str]) -> str:
     rest = {k: v for k, v in page.items() if k not in ("@context", "orderedItems")}
     if page.get("@context") != OUTGOING_CONTEXT:
         raise ValueError("an outbox page carries our context")
-    return f'{_CONTEXT_PREFIX}{dumps_document(rest)[1:-1]},"orderedItems":[{",".join(items)}]}}'
+    listed = f',"orderedItems":[{",".join(items)}]' if items else ""  # an empty page lists nothing (AS2)
+    return f'{_CONTEXT_PREFIX}{dumps_document(rest)[1:-1]}{listed}}}'
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -57,16 +58,44 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+# What an outbox lists: an actor's public posts, as Mastodon's outbox does (Creates and Announces; no Update,
+# Delete, Like or Undo, which say nothing to a server reading it), without the Create of an item deleted
+# since. The network's lists its organizers' Creates of our items in place of its own Announces of them:
+# a server that starts following imports the first page's Creates (microblog.pub takes Creates only, the
+# first 20 items), and an Announce of ours brought it nothing. The partial indexes of migration 0021 serve
+# both parts (named for the first: the planner, with no statistics, took the index of every activity, the
+# many Updates of a journey's counts included); the terms they need are written as they are there.
+_OWN = ("SELECT a.id, a.document FROM activities a INDEXED BY activities_posts WHERE a.actor_id = ? AND public = 1"
+        " AND type IN ('Create', 'Announce') AND a.id < ? AND NOT EXISTS (SELECT 1 FROM objects o"
+        " WHERE o.iri = a.object_iri AND (o.deleted_at IS NOT NULL OR (? AND a.type = 'Announce')))")
+_ITEMS = ("SELECT a.id, a.document FROM activities a JOIN objects o ON o.iri = a.object_iri"
+          " WHERE public = 1 AND type = 'Create' AND a.id < ? AND o.deleted_at IS NULL")
+
+
+def _posts(actor_id: int, network: bool, before_id: int | None) -> tuple[list[str], list[list[Any]]]:
+    """The statements (and their parameters) that list the posts of an outbox: its actor's own, and for
+    the network the Creates of our items."""
+    before = before_id if before_id is not None else 2**62
+    parts, params = [_OWN], [[actor_id, before, int(network)]]
+    if network:
+        parts.append(_ITEMS)
+        params.append([before])
+    return parts, params
+
+
 async def outbox_page(
-    db: Database, actor_id: int, *, before_id: int | None, limit: int
+    db: Database, actor_id: int, *, before_id: int | None, limit: int, network: bool = False
 ) -> list[tuple[int, str]]:
-    """Public activities of an actor, newest first, as (row id, JSON text of the document without @context)."""
-    rows = await db.fetch_all(
-        "SELECT id, document FROM activities WHERE actor_id = ? AND public = 1 AND id < ? ORDER BY id DESC LIMIT ?",
-        (actor_id, before_id if before_id is not None else 2**62, limit),
-    )
+    """An outbox's posts, newest first, as (row id, JSON text of the document without @context)."""
+    parts, params = _posts(actor_id, network, before_id)
+    union = " UNION ALL ".join(f"SELECT * FROM ({sql} ORDER BY a.id DESC LIMIT ?)" for sql in parts)
+    rows = await db.fetch_all(f"{union} ORDER BY id DESC LIMIT ?",
+                              [*(p for args in params for p in (*args, limit)), limit])
     return [(r["id"], _without_context(r["document"])) for r in rows]
 
 
-async def count_public(db: Database, actor_id: int) -> int:
-    return int(await db.fetch_value("SELECT count(*) FROM activities WHERE actor_id = ? AND public = 1", (actor_id,)))
+async def count_public(db: Database, actor_id: int, *, network: bool = False) -> int:
+    """How many posts an outbox lists (its `totalItems`)."""
+    parts, params = _posts(actor_id, network, None)
+    counts = " + ".join(f"(SELECT count(*) FROM ({sql}))" for sql in parts)
+    return int(await db.fetch_value(f"SELECT {counts}", [p for args in params for p in args]))

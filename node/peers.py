@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from protocol.collections import collection_items, item_iri
 from protocol.errors import ParseError
 from protocol.iri import iri_host
 from protocol.peers import nodeinfo_href, parse_group_profile, parse_nodeinfo
@@ -128,10 +129,8 @@ class PeerWorker:
                 page = await self.fetcher.get_object(page)
             if not isinstance(page, dict):
                 break
-            items = page.get("orderedItems", page.get("items"))
-            for item in items if isinstance(items, list) else []:
-                item = item.get("id") if isinstance(item, dict) else item
-                if isinstance(item, str) and item.startswith(("http://", "https://")) and item not in found:
+            for item in map(item_iri, collection_items(page)):
+                if item is not None and item not in found:
                     found.append(item)
             page = page.get("next")
             if len(found) >= self.settings.discovery_max or not page:

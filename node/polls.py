@@ -21,14 +21,20 @@ QUESTION = {
 
 
 async def build_question_for(tx: Transaction, urls: Urls, journey: StoredObject, network: str) -> dict[str, Any]:
-    """The Question document for a journey, with current counts; votes close when the journey starts."""
+    """The Question document for a journey, with current counts, asked in each of the journey's languages
+    we have the words for (in its own language always); votes close when the journey starts."""
     counts = await participation_counts(tx, journey.id)
     lang = journey.default_lang
-    title = pick(await titles(tx, journey.id), lang, lang)
+    names = await titles(tx, journey.id)
     start = journey.fields.get("startTime")
+
+    def ask(tag: str) -> str:
+        return QUESTION.get(tag.split("-")[0], QUESTION["en"]).format(title=pick(names, tag, lang))
+
     return build_rsvp_question(
         iri=rsvp_iri(journey), attributed_to=urls.actor(network), journey_iri=journey.iri, journey_url=journey.iri,
-        question=QUESTION.get(lang.split("-")[0], QUESTION["en"]).format(title=title), lang=lang,
+        question=ask(lang), lang=lang,
+        translations={tag: ask(tag) for tag in sorted(names) if tag.split("-")[0] in QUESTION},
         end_time=start if isinstance(start, str) else journey.published_at,
         counts=counts, voters=sum(counts.get(c, 0) for c in RSVP_CHOICES), published=journey.published_at,
         to=[AS_PUBLIC], cc=[urls.followers(network)],

@@ -8,6 +8,9 @@ import nh3
 from markdown_it import MarkdownIt
 
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
+# A soft line break (a newline inside a paragraph) is a space: Takahē deletes newlines from the HTML it
+# receives, which glued the words on either side together (`réunis\npar` read `réunispar`).
+_markdown.add_render_rule("softbreak", lambda *_: " ")
 
 ALLOWED_TAGS = {
     "p", "br", "a", "em", "strong", "code", "pre", "blockquote", "ul", "ol", "li", "h1", "h2", "h3", "h4",

@@ -85,8 +85,10 @@ async def reply(db: Database, urls: Urls, fetcher: Fetcher, *, network: str, org
     note = {
         "id": urls.note(str(uuid.uuid4())), "type": "Note", "attributedTo": author_iri, "inReplyTo": target,
         "content": content, "contentMap": {lang: content}, "published": now, "to": [AS_PUBLIC],
-        "cc": [urls.followers(organizer.username), urls.followers(network), *remote], "tag": mentions,
+        "cc": [urls.followers(organizer.username), urls.followers(network), *remote],
     }
+    if mentions:  # no empty array (AS2)
+        note["tag"] = mentions
     note["url"] = note["id"]
     create = build_create(iri=urls.new_activity(), actor=author_iri, obj=note, published=now)
     async with db.transaction() as tx:

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from protocol.hashtags import THEME_KEY_SQL, theme_key
 from protocol.langmap import is_lang_tag
 
 from .db import Database, Transaction
@@ -229,9 +230,9 @@ def _filters(query: Query) -> tuple[str, list[object]]:
     if query.date_to:
         where.append("substr(e.date, 1, 10) <= ?")
         params.append(query.date_to)
-    if query.theme:
-        where.append("instr(e.themes, ?) > 0")  # a string test per row: no list of every item with the theme
-        params.append(f" {query.theme} ")
+    if query.theme:  # a string test per row (no list of every item with the theme), by key (protocol/hashtags.py)
+        where.append(f"instr({THEME_KEY_SQL.format('e.themes')}, ?) > 0")
+        params.append(f" {theme_key(query.theme)} ")
     return " AND ".join(where), params
 
 

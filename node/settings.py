@@ -129,11 +129,34 @@ async def save(db: Database, urls: Urls, network: str, old: NodeSettings, new: N
             [(k, json.dumps(v), now) for k, v in values.items()])
         await tx.execute("INSERT INTO node_settings (key, value) VALUES ('comments', ?)"
                          " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (new.comments,))
-        await tx.execute("UPDATE actors SET name = ?, summary = ?, manually_approves = ?, icon_url = ?"
-                         " WHERE username = ?",
-                         (new.title, new.summary_html, int(new.manual_approval), new.avatar_url, network))
-        visible = (old.title, old.summary_html, old.avatar_url, old.manual_approval) != \
-            (new.title, new.summary_html, new.avatar_url, new.manual_approval)
-        if visible:
+        await tx.execute("UPDATE actors SET name = ?, summary = ?, icon_url = ? WHERE username = ?",
+                         (new.title, new.summary_html, new.avatar_url, network))
+        updated = await apply_approval(tx, urls, new.manual_approval)
+        visible = (old.title, old.summary_html, old.avatar_url) != (new.title, new.summary_html, new.avatar_url)
+        if visible and network not in updated:
             await send_actor_update(tx, urls, network)
-    return visible
+    return visible or network in updated
+
+
+async def apply_approval(tx: Transaction, urls: Urls, manual: bool) -> list[str]:
+    """Make every actor that takes followers (the Group, organizers) say `manuallyApprovesFollowers` as
+    the node decides follows (the inbox applies `manual_approval` to all of them), and send an Update
+    to the followers of each one that changed. Run at start too: `maillage.toml` may have changed while
+    the node was stopped, and a Mastodon follower only learns it from an Update. Returns who changed."""
+    rows = await tx.fetch_all("SELECT username FROM actors WHERE type IN ('Group', 'Person') AND manually_approves != ?"
+                              " ORDER BY id", (int(manual),))
+    changed = [r["username"] for r in rows]
+    if changed:
+        await tx.execute("UPDATE actors SET manually_approves = ? WHERE type IN ('Group', 'Person')", (int(manual),))
+    for username in changed:
+        await send_actor_update(tx, urls, username)
+    return changed
+
+
+async def start(db: Database, urls: Urls, current: NodeSettings) -> None:
+    """At start: actors' documents brought in line with the effective follow approval (apply_approval);
+    no transaction at all when they are (the common start)."""
+    if await db.fetch_value("SELECT 1 FROM actors WHERE type IN ('Group', 'Person') AND manually_approves != ?",
+                            (int(current.manual_approval),)):
+        async with db.transaction() as tx:
+            await apply_approval(tx, urls, current.manual_approval)

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from babel.core import Locale, UnknownLocaleError
 from babel.dates import format_date, format_time
 
+from protocol.hashtags import hashtag_name
 from protocol.places import parse_place
 
 
@@ -35,7 +36,8 @@ def format_when(start_iso: str, timezone: str, lang: str) -> str:
 
 def practice_teaser(summary: str, details: Mapping[str, Any], themes: Sequence[str]) -> str:
     place = parse_place(details.get("location"))
-    head = " · ".join(filter(None, (place.label() if place else "", " ".join(f"#{t}" for t in themes))))
+    hashtags = " ".join(f"#{hashtag_name(t)}" for t in themes)  # as Mastodon keeps them whole
+    head = " · ".join(filter(None, (place.label() if place else "", hashtags)))
     return f"{head} — {summary}" if head else summary
 
 

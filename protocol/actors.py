@@ -67,8 +67,9 @@ def build_actor(actor: LocalActor) -> dict[str, Any]:
         "discoverable": actor.discoverable,
         "indexable": actor.discoverable,
         "published": actor.published,
-        "attachment": [{"type": "PropertyValue", "name": f.name, "value": f.value} for f in actor.fields],
     }
+    if actor.fields:  # an empty array is left out (AS2 core 2.2: an absent property has no values)
+        doc["attachment"] = [{"type": "PropertyValue", "name": f.name, "value": f.value} for f in actor.fields]
     if actor.icon_url:
         doc["icon"] = {"type": "Image", "url": actor.icon_url}
     return doc

@@ -9,6 +9,7 @@ Mastodon converts an Article into `<h2>name</h2>`, the summary and a link to `ur
 from dataclasses import dataclass, field
 from typing import Any
 
+from .hashtags import hashtag_name
 from .jsonld import OUTGOING_CONTEXT
 
 
@@ -24,7 +25,8 @@ class Translation:
 
 @dataclass(frozen=True)
 class Tag:
-    """A theme as a Hashtag linking to the node's tag page (AS2 `tag`, Mastodon's Hashtag)."""
+    """A theme and the node's tag page for it; federated as a Hashtag named as Mastodon keeps it whole
+    (`food-sovereignty` as `#FoodSovereignty`, protocol/hashtags.py)."""
 
     name: str
     href: str
@@ -62,9 +64,19 @@ class Publication:
         return self.translations[0]
 
 
+def _hashtag(tag: Tag) -> dict[str, str]:
+    """A theme as Mastodon keeps it whole (`#FoodSovereignty`); its tag page, which answers every
+    spelling of the theme, named the same way."""
+    name = hashtag_name(tag.name)
+    page, _, last = tag.href.rpartition("/")
+    return {"type": "Hashtag", "name": f"#{name}", "href": f"{page}/{name}" if last == tag.name else tag.href}
+
+
 def build_object(pub: Publication, *, with_context: bool = True) -> dict[str, Any]:
-    """The AS2 document of a publication, all languages included."""
+    """The AS2 document of a publication, all languages included, the original's first: Mastodon takes
+    the first key of `contentMap` (else `nameMap`, `summaryMap`) as the post's language."""
     main = pub.translation()
+    texts = sorted(pub.translations, key=lambda t: t.lang != main.lang)  # stable: the others keep their order
     doc: dict[str, Any] = {}
     if with_context:
         doc["@context"] = OUTGOING_CONTEXT
@@ -76,18 +88,19 @@ def build_object(pub: Publication, *, with_context: bool = True) -> dict[str, An
             "name": main.title,
             "summary": main.summary,
             "content": main.content_html,
-            "nameMap": {t.lang: t.title for t in pub.translations},
-            "summaryMap": {t.lang: t.summary for t in pub.translations},
-            "contentMap": {t.lang: t.content_html for t in pub.translations},
+            "nameMap": {t.lang: t.title for t in texts},
+            "summaryMap": {t.lang: t.summary for t in texts},
+            "contentMap": {t.lang: t.content_html for t in texts},
             "url": pub.url,
             "mediaType": "text/html",
             "published": pub.published,
             "to": list(pub.to),
             "cc": list(pub.cc),
-            "tag": [{"type": "Hashtag", "name": f"#{t.name}", "href": t.href} for t in pub.tags],
             "sensitive": False,
         }
     )
+    if pub.tags:  # no empty array (AS2)
+        doc["tag"] = [_hashtag(t) for t in pub.tags]
     if pub.updated:
         doc["updated"] = pub.updated
     if pub.in_reply_to:

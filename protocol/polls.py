@@ -2,8 +2,9 @@
 
 Mastodon shows a `Question` with `oneOf` options natively; a vote is a `Create` of a `Note` whose
 `name` is the option's name and whose `inReplyTo` is the question (Mastodon's
-app/lib/activitypub/activity/create.rb, `poll_vote?`). Labels are in the node's default language,
-since an option's `name` is what the vote sends back; votes in any of our languages are understood.
+app/lib/activitypub/activity/create.rb, `poll_vote?`). An option's `name` is in the journey's own
+language, since it is what the vote sends back; its `nameMap` has every language we have labels for, and
+the question's `contentMap` every language of the journey; votes in any of our languages are understood.
 """
 
 from collections.abc import Mapping
@@ -27,23 +28,33 @@ def rsvp_labels(lang: str) -> dict[str, str]:
 def build_rsvp_question(
     *, iri: str, attributed_to: str, journey_iri: str, journey_url: str, question: str, lang: str,
     end_time: str, counts: Mapping[str, int], voters: int, published: str, to: list[str], cc: list[str],
-    closed: bool = False,
+    closed: bool = False, translations: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The Question (Mastodon poll) attached to a journey; `endTime` is the journey's start, after which
-    Mastodon shows the poll as closed. `question` is plain text (it holds the journey's title)."""
+    Mastodon shows the poll as closed. `question` is plain text in `lang` (it holds the journey's title);
+    `translations` the same question in the journey's other languages. Each language map starts with
+    `lang`: Mastodon reads the first key as the post's language."""
     labels = rsvp_labels(lang)
+    texts = {lang: question, **{k: v for k, v in (translations or {}).items() if k != lang}}
+    # The option labels in the journey's languages first, then in every other language we have them in.
+    label_langs = [k for k in dict.fromkeys([*texts, *RSVP_LABELS]) if k.split("-")[0] in RSVP_LABELS]
+
+    def content(text: str) -> str:
+        return f'<p>{escape(text)}</p><p><a href="{escape(journey_url)}">{escape(journey_url)}</a></p>'
+
     doc: dict[str, Any] = {
         "id": iri,
         "type": "Question",
         "attributedTo": attributed_to,
-        "content": f'<p>{escape(question)}</p><p><a href="{escape(journey_url)}">{escape(journey_url)}</a></p>',
+        "content": content(question),
+        "contentMap": {k: content(v) for k, v in texts.items()},
         "context": journey_iri,
         "url": journey_url,
         "published": published,
         "endTime": end_time,
         "votersCount": voters,
         "oneOf": [
-            {"type": "Note", "name": labels[choice],
+            {"type": "Note", "name": labels[choice], "nameMap": {k: rsvp_labels(k)[choice] for k in label_langs},
              "replies": {"type": "Collection", "totalItems": counts.get(choice, 0)}}
             for choice in RSVP_CHOICES
         ],

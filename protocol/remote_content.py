@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import ParseError
+from .hashtags import theme_from_hashtag
 from .iri import iri_host, require_http_iri, same_origin
 from .journeys import JourneyDetails, build_journey_details, is_datetime, parse_journey_details
 from .langmap import canonical_lang_tag, is_lang_tag, parse_lang_map
@@ -157,7 +158,7 @@ def _tags(value: Any) -> tuple[str, ...]:
     names = []
     for item in items[:MAX_TAGS * 4]:
         if isinstance(item, dict) and item.get("type") == "Hashtag" and isinstance(item.get("name"), str):
-            name = item["name"].strip().lstrip("#").lower()[:100]
+            name = theme_from_hashtag(item["name"][:200])[:100]
             if name and name not in names:
                 names.append(name)
     return tuple(names[:MAX_TAGS])

@@ -1,5 +1,6 @@
 """WebFinger (RFC 7033) documents and host-meta (RFC 6415), shaped as Mastodon expects them."""
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,11 +10,14 @@ from .iri import require_http_iri
 
 ACTIVITY_JSON = "application/activity+json"
 JRD_JSON = "application/jrd+json"
+# RFC 3986 3.1: `scheme ":"` and something after it, with no space or control character.
+_OTHER_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:[^\s\x00-\x1f\x7f]+")
 
 
 @dataclass(frozen=True)
 class WebFingerQuery:
-    """What a `resource=` parameter asks for: a handle, or an actor URL on this host."""
+    """What a `resource=` parameter asks for: a handle, or an actor URL on this host; neither for a URI
+    of another scheme (`mailto:`, `urn:`), a resource no server of ours describes (404, not 400)."""
 
     handle: Handle | None = None
     url: str | None = None
@@ -23,13 +27,17 @@ def parse_resource(resource: str) -> WebFingerQuery:
     """Read a WebFinger `resource`: `acct:name@host` (RFC 7565) or an `http(s)` URL.
 
     Mastodon looks up `acct:` URIs; some servers (and Mastodon for remote profile links) ask by URL.
+    A bare `name@host` is read as `acct:name@host`, as Mastodon reads it. Any other well-formed URI is
+    a resource we know nothing about (RFC 7033 4.2: 404), not a malformed request.
     """
     if not resource:
         raise ParseError("missing resource parameter")
     if resource.lower().startswith(("http://", "https://")):  # schemes are case-insensitive (RFC 3986)
         return WebFingerQuery(url=require_http_iri(resource, "resource URL"))
-    if resource.startswith("acct:") or "@" in resource:
+    if resource.startswith("acct:") or ("@" in resource and ":" not in resource.split("@", 1)[0]):
         return WebFingerQuery(handle=parse_handle(resource))
+    if _OTHER_URI.fullmatch(resource):
+        return WebFingerQuery()
     raise ParseError(f"unsupported resource (expected acct: URI or URL): {resource!r}")
 
 

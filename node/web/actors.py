@@ -67,15 +67,17 @@ def int_param(request: web.Request, name: str) -> int | None:
 
 
 async def get_outbox(request: web.Request) -> web.Response:
-    """The outbox (ActivityPub 5.1): public activities, newest first, 20 per page."""
+    """The outbox (ActivityPub 5.1): public posts, newest first, 20 per page; the network's lists the
+    Creates of our items (node/outbox.py says why)."""
     actor = await _actor_or_404(request)
     urls, db = request.app[URLS], request.app[DB]
     iri = f"{urls.actor(actor.username)}/outbox"
+    network = actor.username == request.app[CONFIG].network
     if "page" not in request.query:
-        total = await count_public(db, actor.id)
+        total = await count_public(db, actor.id, network=network)
         return activity_json(build_collection(iri=iri, total=total, first=f"{iri}?page=true"))
     max_id = int_param(request, "max_id")
-    items = await outbox_page(db, actor.id, before_id=max_id, limit=PAGE_SIZE)
+    items = await outbox_page(db, actor.id, before_id=max_id, limit=PAGE_SIZE, network=network)
     page_iri = f"{iri}?page=true" + (f"&max_id={max_id}" if max_id is not None else "")
     next_iri = f"{iri}?page=true&max_id={items[-1][0]}" if len(items) == PAGE_SIZE else None
     page = build_collection_page(iri=page_iri, part_of=iri, items=[], next_iri=next_iri, prev_iri=None)

@@ -108,7 +108,9 @@ async def get_programme(request: web.Request) -> web.StreamResponse:
         items = [iri for j in entries for iri in (j["iri"], *(o["iri"] for o in j["outcomes"]))]
         doc = {"@context": OUTGOING_CONTEXT, "id": row["iri"], "type": "OrderedCollection",
                "name": programme_name(programme, config.default_lang), "attributedTo": urls.actor(config.network),
-               "url": row["iri"], "published": row["created_at"], "totalItems": len(items), "orderedItems": items}
+               "url": row["iri"], "published": row["created_at"], "totalItems": len(items)}
+        if items:
+            doc["orderedItems"] = items
         if programme["names"]:
             doc["nameMap"] = programme["names"]
         return activity_json(doc)

@@ -3,11 +3,13 @@ practices library with its filters, the journeys calendar and the outcomes. Our 
 items we hold, each in the reader's language when it exists (node/listing.py reads them in a fixed
 number of queries). Full-text search is node/web/search.py's `/search`, linked from every page."""
 
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
 
+from protocol.hashtags import theme_key
 from protocol.langmap import is_lang_tag
 
 from ..appkeys import CONFIG, DB, SETTINGS, URLS
@@ -79,6 +81,9 @@ async def get_library(request: web.Request) -> web.StreamResponse:
     filters = _filters(request)
     cards, total = await library(db, filters, local_node=config.domain, choose=who.content_lang)
     offer = await facets(db, config.domain)
+    if filters.theme:  # selected in the list as the list spells it (a peer's card may link another spelling)
+        key = theme_key(filters.theme)
+        filters = replace(filters, theme=next((t for t in offer["themes"] if theme_key(t) == key), filters.theme))
     context = {
         **_common(request), "cards": cards, "total": total, "filters": filters,
         "pages": _pages(request, filters.page, total), "themes": offer["themes"], "nodes": offer["nodes"],

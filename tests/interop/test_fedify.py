@@ -390,7 +390,7 @@ def test_fedify_pages_through_the_network_outbox_and_followers(
         {"iri": f"{servers.group_iri}/outbox"}))
     assert status == 200, f"{outbox}\n{servers.diagnostics()}"
     assert outbox["type"] == "OrderedCollection"
-    assert {"type": "Announce", "object": published} in [
+    assert {"type": "Create", "object": published} in [  # the network's outbox lists its items' Creates
         {"type": i["type"], "object": i["object"]} for i in outbox["items"]]
     status, followers = http("GET", f"{servers.peer_base}/control/collection?" + urllib.parse.urlencode(
         {"iri": f"{servers.group_iri}/followers"}))

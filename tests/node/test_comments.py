@@ -42,8 +42,8 @@ def create(peer: Peer, name: str, obj: dict[str, Any]) -> dict[str, Any]:
 async def replies(client: TestClient, iri: str = PRACTICE) -> list[str]:
     head = await (await get_as2(client, f"{iri}/replies")).json(content_type=None)
     page = await (await get_as2(client, head["first"])).json(content_type=None)
-    assert head["totalItems"] == len(page["orderedItems"])
-    return list(page["orderedItems"])
+    assert head["totalItems"] == len(page.get("orderedItems", []))
+    return list(page.get("orderedItems", []))
 
 
 def cli(client: TestClient, *args: str) -> int:
@@ -181,7 +181,7 @@ async def test_an_organizer_replies_to_our_item_and_refusals(client: TestClient,
     assert await asyncio.to_thread(cli, client, "reply", "--as", "admin", PRACTICE, "--text", "Mise à jour") == 0
     await process(client.app)
     [create_note] = [r.json for r in other_peer.inbox]
-    assert create_note["object"]["inReplyTo"] == PRACTICE and create_note["object"]["tag"] == []
+    assert create_note["object"]["inReplyTo"] == PRACTICE and "tag" not in create_note["object"]
     assert len(await replies(client)) == 1
     assert await asyncio.to_thread(cli, client, "reply", "--as", "admin", PRACTICE, "--text", "  ") == 1
     assert await asyncio.to_thread(cli, client, "reply", "--as", "admin", PRACTICE) == 1  # neither FILE nor --text

@@ -75,13 +75,13 @@ async def test_object_as2_document(client: TestClient, published: str) -> None:
     assert doc["type"] == "Article"
     assert doc["attributedTo"] == f"{BASE}/users/admin"
     assert doc["name"] == "Une monnaie locale"
-    assert doc["summary"] == "#social-currency — Deux phrases."  # the teaser Mastodon shows
+    assert doc["summary"] == "#SocialCurrency — Deux phrases."  # the teaser Mastodon shows, its hashtag whole
     assert doc["nameMap"] == {"fr": "Une monnaie locale"}
     assert doc["url"] == PRACTICE
     assert doc["audience"] == GROUP
     assert doc["to"] == ["https://www.w3.org/ns/activitystreams#Public"]
     assert doc["cc"] == [f"{BASE}/users/admin/followers", f"{GROUP}/followers"]
-    assert doc["tag"] == [{"type": "Hashtag", "name": "#social-currency", "href": f"{BASE}/tags/social-currency"}]
+    assert doc["tag"] == [{"type": "Hashtag", "name": "#SocialCurrency", "href": f"{BASE}/tags/SocialCurrency"}]
 
 
 async def test_object_page_shows_the_write_up(client: TestClient, published: str) -> None:

@@ -317,7 +317,7 @@ def test_example_practice() -> None:
     assert [a.kind for a in details.attachments] == ["Image", "Document"]
     assert parse_practice_details(en.details, "en").stakeholders[0].role["en"].startswith("issues the currency")
     teaser = practice_teaser(fr.summary, fr.details, fr.themes)
-    assert teaser.startswith("Val de Drôme, Crest · #social-currency #social-finance") and fr.summary in teaser
+    assert teaser.startswith("Val de Drôme, Crest · #SocialCurrency #SocialFinance") and fr.summary in teaser
 
 
 def test_example_journey() -> None:

@@ -96,7 +96,7 @@ def test_build_actor_without_icon_or_fields() -> None:
         )
     )
     assert "icon" not in doc
-    assert doc["attachment"] == []
+    assert "attachment" not in doc  # no empty array (AS2)
     assert doc["manuallyApprovesFollowers"] is False
     assert doc["discoverable"] is False and doc["indexable"] is False
 

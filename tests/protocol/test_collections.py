@@ -60,8 +60,7 @@ def test_last_page_has_no_next_and_first_page_no_prev() -> None:
         "id": f"{OUTBOX}?page=1",
         "type": "OrderedCollectionPage",
         "partOf": OUTBOX,
-        "orderedItems": [],
-    }
+    }  # an empty page has no orderedItems (AS2)
 
 
 def test_page_keeps_item_order() -> None:

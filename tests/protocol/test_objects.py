@@ -72,7 +72,7 @@ def test_single_language_object() -> None:
     assert doc["nameMap"] == {"fr": "Repair café"}
     assert doc["summaryMap"] == {"fr": "Réparer ensemble"}
     assert doc["contentMap"] == {"fr": "<p>Le samedi.</p>"}
-    assert doc["tag"] == []
+    assert "tag" not in doc  # no empty array (AS2)
 
 
 def test_without_context_for_embedding() -> None:

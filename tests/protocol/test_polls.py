@@ -63,6 +63,7 @@ def test_mastodon_reads_our_question(lang: str) -> None:
         "expires_at": "2027-05-20T07:30:00Z", "voters_count": 15, "cached_tallies": [12, 3, 0],
     }
     assert doc["oneOf"][0] == {"type": "Note", "name": RSVP_LABELS[lang]["going"],
+                               "nameMap": {k: RSVP_LABELS[k]["going"] for k in dict.fromkeys([lang, *LANGS])},
                                "replies": {"type": "Collection", "totalItems": 12}}
     assert (doc["id"], doc["attributedTo"], doc["context"]) == (QUESTION_IRI, NETWORK, f"{BASE}/journeys/voyage-drome")
     assert mastodon_poll(question(lang, closed=True))["expires_at"] == "2027-05-20T07:30:00Z"
