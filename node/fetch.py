@@ -14,10 +14,10 @@ from protocol.errors import ParseError
 from protocol.handles import Handle
 from protocol.httpsig import key_owner_iri
 from protocol.iri import iri_host, require_http_iri, same_origin
-from protocol.jsonld import compact
 from protocol.webfinger import parse_jrd_actor_iri, webfinger_url
 
 from . import clock
+from .compaction import compact_document
 from .db import Database
 from .netguard import BlockedAddressError, blocked_cause, check_url
 from .signing import KNOCK_AGAIN, KnownSchemes, other_scheme, sign_request
@@ -152,7 +152,7 @@ class Fetcher:
         """Fetch an AS2 object from its origin; its `id` must sit on the host it was served from."""
         final_url, doc = await self.get_json(iri)
         try:
-            doc = compact(doc)
+            doc = await compact_document(doc)
         except ParseError as exc:
             raise FetchError(f"{iri}: {exc.reason}") from exc
         if not isinstance(doc, dict) or not isinstance(doc.get("id"), str):
