@@ -5,8 +5,8 @@ compacts it back with ours. Where both contexts define a term identically, the t
 it was; terms the two contexts define differently ("foreign": Mastodon's own extensions, a peer's
 redefinition of one of ours, a term our context has and the document's lacks) are harmless as long
 as the document never uses them. The context is compared with pyld's own processing of it, so
-"identically" means what pyld means, and the result is cached per context: `known_fast` reads that
-cache alone, without pyld, from any thread.
+"identically" means what pyld means, and the result is cached per context: `is_fast_path(doc,
+compute=False)` reads that cache alone, without pyld, from any thread.
 """
 
 from __future__ import annotations

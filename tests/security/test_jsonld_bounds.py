@@ -7,6 +7,7 @@ activity of bounded size may cost more than a fixed CPU budget, whatever context
 """
 
 import asyncio
+import contextlib
 import json
 import threading
 import time
@@ -27,6 +28,7 @@ from protocol.errors import ParseError
 from protocol.jsonld import MAX_SLOW_PATH_VALUES, compact
 from tests.support.dbstate import CACHES, changed, row_counts
 from tests.support.node import AS_CONTEXT, activity, error_of, post_signed
+from tests.support.node import PUBLIC as AS_PUBLIC
 from tests.support.peer import Peer
 
 PRACTICE = "http://node.test/practices/x"
@@ -168,3 +170,24 @@ def test_no_activity_of_bounded_size_costs_more_than_a_fixed_cpu_budget(doc: dic
     started = time.process_time()
     _read(doc)
     assert time.process_time() - started < CPU_BUDGET
+
+
+def test_a_document_cannot_change_how_later_documents_are_read() -> None:
+    """pyld merges an `@import`ing context into the cached document of the context it imports. Once that
+    context's processed copies were evicted (by a document naming it eleven times), every later document
+    naming it was read with the sender's definitions: here `to` read as `cc`. `@import` is refused."""
+    as_cc = {"@id": f"{AS_CONTEXT}#cc", "@type": "@id"}
+    poisoning = {**LIKE, "@context": [AS_CONTEXT, {"T": {"@id": f"{NS}T", "@context": {"@import": AS_CONTEXT,
+                                                                                      "to": as_cc}}}]}
+    evicting = [AS_CONTEXT, *[member for i in range(11) for member in ({f"u{i}": NS}, AS_CONTEXT)]]
+
+    def note(context: Any) -> dict[str, Any]:  # a compact IRI as a key takes it to pyld
+        return {"@context": context, "id": "https://peer.example/notes/1", "type": "Note", "as:sensitive": False,
+                "attributedTo": "https://peer.example/users/alice", "to": AS_PUBLIC, "content": "x"}
+
+    with contextlib.suppress(ParseError):
+        compact(poisoning)
+    compact(note(evicting))
+    assert compact(note(AS_CONTEXT)).get("to") == "as:Public"
+    with pytest.raises(ParseError, match="invalid JSON-LD: @import is not supported"):
+        compact(poisoning)
