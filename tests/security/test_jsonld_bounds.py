@@ -33,9 +33,10 @@ from tests.support.peer import Peer
 
 PRACTICE = "http://node.test/practices/x"
 NS = "https://x.example/ns#"
-# /healthz is polled every POLL seconds; no two answers may be further apart than MAX_GAP.
+# /healthz is polled every POLL seconds; no two answers may be further apart than MAX_GAP (answers come
+# 20-50 ms apart on a quiet machine, up to 0.3 s on two cores loaded 4x; the loop held for 11-40 s before).
 POLL = 0.02
-MAX_GAP = 0.25
+MAX_GAP = 0.5
 
 
 def scoped_attack(terms: int = 800, nodes: int = 2000) -> dict[str, Any]:
