@@ -14,10 +14,10 @@ from protocol.errors import ParseError
 from protocol.handles import Handle
 from protocol.httpsig import key_owner_iri
 from protocol.iri import iri_host, require_http_iri, same_origin
-from protocol.jsonld import compact
 from protocol.webfinger import parse_jrd_actor_iri, webfinger_url
 
 from . import clock
+from .compaction import compact_document
 from .db import Database
 from .netguard import BlockedAddressError, blocked_cause, check_url
 from .signing import KNOCK_AGAIN, KnownSchemes, other_scheme, sign_request
@@ -153,7 +153,7 @@ class Fetcher:
         `require_id`, a document with no `id` (a collection Takahē serves) gets the URL it came from."""
         final_url, doc = await self.get_json(iri)
         try:
-            doc = compact(doc)
+            doc = await compact_document(doc)
         except ParseError as exc:
             raise FetchError(f"{iri}: {exc.reason}") from exc
         if isinstance(doc, dict) and "id" not in doc and not require_id:

@@ -31,9 +31,9 @@ from protocol.activities import Activity, parse_activity, with_transient_id
 from protocol.errors import ParseError, SignatureError
 from protocol.httpsig import key_owner_iri, parse_signature_header, verify_request
 from protocol.iri import iri_host
-from protocol.jsonld import compact
 
 from . import account_blocks, clock, relevance
+from .compaction import compact_document
 from .db import Database, per_database
 from .fetch import Fetcher, FetchError
 from .inbox_objects import INSERT_OBJECT, object_row, plain_create
@@ -165,11 +165,11 @@ async def receive(
             check(fresh, now)
         except SignatureError as exc:
             raise InboxRejection(401, f"signature rejected: {exc.reason}") from None
-    # Only signed requests reach the JSON-LD processor: compaction can be costly.
+    # Only signed requests reach the JSON-LD processor: compaction can be costly (bounded, off the loop).
     received = doc
     try:
         doc = with_transient_id(doc, body)
-        compacted = compact(doc)
+        compacted = await compact_document(doc)
         activity = parse_activity(compacted)
     except ParseError as exc:
         raise InboxRejection(400, f"not a valid activity: {exc.reason}") from None

@@ -17,9 +17,9 @@ from typing import Any
 
 from protocol.activities import Activity, parse_activity
 from protocol.errors import ParseError
-from protocol.jsonld import compact
 
 from . import backfill, clock, comments, participation, relevance, remote_content, reports, sharing
+from .compaction import compact_document
 from .db import Transaction
 from .fetch import FetchError
 from .follows import answer_follow, follow_document, remove_follow, set_follow_state, upsert_follow
@@ -256,7 +256,7 @@ class InboxWorker:
                 if time.perf_counter() - turn > YIELD_SECONDS:
                     await asyncio.sleep(0)  # requests first: parsing rows again (pyld) can take a while
                     turn = time.perf_counter()
-                parsed = self._parse(row["activity_iri"], row["document"])
+                parsed = await self._parse(row["activity_iri"], row["document"])
                 # A test (or a future handler) replacing on_create gets every Create left to the worker, one
                 # at a time. (The inbox keeps plain posts when it receives them: node/inbox.py.) A post to
                 # one of us, or from a stranger, is handled alone: a message to record, or one to ignore.
@@ -313,13 +313,13 @@ class InboxWorker:
             await self.ctx.db.write_quick(functools.partial(_insert_marked, [], outcomes[:]), size=0)
             outcomes.clear()
 
-    def _parse(self, activity_iri: str, document: str) -> _Parsed | str:
+    async def _parse(self, activity_iri: str, document: str) -> _Parsed | str:
         """(compacted document, activity) of a row, or why it cannot be read."""
         parsed = take_parsed(self.ctx.db, activity_iri, document)  # parsed already when it was received
         if parsed is not None:
             return parsed
         try:
-            compacted = compact(json.loads(document))
+            compacted = await compact_document(json.loads(document))
             return compacted, parse_activity(compacted)
         except (ParseError, ValueError) as exc:
             return str(exc)
