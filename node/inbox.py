@@ -27,7 +27,7 @@ from typing import Any
 from multidict import CIMultiDictProxy
 
 from protocol import httpsig9421
-from protocol.activities import Activity, parse_activity, with_transient_id
+from protocol.activities import Activity, check_origins, parse_activity, with_transient_id
 from protocol.errors import ParseError, SignatureError
 from protocol.httpsig import key_owner_iri, parse_signature_header, verify_request
 from protocol.iri import iri_host
@@ -175,6 +175,10 @@ async def receive(
         raise InboxRejection(400, f"not a valid activity: {exc.reason}") from None
     if owner != activity.actor:
         raise InboxRejection(401, f"signed by {owner}, but the activity's actor is {activity.actor}")
+    try:
+        check_origins(activity)
+    except ParseError as exc:
+        raise InboxRejection(400, exc.reason) from None
     document = _document(doc, received, body)
     kept = await _kept_at_once(db, urls, activity, compacted)
     handed = _Handed.of(db)

@@ -295,8 +295,9 @@ class InboxWorker:
         marks = [*outcomes, *done]
         try:
             if any(remote_content.may_be_content(document) for _, document, _ in items):
+                followed = await relevance.followed(self.ctx.db, self.ctx.urls)
                 async with self.ctx.db.transaction() as tx:
-                    await keep_objects(tx, items, object_rows)
+                    await keep_objects(tx, items, object_rows, followed)
                     await tx.execute_many(_MARK, marks)
             else:  # only objects to insert (the common case): the whole transaction in one trip
                 await self.ctx.db.write_quick(functools.partial(_insert_marked, object_rows, marks),
