@@ -15,7 +15,9 @@ busiest kind of activity cost the node. Everything else waits for the worker.
 """
 
 import asyncio
+import base64
 import functools
+import hashlib
 import json
 import sqlite3
 import weakref
@@ -180,11 +182,13 @@ async def receive(
     except ParseError as exc:
         raise InboxRejection(400, exc.reason) from None
     document = _document(doc, received, body)
-    kept = await _kept_at_once(db, urls, activity, compacted)
+    state, kept = await _at_once(db, urls, activity, compacted)
     handed = _Handed.of(db)
-    entry = handed.put(activity.iri, document, compacted, activity) if kept is None else None
+    entry = handed.put(activity.iri, document, compacted, activity) if state == "new" else None
     at = clock.iso()
-    state, attempts, processed_at = ("done", 1, at) if kept is not None else ("new", 0, None)  # new: for the worker
+    attempts, processed_at = (0, None) if state == "new" else (1, at)  # new: for the worker
+    if state == "ignored":
+        document = ignored_document(activity.iri, document)
     row = (activity.iri, activity.type, activity.actor, recipient_actor_id, document, at,
            state, attempts, processed_at)
     stored = False
@@ -193,21 +197,32 @@ async def receive(
     finally:
         if not stored:
             handed.drop(activity.iri, entry)
-    return Received(stored=stored, queued=stored and kept is None)
+    return Received(stored=stored, queued=stored and state == "new")
 
 
-async def _kept_at_once(db: Database, urls: Urls, activity: Activity,
-                        compacted: dict[str, Any]) -> tuple[Any, ...] | None:
-    """The remote object row of a Create the inbox handles at once, the worker's plain case with nothing
-    but a row to write (`InboxWorker._keep_plain`); None for every other activity, and for a post the
-    worker would ignore (node/relevance.py: it decides, and marks it)."""
+async def _at_once(db: Database, urls: Urls, activity: Activity,
+                   compacted: dict[str, Any]) -> tuple[str, tuple[Any, ...] | None]:
+    """The state a Create the inbox handles at once is stored in, with the remote object row to keep:
+    "done" and the row for the worker's plain case with nothing but a row to write (`InboxWorker._keep_plain`),
+    "ignored" for a post the worker would only ignore (node/relevance.py: from a stranger, naming none of
+    us, replying to nothing), of which only the id and a digest are stored; "new" (for the worker) for
+    every other activity."""
     plain = plain_create(activity)
     # A plain post replies to nothing: it relates to us by its server or by naming one of us, and one that
     # names one of us is a message the worker records (node/mentions.py).
-    if plain is None or may_be_content(plain[1]) or relevance.addresses_us(urls, plain[1], compacted) \
-            or not await relevance.from_followed_host(db, urls, activity.actor):
-        return None
-    return object_row(*plain)
+    if plain is None or relevance.addresses_us(urls, plain[1], compacted):
+        return "new", None
+    if not await relevance.from_followed_host(db, urls, activity.actor):
+        return "ignored", None
+    return ("new", None) if may_be_content(plain[1]) else ("done", object_row(*plain))
+
+
+def ignored_document(activity_iri: str, document: str) -> str:
+    """What the inbox log keeps of an activity the node ignores: its id (the dedupe) and a digest of what
+    was received, not the body. Anyone may send up to 1 MB an activity, `inbox_rate_per_minute` a minute
+    per domain, and the log is kept for `log_retention_days`."""
+    digest = base64.b64encode(hashlib.sha256(document.encode("utf-8", "surrogatepass")).digest()).decode()
+    return json.dumps({"id": activity_iri, "digest": f"sha-256={digest}"})
 
 
 def take_parsed(db: Database, activity_iri: str, document: str) -> tuple[dict[str, Any], Activity] | None:
