@@ -11,6 +11,8 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+from protocol.handles import handle_text
+
 from . import __version__, retention, settings, social
 from .accounts import get_actor
 from .appkeys import BACKFILL, CONFIG, DB, DELIVERY, FETCHER, HTTP, INBOX_WORKER, PEERS, SETTINGS, URLS, WORKER_TASKS
@@ -129,7 +131,7 @@ def create_app(config: Config, *, workers: bool = True) -> web.Application:
                                           default_lang=config.default_lang)
     app[LOGIN_LIMITS] = LoginLimits()
     env.globals.update(site_title=config.title, base_url=config.base_url, lang=config.default_lang,
-                       node_settings=app[SETTINGS])
+                       node_settings=app[SETTINGS], handle=handle_text)
     load_catalogs()  # the interface's gettext catalogs, compiled once: a broken .po stops the start, not a page
     app.cleanup_ctx.append(_resources)
     if workers:

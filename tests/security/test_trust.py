@@ -10,6 +10,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from node.appkeys import DB, PEERS
+from protocol.actors import RemoteActor, parse_actor
+from protocol.handles import handle_text
 from tests.node.test_remote_content import peer_object
 from tests.support.node import (
     AS_CONTEXT,
@@ -199,6 +201,65 @@ async def test_an_object_id_on_another_host_is_refused(client: TestClient, peer:
     by_iri = activity(peer, "alice", kind, carols["id"])
     assert (await error_of(await post_signed(client, peer, "alice", "/inbox", by_iri)))[0] == 400
     assert await inbox_rows(client.app[DB]) == []
+
+
+# Row 4: a remote preferredUsername with @ and bidi overrides.
+
+IMPERSONATOR = {"preferredUsername": "admin@node.test\u202e", "name": "Admin\u202e\u2066 (node.test)"}
+
+
+async def test_a_remote_name_cannot_pose_as_one_of_our_handles(client: TestClient, peer: Peer,
+                                                               published: str) -> None:
+    """Before: the comment showed `@admin@node.test‮@127.0.0.1:…`. Now no bidi control reaches the
+    page, no handle but one on the actor's own host is shown, and names are isolated (<bdi>)."""
+    peer.add_actor("mona")
+    peer.actor_fields["mona"] = IMPERSONATOR
+    assert await handled(client, peer, "mona", activity(peer, "mona", "Create", reply(peer, "mona", 1, "hi"))) \
+        == "done"
+    html = await page(client, "/practices/monnaie-locale")
+    assert "hi</p>" in html
+    assert not any(c in html for c in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
+    assert "@admin@node.test" not in html
+    shown = f'/users/mona" rel="nofollow noopener">Admin (node.test)</a></bdi> <bdi class="handle">{peer.host}</bdi>'
+    assert shown in html
+
+
+async def test_a_name_stored_before_names_were_checked_poses_as_no_handle(client: TestClient, peer: Peer,
+                                                                           published: str) -> None:
+    """An actor cached by an older version, with its name and preferredUsername as sent: no handle is made
+    of them, and the name stays isolated."""
+    await test_a_remote_name_cannot_pose_as_one_of_our_handles(client, peer, published)
+    await client.app[DB].write(lambda conn: conn.execute(
+        "UPDATE remote_actors SET username = ?, name = ?", (IMPERSONATOR["preferredUsername"], "Admin\u202e")))
+    html = await page(client, "/practices/monnaie-locale")
+    assert "@admin@node.test" not in html
+    assert f'>Admin\u202e</a></bdi> <bdi class="handle">{peer.host}</bdi>' in html
+
+
+def remote_actor(**fields: Any) -> RemoteActor:
+    return parse_actor({"id": "https://p.example/users/m", "type": "Person", "inbox": "https://p.example/inbox",
+                        "publicKey": {"id": "https://p.example/users/m#k", "publicKeyPem": "PEM"}, **fields})
+
+
+@pytest.mark.parametrize("username", ["admin@node.test", "ad min", "admin\u200b", "admin\u2067", "admin\n", "",
+                                      "x" * 101, 7])
+def test_a_username_that_could_pose_as_another_handle_is_dropped(username: Any) -> None:
+    assert remote_actor(preferredUsername=username).username is None
+    if isinstance(username, str):  # as an older version stored it
+        assert handle_text(username, "p.example") is None
+
+
+@pytest.mark.parametrize("username", ["alice", "Ali_ce.b-2", "élodie", "Пётр", "मोहन", "ユーザー"])
+def test_usernames_of_any_script_are_kept(username: str) -> None:
+    assert remote_actor(preferredUsername=username).username == username
+    assert handle_text(username, "p.example") == f"@{username}@p.example"
+
+
+def test_display_names_lose_their_bidi_controls_only() -> None:
+    assert remote_actor(name="\u202eAdmin\u2066 \U0001f468\u200d\U0001f469 \u05e9\u05dc\u05d5\u05dd\x07").name == \
+        "Admin \U0001f468\u200d\U0001f469 \u05e9\u05dc\u05d5\u05dd"  # the emoji's joiner and Hebrew stay
+    assert remote_actor(name="\u202e\u2066").name is None
+    assert handle_text("alice", "p.example\u202e") is None
 
 
 # Row 5: activities the relevance rule ignores, 940 kB each.
