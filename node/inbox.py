@@ -1,7 +1,8 @@
 """Receiving activities: verify, dedupe, store raw, answer 202. Processing happens in the inbox worker.
 
 Order of checks follows Mastodon's inbox controller: size, media type, JSON, signature, then the
-signer must be the activity's actor. Every refusal carries a precise reason. The signature is an RFC 9421
+signer must be the activity's actor, and the ids it brings must be on the actor's host. Every refusal
+carries a precise reason. The signature is an RFC 9421
 HTTP Message Signature when `Signature-Input` is present (as Mastodon and Fedify decide), else draft-cavage.
 
 The domain/key read is a quick read on the loop's thread; requests arriving together share one inbox
@@ -11,7 +12,9 @@ The common case, a Create of a post that is only to be kept (`plain_create`: emb
 server, replying to nothing, not a practice, journey or outcome), is handled here: its object row is
 written in the transaction that stores the activity, whose row is stored done. The worker would run the
 same statement after reading the row back, and write the row again: 60-85 µs a row, a fifth of what the
-busiest kind of activity cost the node. Everything else waits for the worker.
+busiest kind of activity cost the node. The same post from a stranger (a server no actor of ours follows,
+naming none of us) is one the worker would only ignore: its row is stored `ignored` at once, with its id
+and a digest instead of its body (`ignored_document`). Everything else waits for the worker.
 """
 
 import asyncio
