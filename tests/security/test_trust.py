@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from node.appkeys import DB, PEERS
+from node.appkeys import DB, FETCHER, PEERS, URLS
+from node.backfill import SWEEP_KEY, BackfillSettings, BackfillWorker
 from protocol.actors import RemoteActor, parse_actor
 from protocol.handles import handle_text
 from tests.node.test_remote_content import peer_object
@@ -173,6 +174,34 @@ async def test_a_strangers_update_brings_no_library_item(client: TestClient, oth
     assert await handled(client, other_peer, "carol", activity(other_peer, "carol", "Create", article)) == "done"
     edited = {**article, "name": "La Luciole, encore"}
     await handled(client, other_peer, "carol", activity(other_peer, "carol", "Update", edited))
+    assert await client.app[DB].fetch_value("SELECT count(*) FROM remote_content") == 0
+
+
+async def test_a_followed_networks_re_share_enters_the_library_a_strangers_boost_does_not(
+        client: TestClient, peer: Peer, other_peer: Peer) -> None:
+    """An Announce vouches for what it shares when its actor is followed: carol's article, re-shared by
+    alice (followed), is listed; boosted by carol herself at our network, it would only be kept raw."""
+    await follows_peer(client.app, peer, "alice")
+    article = peer_object(other_peer, author="carol")
+    other_peer.documents["/practices/luciole"] = {"@context": AS_CONTEXT, **article}
+    boost = activity(other_peer, "carol", "Announce", article["id"], to=[GROUP])
+    assert await handled(client, other_peer, "carol", boost) == "done"
+    assert await client.app[DB].fetch_value("SELECT count(*) FROM remote_content") == 0
+    await client.app[DB].write(lambda conn: conn.execute("DELETE FROM remote_objects"))
+    assert await handled(client, peer, "alice", activity(peer, "alice", "Announce", article["id"])) == "done"
+    assert "La Luciole" in await page(client, "/practices")
+
+
+async def test_the_sweep_of_raw_objects_leaves_a_strangers_article_raw(client: TestClient,
+                                                                      other_peer: Peer) -> None:
+    """The backfill worker reads in full the articles an older node kept raw only: not a stranger's."""
+    article = {**peer_object(other_peer, author="carol"), "cc": [GROUP]}
+    assert await handled(client, other_peer, "carol", activity(other_peer, "carol", "Create", article)) == "done"
+    worker = BackfillWorker(db=client.app[DB], fetcher=client.app[FETCHER], local_base=client.app[URLS].base,
+                            settings=BackfillSettings(delay=0.0), group_iri=GROUP)
+    await client.app[DB].write(lambda conn: conn.execute("DELETE FROM node_settings WHERE key = ?", (SWEEP_KEY,)))
+    await worker.run_once()
+    assert worker.raw_sweep is not None and worker.raw_sweep[0] == worker.raw_sweep[1] > 0  # swept it
     assert await client.app[DB].fetch_value("SELECT count(*) FROM remote_content") == 0
 
 
