@@ -126,12 +126,13 @@ def create_app(config: Config, *, workers: bool = True) -> web.Application:
         app, loader=jinja2.FileSystemLoader(asset_dir("templates")), autoescape=jinja2.select_autoescape(default=True),
         auto_reload=False,
     )
+    env.globals["handle"] = handle_text  # `@name@host`, or None when the name could pose as another handle
     app[SETTINGS] = settings.NodeSettings(title=config.title, languages=config.languages,
                                           manual_approval=config.manual_approval, comments=config.comments,
                                           default_lang=config.default_lang)
     app[LOGIN_LIMITS] = LoginLimits()
     env.globals.update(site_title=config.title, base_url=config.base_url, lang=config.default_lang,
-                       node_settings=app[SETTINGS], handle=handle_text)
+                       node_settings=app[SETTINGS])
     load_catalogs()  # the interface's gettext catalogs, compiled once: a broken .po stops the start, not a page
     app.cleanup_ctx.append(_resources)
     if workers:
