@@ -11,6 +11,8 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+from protocol.handles import handle_text
+
 from . import __version__, retention, settings, social
 from .accounts import get_actor
 from .appkeys import BACKFILL, CONFIG, DB, DELIVERY, FETCHER, HTTP, INBOX_WORKER, PEERS, SETTINGS, URLS, WORKER_TASKS
@@ -126,6 +128,7 @@ def create_app(config: Config, *, workers: bool = True) -> web.Application:
         app, loader=jinja2.FileSystemLoader(asset_dir("templates")), autoescape=jinja2.select_autoescape(default=True),
         auto_reload=False,
     )
+    env.globals["handle"] = handle_text  # `@name@host`, or None when the name could pose as another handle
     app[SETTINGS] = settings.NodeSettings(title=config.title, languages=config.languages,
                                           manual_approval=config.manual_approval, comments=config.comments,
                                           default_lang=config.default_lang)

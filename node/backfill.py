@@ -20,7 +20,7 @@ from typing import Any
 from protocol.collections import collection_items, item_iri, outbox_target
 from protocol.iri import iri_host, same_origin
 
-from . import clock, peers, remote_content, search
+from . import clock, peers, relevance, remote_content, search
 from .config import Config
 from .db import Database, Transaction
 from .fetch import Fetcher, FetchError
@@ -167,12 +167,15 @@ class BackfillWorker:
             return
         end = min(after + SWEEP_CHUNK, until)
         raw = await self.db.fetch_all(
-            "SELECT iri, document FROM remote_objects WHERE id > ? AND id <= ? AND type IN ('Article', 'Event')"
-            " AND deleted_at IS NULL AND iri NOT IN (SELECT iri FROM remote_content) ORDER BY id", (after, end))
+            "SELECT iri, attributed_to, document FROM remote_objects WHERE id > ? AND id <= ?"
+            " AND type IN ('Article', 'Event') AND deleted_at IS NULL AND iri NOT IN (SELECT iri FROM remote_content)"
+            " ORDER BY id", (after, end))
+        followed = await relevance.followed(self.db, Urls(self.local_base))  # a stranger's article stays raw
         for row in raw:  # one transaction each: a document that cannot be read does not hold the others back
             try:
                 async with self.db.transaction() as tx:
-                    if await remote_content.store(tx, json.loads(row["document"])):
+                    if await remote_content.store(tx, json.loads(row["document"]),
+                                                  new=followed.lists(row["attributed_to"])):
                         await search.index_remote(tx, row["iri"])
             except Exception:
                 log.exception("%s, kept raw, could not be read in full", row["iri"])

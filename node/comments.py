@@ -15,7 +15,7 @@ from typing import Any
 import nh3
 
 from protocol.activities import Activity, addressed_publicly, build_announce, build_undo
-from protocol.handles import handle_text
+from protocol.handles import handle_text, remote_username
 from protocol.iri import same_origin
 from protocol.jsonld import AS_PUBLIC
 from protocol.langmap import parse_lang_map, pick
@@ -261,8 +261,8 @@ def _comment(row: Any, lang: str, depth: int) -> dict[str, Any]:
     if row["actor_id"] is not None:
         name, handle, author_page = row["local_name"] or row["local_username"], None, author
     else:
-        name = row["name"] or row["username"] or author or ""
-        handle = handle_text(row["username"], row["host"])
+        name = row["name"] or remote_username(row["username"]) or author or ""
+        handle = handle_text(row["username"], row["host"]) or row["host"]  # no handle: at least its server
         author_page = _http(row["url"]) or author
     return {
         "iri": row["iri"], "url": _http(doc.get("url")) or _http(row["iri"]), "depth": depth,

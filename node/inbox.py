@@ -1,7 +1,8 @@
 """Receiving activities: verify, dedupe, store raw, answer 202. Processing happens in the inbox worker.
 
 Order of checks follows Mastodon's inbox controller: size, media type, JSON, signature, then the
-signer must be the activity's actor. Every refusal carries a precise reason. The signature is an RFC 9421
+signer must be the activity's actor, and the ids it brings must be on the actor's host. Every refusal
+carries a precise reason. The signature is an RFC 9421
 HTTP Message Signature when `Signature-Input` is present (as Mastodon and Fedify decide), else draft-cavage.
 
 The domain/key read is a quick read on the loop's thread; requests arriving together share one inbox
@@ -11,11 +12,15 @@ The common case, a Create of a post that is only to be kept (`plain_create`: emb
 server, replying to nothing, not a practice, journey or outcome), is handled here: its object row is
 written in the transaction that stores the activity, whose row is stored done. The worker would run the
 same statement after reading the row back, and write the row again: 60-85 µs a row, a fifth of what the
-busiest kind of activity cost the node. Everything else waits for the worker.
+busiest kind of activity cost the node. The same post from a stranger (a server no actor of ours follows,
+naming none of us) is one the worker would only ignore: its row is stored `ignored` at once, with its id
+and a digest instead of its body (`ignored_document`). Everything else waits for the worker.
 """
 
 import asyncio
+import base64
 import functools
+import hashlib
 import json
 import sqlite3
 import weakref
@@ -27,7 +32,7 @@ from typing import Any
 from multidict import CIMultiDictProxy
 
 from protocol import httpsig9421
-from protocol.activities import Activity, parse_activity, with_transient_id
+from protocol.activities import Activity, check_origins, parse_activity, with_transient_id
 from protocol.errors import ParseError, SignatureError
 from protocol.httpsig import key_owner_iri, parse_signature_header, verify_request
 from protocol.iri import iri_host
@@ -175,12 +180,18 @@ async def receive(
         raise InboxRejection(400, f"not a valid activity: {exc.reason}") from None
     if owner != activity.actor:
         raise InboxRejection(401, f"signed by {owner}, but the activity's actor is {activity.actor}")
+    try:
+        check_origins(activity)
+    except ParseError as exc:
+        raise InboxRejection(400, exc.reason) from None
     document = _document(doc, received, body)
-    kept = await _kept_at_once(db, urls, activity, compacted)
+    state, kept = await _at_once(db, urls, activity, compacted)
     handed = _Handed.of(db)
-    entry = handed.put(activity.iri, document, compacted, activity) if kept is None else None
+    entry = handed.put(activity.iri, document, compacted, activity) if state == "new" else None
     at = clock.iso()
-    state, attempts, processed_at = ("done", 1, at) if kept is not None else ("new", 0, None)  # new: for the worker
+    attempts, processed_at = (0, None) if state == "new" else (1, at)  # new: for the worker
+    if state == "ignored":
+        document = ignored_document(activity.iri, document)
     row = (activity.iri, activity.type, activity.actor, recipient_actor_id, document, at,
            state, attempts, processed_at)
     stored = False
@@ -189,21 +200,32 @@ async def receive(
     finally:
         if not stored:
             handed.drop(activity.iri, entry)
-    return Received(stored=stored, queued=stored and kept is None)
+    return Received(stored=stored, queued=stored and state == "new")
 
 
-async def _kept_at_once(db: Database, urls: Urls, activity: Activity,
-                        compacted: dict[str, Any]) -> tuple[Any, ...] | None:
-    """The remote object row of a Create the inbox handles at once, the worker's plain case with nothing
-    but a row to write (`InboxWorker._keep_plain`); None for every other activity, and for a post the
-    worker would ignore (node/relevance.py: it decides, and marks it)."""
+async def _at_once(db: Database, urls: Urls, activity: Activity,
+                   compacted: dict[str, Any]) -> tuple[str, tuple[Any, ...] | None]:
+    """The state a Create the inbox handles at once is stored in, with the remote object row to keep:
+    "done" and the row for the worker's plain case with nothing but a row to write (`InboxWorker._keep_plain`),
+    "ignored" for a post the worker would only ignore (node/relevance.py: from a stranger, naming none of
+    us, replying to nothing), of which only the id and a digest are stored; "new" (for the worker) for
+    every other activity."""
     plain = plain_create(activity)
     # A plain post replies to nothing: it relates to us by its server or by naming one of us, and one that
     # names one of us is a message the worker records (node/mentions.py).
-    if plain is None or may_be_content(plain[1]) or relevance.addresses_us(urls, plain[1], compacted) \
-            or not await relevance.from_followed_host(db, urls, activity.actor):
-        return None
-    return object_row(*plain)
+    if plain is None or relevance.addresses_us(urls, plain[1], compacted):
+        return "new", None
+    if not await relevance.from_followed_host(db, urls, activity.actor):
+        return "ignored", None
+    return ("new", None) if may_be_content(plain[1]) else ("done", object_row(*plain))
+
+
+def ignored_document(activity_iri: str, document: str) -> str:
+    """What the inbox log keeps of an activity the node ignores: its id (the dedupe) and a digest of what
+    was received, not the body. Anyone may send up to 1 MB an activity, `inbox_rate_per_minute` a minute
+    per domain, and the log is kept for `log_retention_days`."""
+    digest = base64.b64encode(hashlib.sha256(document.encode("utf-8", "surrogatepass")).digest()).decode()
+    return json.dumps({"id": activity_iri, "digest": f"sha-256={digest}"})
 
 
 def take_parsed(db: Database, activity_iri: str, document: str) -> tuple[dict[str, Any], Activity] | None:

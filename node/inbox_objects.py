@@ -6,7 +6,7 @@ in one transaction (`plain_create`, `keep_objects`)."""
 import json
 from typing import Any
 
-from protocol.activities import Activity
+from protocol.activities import Activity, attributed_to
 from protocol.errors import ParseError
 from protocol.iri import require_http_iri, same_origin
 from protocol.polls import parse_vote
@@ -31,13 +31,14 @@ from .urls import Urls
 
 
 async def on_create(ctx: InboxContext, activity: Activity, raw: dict[str, object]) -> str:
-    """Keep objects created by others (replies to our content, peers' posts). An embedded object must
-    come from its actor's server; otherwise it is fetched from its origin instead of trusted."""
+    """Keep objects created by others (replies to our content, peers' posts). The signer is the author:
+    an embedded object is trusted only when attributed to the activity's actor; any other (sent by IRI,
+    or naming another author) is fetched from its origin, whose copy is kept (as Mastodon does)."""
     obj = activity.object
     if obj is None:
         return "ignored"
     document = obj.embedded
-    if document is None or not same_origin(obj.iri, activity.actor):
+    if document is None or attributed_to(document) != activity.actor:
         try:
             document = await ctx.fetcher.get_object(obj.iri)
         except FetchError:
@@ -53,7 +54,7 @@ async def on_create(ctx: InboxContext, activity: Activity, raw: dict[str, object
     document = with_addressing(document, raw)
     if not await relevance.related(ctx.db, ctx.urls, activity.actor, document, raw):
         return "ignored"  # from a stranger, to no one here, in no thread shown here
-    return await store_remote_object(ctx, obj.iri, document)
+    return await store_remote_object(ctx, obj.iri, document, activity.actor)
 
 
 def with_addressing(document: dict[str, Any], activity: dict[str, Any]) -> dict[str, Any]:
@@ -90,10 +91,8 @@ def kept_author(iri: str, document: dict[str, Any]) -> str | None:
     has a host too)."""
     if document.get("id") != iri:
         return None
-    attributed = document.get("attributedTo")
     try:
-        author = require_http_iri(attributed.get("id") if isinstance(attributed, dict) else attributed,
-                                  "attributedTo")
+        author = require_http_iri(attributed_to(document), "attributedTo")
     except ParseError:
         return None
     return author if same_origin(author, iri) else None
@@ -110,21 +109,25 @@ def object_row(iri: str, document: dict[str, Any], author: str) -> tuple[Any, ..
             json.dumps(document), clock.iso())
 
 
-async def store_remote_object(ctx: InboxContext, iri: str, document: dict[str, Any], announce: Any = None) -> str:
-    """Keep a remote object whose author sits on the object's own server, served under the IRI asked for."""
+async def store_remote_object(ctx: InboxContext, iri: str, document: dict[str, Any], sender: str,
+                              announce: Activity | None = None) -> str:
+    """Keep a remote object whose author sits on the object's own server, served under the IRI asked for,
+    received from `sender` (the Create's or the Announce's actor)."""
     author = kept_author(iri, document)
     if author is None or await account_blocks.is_blocked(ctx.db, author):
         return "ignored"
+    listed = remote_content.may_be_content(document) and (await relevance.followed(ctx.db, ctx.urls)).lists(
+        author, sender)
     async with ctx.db.transaction() as tx:
         if not await comments.file_reply(tx, ctx.urls, iri=iri, document=document, author=author, via=announce):
             return "ignored"  # a reply to our item while comments are closed, or one an organizer rejected
         await tx.execute(INSERT_OBJECT, object_row(iri, document, author))
         await mentions.record(tx, ctx.urls, iri, document)  # a message to one of us: on the desk
-        # A peer's practice, journey or outcome, in full; search shows those only, so nothing else
-        # (a plain Note, an item already stored) changes the index.
-        changed = await remote_content.store(tx, document)
+        # A peer's practice, journey or outcome, in full, from a source the library lists; search shows
+        # those only, so nothing else (a plain Note, an item already stored) changes the index.
+        changed = listed and await remote_content.store(tx, document)
         await sharing.kept(tx, iri, announce, content_changed=changed)  # indexed for search; a re-share counted
-    await references.fetch_missing(ctx.db, ctx.fetcher, ctx.urls.base, document)
+    await references.fetch_missing(ctx.db, ctx.fetcher, ctx.urls, document)
     return "done"
 
 
@@ -149,26 +152,28 @@ Plain = tuple[str, dict[str, Any], str]  # (IRI, document, author) of an object 
 
 def plain_create(activity: Activity) -> Plain | None:
     """A Create that `on_create` would only keep, with no fetch and nothing else to do: its object is
-    embedded, comes from its actor's server, would be kept (`kept_author`), and replies to nothing (no
+    embedded, written by its actor on the actor's server (`kept_author`), and replies to nothing (no
     comment to file, no vote, no parent to fetch). Such objects are kept together (`keep_objects`)."""
     obj = activity.object
     if activity.type != "Create" or obj is None or obj.embedded is None:
         return None
     document = obj.embedded
-    if document.get("inReplyTo") is not None or not same_origin(obj.iri, activity.actor):
+    if document.get("inReplyTo") is not None:
         return None
     author = kept_author(obj.iri, document)
-    return None if author is None else (obj.iri, document, author)
+    return None if author is None or author != activity.actor else (obj.iri, document, author)
 
 
-async def keep_objects(tx: Transaction, items: list[Plain], object_rows: list[tuple[Any, ...]]) -> None:
+async def keep_objects(tx: Transaction, items: list[Plain], object_rows: list[tuple[Any, ...]],
+                       followed: relevance.Followed) -> None:
     """Keep the objects of several plain Creates (`object_rows`: their `object_row`s, made before the
     transaction), with the statements `store_remote_object` runs for each (the object rows first, in
-    order; then each one's full form and search index: other tables, which read no object row). A post
-    that names one of us is no plain Create: `store_remote_object` records it as a message."""
+    order; then each one's full form, when the library lists its author, and search index: other tables,
+    which read no object row). A post that names one of us is no plain Create: `store_remote_object`
+    records it as a message."""
     await tx.execute_many(INSERT_OBJECT, object_rows)
-    for iri, document, _ in items:
-        changed = await remote_content.store(tx, document)
+    for iri, document, author in items:
+        changed = followed.lists(author) and await remote_content.store(tx, document)
         await sharing.kept(tx, iri, None, content_changed=changed)
 
 
@@ -196,28 +201,41 @@ async def on_announce(ctx: InboxContext, activity: Activity, raw: dict[str, obje
         raise
     if not await relevance.related(ctx.db, ctx.urls, activity.actor, document, raw):
         return "ignored"  # a stranger's boost of something nobody here follows or discusses
-    return await store_remote_object(ctx, iri, document, activity)
+    return await store_remote_object(ctx, iri, document, activity.actor, activity)
 
 
 async def on_update(ctx: InboxContext, activity: Activity, raw: dict[str, object]) -> str:
-    """Update of an actor refreshes its cached document (and key); Update of an object replaces ours
-    only when the sender is its author."""
+    """Update of an actor refreshes its cached document (and key); Update of an object we hold replaces
+    it with the author's version: embedded when the sender is its author, else (by IRI, or naming another
+    author: Mobilizon's organizer updating the group's event) read from its origin. The stored author must
+    be the new version's."""
     obj = activity.object
     if obj is None:
         return "ignored"
     if obj.iri == activity.actor:
         await ctx.fetcher.get_actor(activity.actor, refresh=True)
         return "done"
-    if obj.embedded is None or not same_origin(obj.iri, activity.actor):
+    document = obj.embedded
+    if not same_origin(obj.iri, activity.actor) \
+            or not await ctx.db.fetch_value("SELECT 1 FROM remote_objects WHERE iri = ?", (obj.iri,)):
         return "ignored"
+    if document is None or attributed_to(document) != activity.actor:
+        try:
+            document = await ctx.fetcher.get_object(obj.iri)
+        except FetchError:
+            return "ignored"
+    author = kept_author(obj.iri, document)
+    if author is None:
+        return "ignored"
+    listed = (await relevance.followed(ctx.db, ctx.urls)).lists(author)  # else only an item held is replaced
     async with ctx.db.transaction() as tx:
         await tx.execute(
             "UPDATE remote_objects SET document = ?, updated_at = ? WHERE iri = ? AND attributed_to = ?",
-            (json.dumps(obj.embedded), clock.iso(), obj.iri, activity.actor),
+            (json.dumps(document), clock.iso(), obj.iri, author),
         )
         if not await tx.changes():
             return "ignored"
-        if await remote_content.store(tx, obj.embedded, replace=True):  # search shows peers' items only
+        if await remote_content.store(tx, document, replace=True, new=listed):  # search shows peers' items only
             await search.index_remote(tx, obj.iri)
         return "done"
 

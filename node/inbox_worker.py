@@ -23,7 +23,7 @@ from .compaction import compact_document
 from .db import Transaction
 from .fetch import FetchError
 from .follows import answer_follow, follow_document, remove_follow, set_follow_state, upsert_follow
-from .inbox import take_parsed
+from .inbox import ignored_document, take_parsed
 from .inbox_context import Handler, InboxContext
 from .inbox_objects import (
     INSERT_OBJECT,
@@ -208,17 +208,20 @@ HANDLERS: dict[str, Handler] = {
 
 _Row = Any  # a row of the inbox table: id, activity_iri, document, attempts
 _Parsed = tuple[dict[str, Any], Activity]  # (compacted document, activity)
-_MARK = "UPDATE inbox SET state = ?, attempts = ?, error = ?, processed_at = ?, next_attempt_at = ? WHERE id = ?"
+_MARK = ("UPDATE inbox SET state = ?, attempts = ?, error = ?, processed_at = ?, next_attempt_at = ?,"
+         " document = COALESCE(?, document) WHERE id = ?")
 
 
 def _outcome(row: _Row, state: str, error: str | None) -> tuple[Any, ...]:
-    """The new state of a handled row, as `InboxWorker._mark` writes it: a retry waits, then fails."""
+    """The new state of a handled row, as `InboxWorker._mark` writes it: a retry waits, then fails; an
+    ignored row keeps its id and a digest, not its body (`inbox.ignored_document`)."""
     attempts = row["attempts"] + 1
     next_attempt_at = 0.0
     if state == "retry":
         state = "failed" if attempts >= MAX_ATTEMPTS else "new"
         next_attempt_at = clock.timestamp() + retry_delay(attempts)
-    return (state, attempts, error, clock.iso(), next_attempt_at, row["id"])
+    document = ignored_document(row["activity_iri"], row["document"]) if state == "ignored" else None
+    return (state, attempts, error, clock.iso(), next_attempt_at, document, row["id"])
 
 
 def _insert_marked(object_rows: list[tuple[Any, ...]], marks: list[tuple[Any, ...]], conn: sqlite3.Connection) -> None:
@@ -295,8 +298,9 @@ class InboxWorker:
         marks = [*outcomes, *done]
         try:
             if any(remote_content.may_be_content(document) for _, document, _ in items):
+                followed = await relevance.followed(self.ctx.db, self.ctx.urls)
                 async with self.ctx.db.transaction() as tx:
-                    await keep_objects(tx, items, object_rows)
+                    await keep_objects(tx, items, object_rows, followed)
                     await tx.execute_many(_MARK, marks)
             else:  # only objects to insert (the common case): the whole transaction in one trip
                 await self.ctx.db.write_quick(functools.partial(_insert_marked, object_rows, marks),

@@ -1,7 +1,9 @@
-"""The peer directory: the nodes this node knows (followed, following, seen in activities, or followed
-by one of those), described by what each says about itself (NodeInfo and its network actor). There is
-no central registry. Peers of peers come from the `following` collections of the nodes we have a follow
-with, one step out and bounded, so the directory grows with the network without crawling it.
+"""The peer directory: the nodes this node knows (followed, asked to follow, following us with a follow we
+accepted, or followed by a node we follow), described by what each says about itself (NodeInfo and its
+network actor). There is no central registry. Peers of peers come from the `following` collections of
+the nodes we follow, one step out and bounded, so the directory grows with the network without crawling
+it. A node that only sent us activities is not listed (anyone can send one); the inbox dates the last
+activity of the peers known.
 """
 
 import asyncio
@@ -20,11 +22,11 @@ from . import clock
 from .config import Config
 from .db import Database, Transaction
 from .fetch import Fetcher, FetchError
+from .relevance import NETWORK_ACTOR_TYPES
 
 log = logging.getLogger(__name__)
 NODEINFO_ACCEPT = "application/json"
 MAX_FOLLOWING_PAGES = 5
-NETWORK_ACTOR_TYPES = frozenset({"Group", "Organization"})
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,8 @@ async def note_actor(tx: Transaction, local_base: str, iri: str, *, via: str | N
 
 
 class PeerWorker:
-    """Finds new peers in follows and received activities, and refreshes due ones from what they publish."""
+    """Finds new peers in follows, dates their last activity from the inbox, and refreshes due ones from
+    what they publish."""
 
     def __init__(self, *, db: Database, fetcher: Fetcher, local_base: str, settings: PeerSettings) -> None:
         self.db = db
@@ -80,20 +83,35 @@ class PeerWorker:
         return len(rows)
 
     async def _discover(self) -> set[str]:
-        """New hosts from follows (both ways) and from the inbox since the last pass; returns the hosts
-        we have a follow with."""
-        known = {r["host"]: r["actor_iri"] for r in await self.db.fetch_all("SELECT host, actor_iri FROM peers")}
+        """New hosts from follows: the actors ours follow or asked to follow, and the followers we
+        accepted; returns the hosts ours follow (whose `following` names peers of peers). The inbox since
+        the last pass only dates the last activity of the peers known: anyone can send an activity, and
+        an unsolicited one must not list its host on our page, nor make us fetch from it."""
+        rows = await self.db.fetch_all("SELECT host, actor_iri, via FROM peers")
+        known = {r["host"]: r["actor_iri"] for r in rows}
         local = f"{self.local_base}/"
-        others = [r["followee_iri"] if r["follower_iri"].startswith(local) else r["follower_iri"]
-                  for r in await self.db.fetch_all("SELECT follower_iri, followee_iri FROM follows")]
-        direct = {iri_host(iri) for iri in others}
+        followed: set[str] = set()
+        others: list[str] = []
+        for r in await self.db.fetch_all("SELECT follower_iri, followee_iri, state FROM follows"):
+            if r["follower_iri"].startswith(local):
+                followed.add(iri_host(r["followee_iri"]))
+                others.append(r["followee_iri"])
+            elif r["state"] == "accepted":
+                others.append(r["follower_iri"])
         seen = await self.db.fetch_all(
             "SELECT max(id) AS last_id, actor_iri, max(received_at) AS last FROM inbox WHERE id > ? GROUP BY actor_iri",
             (self.inbox_cursor,))
         new = [iri for iri in others if known.get(iri_host(iri)) is None]
-        if not new and not seen:
-            return direct
+        # A node no follow ties us to any more, and no peer named (or one an older version listed because
+        # it sent something): it leaves the directory.
+        related = {iri_host(iri) for iri in others}
+        gone = [(r["host"],) for r in rows if r["via"] is None and r["host"] not in related]
+        if not new and not seen and not gone:
+            return followed
         async with self.db.transaction() as tx:
+            await tx.execute_many("DELETE FROM peers WHERE host = ?", gone)
+            for host, in gone:
+                del known[host]
             for iri in new:
                 if known.get(iri_host(iri)) is None:
                     await note_actor(tx, self.local_base, iri, direct=True)
@@ -101,14 +119,11 @@ class PeerWorker:
             latest: dict[str, str] = {}  # host -> its newest activity: one statement for all (the lock is shared)
             for row in seen:
                 host = iri_host(row["actor_iri"])
-                if host not in known:
-                    await note_actor(tx, self.local_base, row["actor_iri"])
-                    known[host] = None
                 latest[host] = max(latest.get(host, ""), row["last"])
             await tx.execute_many("UPDATE peers SET last_activity_at = max(COALESCE(last_activity_at, ''), ?)"
-                                  " WHERE host = ?", [(last, host) for host, last in latest.items()])
+                                  " WHERE host = ?", [(last, host) for host, last in latest.items() if host in known])
         self.inbox_cursor = max([self.inbox_cursor, *(r["last_id"] for r in seen)])
-        return direct
+        return followed
 
     async def _nodeinfo(self, base_url: str) -> Any:
         _, links = await self.fetcher.get_json(f"{base_url}/.well-known/nodeinfo", accept=NODEINFO_ACCEPT, sign=False)

@@ -5,24 +5,28 @@ each fetched from its own origin. Objects announced by IRI are fetched by the in
 import logging
 from typing import Any
 
-from . import remote_content, search
+from . import relevance, remote_content, search
 from .comments import reply_target
 from .db import Database
 from .fetch import Fetcher, FetchError
+from .urls import Urls
 
 log = logging.getLogger(__name__)
 MAX_DEPTH = 3  # a thread is followed this far up; a hostile chain of replies costs at most this many GETs
 
 
-async def fetch_missing(db: Database, fetcher: Fetcher, local_base: str, document: dict[str, Any],
+async def fetch_missing(db: Database, fetcher: Fetcher, urls: Urls, document: dict[str, Any],
                         depth: int = MAX_DEPTH) -> list[str]:
     """Fetch and keep the objects `document` replies to, as far as `depth`, that are neither ours nor
-    known; returns their IRIs. A failure is logged, not raised: the reply itself is already kept."""
+    known; returns their IRIs. A practice, journey or outcome enters the library only when the library
+    lists its author (node/relevance.Followed). A failure is logged, not raised: the reply itself is
+    already kept."""
     fetched: list[str] = []
     current = document
+    followed = await relevance.followed(db, urls)
     while len(fetched) < depth:
         iri = reply_target(current)
-        if iri is None or iri.startswith(f"{local_base}/") \
+        if iri is None or iri.startswith(f"{urls.base}/") \
                 or await db.fetch_value("SELECT 1 FROM remote_objects WHERE iri = ?", (iri,)):
             break
         try:
@@ -31,7 +35,7 @@ async def fetch_missing(db: Database, fetcher: Fetcher, local_base: str, documen
             log.info("could not fetch %s, referenced by %s: %s", iri, document.get("id"), exc.reason)
             break
         async with db.transaction() as tx:
-            if await remote_content.keep_fetched(tx, iri, current):
+            if await remote_content.keep_fetched(tx, iri, current, followed=followed):
                 await search.index_remote(tx, iri)
             kept = await tx.fetch_value("SELECT 1 FROM remote_objects WHERE iri = ?", (iri,))
         if not kept:  # not the object asked for, or its author is elsewhere: trust stops here

@@ -21,6 +21,7 @@ from protocol.remote_content import RemotePublication, build_fields, parse_publi
 
 from . import clock
 from .db import Database, Transaction
+from .relevance import Followed
 from .render import sanitize
 from .urls import Urls, remote_page
 
@@ -55,10 +56,11 @@ def may_be_content(document: dict[str, Any]) -> bool:
     return any(t in ("Event", "Article") for t in (types if isinstance(types, list) else [types]))
 
 
-async def store(tx: Transaction, document: dict[str, Any], *, replace: bool = False) -> bool:
+async def store(tx: Transaction, document: dict[str, Any], *, replace: bool = False, new: bool = True) -> bool:
     """Keep a peer's practice, journey or outcome; anything else (a comment, a poll) is left to
-    `remote_objects`. `replace` is for an Update by the author: a new object is added, a known one is
-    replaced only when the stored author wrote the new version too. Returns True when a row changed."""
+    `remote_objects`. `replace` is for an Update by the author: a known one is replaced only when the
+    stored author wrote the new version too. `new`: an object not held yet may be added (it is from a
+    source the library lists, node/relevance.Followed). Returns True when a row changed."""
     if not may_be_content(document):
         return False
     try:
@@ -72,6 +74,8 @@ async def store(tx: Transaction, document: dict[str, Any], *, replace: bool = Fa
               json.dumps(build_fields(pub), ensure_ascii=False), pub.in_reply_to, pub.context, pub.replies,
               pub.published, pub.updated)
     if existing is None:
+        if not new:
+            return False
         content_id = await tx.execute(
             "INSERT INTO remote_content (kind, as_type, origin, attributed_to, audience, url, default_lang, fields,"
             " in_reply_to, context, replies, published_at, updated_at, iri, received_at, refreshed_at)"
@@ -88,10 +92,12 @@ async def store(tx: Transaction, document: dict[str, Any], *, replace: bool = Fa
     return True
 
 
-async def keep_fetched(tx: Transaction, iri: str, document: dict[str, Any]) -> bool:
+async def keep_fetched(tx: Transaction, iri: str, document: dict[str, Any], *,
+                       followed: Followed | None = None) -> bool:
     """Store an object fetched from its origin (backfill, a reference): raw in `remote_objects` and, when
-    it is content of ours, in full (then True). The same checks as the inbox: the document is the one
-    asked for, and its author sits on its host."""
+    it is content of ours, in full (then True); given `followed`, only when the library lists its author
+    (a reference to a stranger's article stays raw). The same checks as the inbox: the document is the
+    one asked for, and its author sits on its host."""
     if document.get("id") != iri:
         return False
     attributed = document.get("attributedTo")
@@ -111,7 +117,7 @@ async def keep_fetched(tx: Transaction, iri: str, document: dict[str, Any]) -> b
         (iri, str(document.get("type")), author, in_reply_to if isinstance(in_reply_to, str) else None,
          json.dumps(document), clock.iso()),
     )
-    return await store(tx, document)
+    return await store(tx, document, new=followed is None or followed.lists(author))
 
 
 async def delete(tx: Transaction, iri: str, actor_iri: str) -> bool:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import ParseError
-from .iri import require_http_iri
+from .iri import iri_host, require_http_iri, same_origin
 from .jsonld import AS_PUBLIC, OUTGOING_CONTEXT
 
 # Mastodon and Pleroma sometimes send the compacted forms of Public.
@@ -140,6 +140,30 @@ def parse_activity(doc: Any) -> Activity:
         target=_id_of(target, "target") if target is not None else None,
         published=published if isinstance(published, str) else None,
     )
+
+
+# Activities that bring their actor's own object, to create or to change: its id is minted on their server.
+_OWN_OBJECT = frozenset({"Create", "Update"})
+
+
+def check_origins(activity: Activity) -> None:
+    """Ids are minted by the actor's server: an activity's id, and the id of the object a Create or Update
+    brings, must sit on the actor's host (as Mastodon checks), or anyone could take another server's ids
+    first (the inbox dedupes on them) or speak for its objects. An Announce, a Like or an Undo names
+    anyone's object. Raises ParseError saying which id is elsewhere."""
+    host = iri_host(activity.actor)
+    if not same_origin(activity.iri, activity.actor):
+        raise ParseError(f"activity id {activity.iri} is not on the actor's host {host}")
+    if activity.type in _OWN_OBJECT and activity.object is not None \
+            and not same_origin(activity.object.iri, activity.actor):
+        raise ParseError(f"object id {activity.object.iri} of a {activity.type} is not on the actor's host {host}")
+
+
+def attributed_to(document: dict[str, Any]) -> str | None:
+    """The IRI an object's `attributedTo` names (an IRI or an embedded actor), or None (absent, a list)."""
+    value = document.get("attributedTo")
+    value = value.get("id") if isinstance(value, dict) else value
+    return value if isinstance(value, str) else None
 
 
 def with_transient_id(doc: dict[str, Any], body: bytes) -> dict[str, Any]:

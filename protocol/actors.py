@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ParseError
+from .handles import display_name, remote_username
 from .iri import require_http_iri, same_origin
 from .jsonld import OUTGOING_CONTEXT
 
@@ -126,7 +127,9 @@ def _keys(doc: dict[str, Any]) -> list[tuple[str, str]]:
 
 def parse_actor(doc: Any) -> RemoteActor:
     """Read a remote actor document (ActivityPub 4.1). The key must belong to the actor (its `owner`
-    matches or its id sits on the actor's host), as Mastodon checks before trusting a key."""
+    matches or its id sits on the actor's host), as Mastodon checks before trusting a key. A
+    `preferredUsername` that cannot be a handle (an `@`, a space, a bidi control...) is dropped, and bidi
+    controls are taken out of the display name: neither may pose as someone else's handle."""
     if not isinstance(doc, dict):
         raise ParseError("actor document is not a JSON object")
     iri = require_http_iri(doc.get("id"), "actor id")
@@ -145,8 +148,6 @@ def parse_actor(doc: Any) -> RemoteActor:
         value = _link_href(doc.get(name))
         return require_http_iri(value, name) if value else None
 
-    username = doc.get("preferredUsername")
-    name = doc.get("name")
     return RemoteActor(
         iri=iri,
         type=kind,
@@ -154,8 +155,8 @@ def parse_actor(doc: Any) -> RemoteActor:
         shared_inbox=shared_inbox,
         key_id=keys[0][0],
         public_key_pem=keys[0][1],
-        username=username if isinstance(username, str) else None,
-        name=name if isinstance(name, str) else None,
+        username=remote_username(doc.get("preferredUsername")),
+        name=display_name(doc.get("name")),
         url=optional_iri("url"),
         followers=optional_iri("followers"),
         following=optional_iri("following"),

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import ParseError
-from .handles import Handle, parse_handle
+from .handles import BIDI_CONTROLS, Handle, parse_handle
 from .iri import require_http_iri, same_origin
 from .langmap import canonical_lang_tag, is_lang_tag, parse_lang_map
 from .places import parse_place
@@ -60,10 +60,11 @@ def nodeinfo_href(links_doc: Any, base_url: str) -> str:
 
 
 def plain_text(value: Any, limit: int = MAX_TEXT) -> str | None:
-    """Text without tags or runs of spaces (summaries are HTML); None when empty."""
+    """Text without tags, runs of spaces (summaries are HTML) or bidi controls (a name is shown beside a
+    host); None when empty."""
     if not isinstance(value, str):
         return None
-    text = " ".join(_TAG.sub(" ", value).split())
+    text = " ".join(_TAG.sub(" ", "".join(c for c in value if c not in BIDI_CONTROLS)).split())
     return text[:limit] or None
 
 

@@ -241,15 +241,24 @@ async def test_a_start_catches_up_with_follows_and_raw_objects_from_before(clien
     network.publish_outbox("reseau", items, page_size=5)
     old = network.article("alice", "old", title="Ancienne")
     app = client.app
+    await follows_network(client, network)
     async with app[DB].transaction() as tx:
-        await tx.execute("INSERT INTO follows (follower_iri, followee_iri, activity_iri, state, created_at,"
-                         " updated_at) VALUES (?, ?, 'x', 'accepted', '', '')",
-                         (app[URLS].actor("reseau"), network.actor_iri("reseau")))
         await tx.execute("INSERT INTO remote_objects (iri, type, attributed_to, document, received_at)"
                          " VALUES (?, 'Article', ?, ?, '')", (old["id"], old["attributedTo"], json.dumps(old)))
     assert await app[BACKFILL].run_once() == 1
     assert await imported(client) == {"old": "Practice old", "p1": "Practice p1"}
     assert network.gets("/practices/old") == []
+
+
+async def follows_network(client: TestClient, network: OutboxPeer, follower: str = "reseau") -> None:
+    """One of our actors follows the peer's Group (accepted before this version), whose document is
+    cached: the library lists its node's items (node/relevance.Followed)."""
+    app = client.app
+    async with app[DB].transaction() as tx:
+        await tx.execute("INSERT INTO follows (follower_iri, followee_iri, activity_iri, state, created_at,"
+                         " updated_at) VALUES (?, ?, 'x', 'accepted', '', '')",
+                         (app[URLS].actor(follower), network.actor_iri("reseau")))
+    await app[FETCHER].get_actor(network.actor_iri("reseau"))
 
 
 def network_worker(client: TestClient) -> BackfillWorker:
@@ -275,6 +284,7 @@ async def test_the_sweep_of_raw_objects_reads_a_chunk_per_pass_and_runs_once(
     monkeypatch.setattr(backfill, "SWEEP_CHUNK", 2)
     note = {"id": f"{network.base}/notes/1", "type": "Note", "attributedTo": network.actor_iri("alice"),
             "content": "<p>hello</p>"}
+    await follows_network(client, network, "admin")  # not our Group's follow: no backfill to run
     for document in (network.article("alice", "r1"), note, network.article("alice", "r2"),
                      network.article("alice", "r3"), network.article("alice", "r4")):
         await keep_raw(client, document)

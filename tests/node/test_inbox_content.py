@@ -1,6 +1,6 @@
 """What the inbox worker does with remote content: replies to our write-ups (Create), edits and
-deletions by their authors, objects that claim another server (fetched from their origin instead of
-trusted), and activity types the node does not handle (kept, marked `ignored`)."""
+deletions by their authors, objects that claim another server (refused) or another author (fetched
+from their origin instead of trusted), and activity types the node does not handle (kept, marked `ignored`)."""
 
 from typing import Any
 
@@ -11,10 +11,12 @@ from node.appkeys import DB
 from tests.support.node import (
     AS_CONTEXT,
     activity,
+    error_of,
     follows_peer,
     get_as2,
     handled,
     inbox_rows,
+    post_signed,
     publish_practice,
 )
 from tests.support.peer import Peer
@@ -76,23 +78,30 @@ async def test_create_by_iri_is_fetched_from_the_actor_server(client: TestClient
     assert '"content": "<p>fetched</p>"' in stored["document"]
 
 
-async def test_object_claiming_another_server_is_fetched_from_its_origin(
-        client: TestClient, peer: Peer, other_peer: Peer) -> None:
-    genuine = {"@context": AS_CONTEXT, **note(other_peer, "carol", content="<p>what carol wrote</p>")}
-    other_peer.documents["/notes/1"] = genuine
+async def test_object_claiming_another_server_is_refused(client: TestClient, peer: Peer, other_peer: Peer) -> None:
+    """A Create speaks for its actor's server only (protocol.activities.check_origins): nothing is
+    stored, nothing fetched."""
+    other_peer.documents["/notes/1"] = {"@context": AS_CONTEXT, **note(other_peer, "carol")}
     forged = {**note(other_peer, "carol"), "content": "<p>words put in carol's mouth</p>"}
+    status, reason = await error_of(await post_signed(client, peer, "alice", "/inbox",
+                                                      activity(peer, "alice", "Create", forged)))
+    assert (status, reason) == (400, f"object id {forged['id']} of a Create is not on the actor's host {peer.host}")
+    assert await inbox_rows(client.app[DB]) == [] and await remote_objects(client) == []
+
+
+async def test_object_attributed_to_someone_else_is_fetched_from_its_origin(client: TestClient, peer: Peer,
+                                                                           bob: str) -> None:
+    """The signer is the author: alice's Create of a note attributed to bob is read from the server."""
+    genuine = {"@context": AS_CONTEXT, **note(peer, "bob", content="<p>what bob wrote</p>")}
+    peer.documents["/notes/1"] = genuine
+    forged = {**note(peer, "bob"), "content": "<p>words put in bob's mouth</p>"}
     assert await handled(client, peer, "alice", activity(peer, "alice", "Create", forged)) == "done"
     [stored] = await remote_objects(client)
-    assert (stored["iri"], stored["attributed_to"]) == (genuine["id"], other_peer.actor_iri("carol"))
-    assert "what carol wrote" in stored["document"]
-    assert "mouth" not in stored["document"]
-
-
-async def test_object_claiming_another_server_that_does_not_have_it_is_ignored(
-        client: TestClient, peer: Peer, other_peer: Peer) -> None:
-    forged = note(other_peer, "carol")
-    assert await handled(client, peer, "alice", activity(peer, "alice", "Create", forged)) == "ignored"
-    assert await remote_objects(client) == []
+    assert (stored["iri"], stored["attributed_to"]) == (genuine["id"], bob)
+    assert "what bob wrote" in stored["document"] and "mouth" not in stored["document"]
+    peer.documents.clear()
+    again = {**note(peer, "bob", 2), "content": "<p>words put in bob's mouth</p>"}
+    assert await handled(client, peer, "alice", activity(peer, "alice", "Create", again)) == "ignored"
 
 
 @pytest.mark.parametrize("attributed_to", [

@@ -1,4 +1,4 @@
-"""The peer directory (node/peers.py, GET /peers): nodes found in follows and received activities,
+"""The peer directory (node/peers.py, GET /peers): nodes found in follows (not in unsolicited activities),
 described by their NodeInfo and network actor, and peers of peers read from `following` collections."""
 
 from collections.abc import AsyncIterator
@@ -9,7 +9,7 @@ from aiohttp.test_utils import TestClient
 from node.accounts import get_actor
 from node.appkeys import DB, FETCHER, PEERS, URLS
 from node.following import follow
-from tests.support.node import activity, handled
+from tests.support.node import activity, follow_network, handled
 from tests.support.outbox import OutboxPeer, start_outbox_peer
 from tests.support.peer import Peer
 
@@ -67,13 +67,23 @@ async def test_followed_peer_and_its_peers_are_listed(client: TestClient, networ
     assert first["followed"] is True and first["seen"] is True and first["last_activity"]
 
 
-async def test_senders_of_activities_are_peers_too(client: TestClient, peer: Peer) -> None:
-    """alice (a Mastodon-like server without NodeInfo) sends us something: her node is known."""
+async def test_senders_of_activities_are_no_peers_but_followers_are(client: TestClient, peer: Peer) -> None:
+    """alice (a Mastodon-like server without NodeInfo) sends us something: anyone can, so her node is not
+    listed (nor asked for its NodeInfo). Once she follows our network, it is, and her activities date it.
+    A node an older version listed for what it sent leaves the directory."""
+    app = client.app
     like = activity(peer, "alice", "Like", "http://node.test/practices/x")
     assert await handled(client, peer, "alice", like) == "ignored"
-    await client.app[PEERS].run_once()
+    assert await app[PEERS].run_once() == 0
+    assert await peers_json(client) == []
+    async with app[DB].transaction() as tx:
+        await tx.execute("INSERT INTO peers (host, base_url, first_seen_at, next_refresh_at) VALUES (?, ?, '', 0)",
+                         ("spam.example", "https://spam.example"))
+    await follow_network(client, peer, "alice")
+    await app[PEERS].run_once()
     [only] = await peers_json(client)
-    assert (only["host"], only["seen"], only["actor"], only["followed"]) == (peer.host, True, None, False)
+    assert (only["host"], only["seen"], only["actor"], only["following"]) == (
+        peer.host, True, peer.actor_iri("alice"), True)
 
 
 async def test_peers_page_is_html_for_browsers(client: TestClient, network: OutboxPeer) -> None:

@@ -9,7 +9,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from node import relevance
-from node.appkeys import DB, URLS
+from node.appkeys import DB, FETCHER, URLS
 from node.follows import remove_follow, upsert_follow
 from tests.node.test_remote_content import peer_object
 from tests.support.dbstate import changed, snapshot
@@ -78,11 +78,29 @@ async def test_a_strangers_reply_to_our_item_is_a_comment(client: TestClient, pe
 
 
 async def test_every_post_of_a_followed_server_is_kept(client: TestClient, peer: Peer, bob: str) -> None:
+    """Kept, but listed in the library only from a network or an organizer we follow (relevance.Followed):
+    alice is a person, so bob, on her server, is neither."""
     await follows_peer(client.app, peer, "alice")  # bob, on alice's server, is not followed himself
     practice = peer_object(peer, "practice", author="bob")
     assert await handled(client, peer, "bob", activity(peer, "bob", "Create", practice)) == "done"
-    assert await handled(client, peer, "bob", activity(peer, "bob", "Create", note(peer, 2))) == "done"
+    assert await handled(client, peer, "bob", activity(peer, "bob", "Create", {**note(peer, 2), "attributedTo": bob})) \
+        == "done"
     assert await kept(client) == [practice["id"], f"{peer.base}/notes/2"]
+    assert await kept(client, "remote_content") == []
+    mine = peer_object(peer, "practice", slug="alices", author="alice")
+    assert await handled(client, peer, "alice", activity(peer, "alice", "Create", mine)) == "done"
+    assert await kept(client, "remote_content") == [mine["id"]]
+
+
+async def test_a_followed_networks_node_fills_the_library(client: TestClient, peer: Peer, bob: str) -> None:
+    """The network follows the peer's Group (its document cached, as `maillage follow` leaves it): its
+    organizers' items are listed, bob's included."""
+    peer.add_actor("reseau")
+    peer.actor_fields["reseau"] = {"type": "Group"}
+    await client.app[FETCHER].get_actor(peer.actor_iri("reseau"))
+    await follows_peer(client.app, peer, "reseau")
+    practice = peer_object(peer, "practice", author="bob")
+    assert await handled(client, peer, "bob", activity(peer, "bob", "Create", practice)) == "done"
     assert await kept(client, "remote_content") == [practice["id"]]
 
 

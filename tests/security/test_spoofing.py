@@ -13,7 +13,7 @@ from node.accounts import get_actor
 from node.appkeys import DB, FETCHER, URLS
 from node.following import follow
 from tests.support.dbstate import CACHES, changed, snapshot
-from tests.support.node import AS_CONTEXT, activity, follow_network, handled, publish_practice
+from tests.support.node import AS_CONTEXT, activity, follow_network, handled, post_signed, process, publish_practice
 from tests.support.peer import Peer
 
 GROUP = "http://node.test/users/reseau"
@@ -35,12 +35,17 @@ async def stored_note(client: TestClient, peer: Peer, name: str) -> dict[str, An
 
 async def changes_nothing(client: TestClient, peer: Peer, name: str, doc: dict[str, Any], *,
                           state: str = "ignored", ignore: frozenset[str] = CACHES) -> None:
-    """POST `doc` signed by `name`: accepted (202), processed into `state`, and nothing else changed.
-    The sender has posted before (a Like), so its key is already cached."""
+    """POST `doc` signed by `name`: accepted (202), processed into `state`, and nothing else changed;
+    or, for `state` "refused", answered 400 and not even logged. The sender has posted before (a Like),
+    so its key is already cached."""
     await handled(client, peer, name, activity(peer, name, "Like", PRACTICE))
-    ignore = ignore | {"inbox"}
+    ignore = ignore if state == "refused" else ignore | {"inbox"}
     before = await snapshot(client.app[DB], ignore=ignore)
-    assert await handled(client, peer, name, doc) == state
+    if state == "refused":  # a Create or Update of another server's object (protocol.activities.check_origins)
+        assert (await post_signed(client, peer, name, "/inbox", doc)).status == 400
+        await process(client.app)
+    else:
+        assert await handled(client, peer, name, doc) == state
     assert changed(before, await snapshot(client.app[DB], ignore=ignore)) == {}
 
 
@@ -56,7 +61,7 @@ async def test_create_of_an_object_that_its_origin_does_not_serve_stores_nothing
         client: TestClient, peer: Peer, other_peer: Peer, published: str, origin_status: int) -> None:
     forged = note(other_peer, "carol")
     other_peer.statuses["/notes/carol-1"] = origin_status
-    await changes_nothing(client, peer, "alice", activity(peer, "alice", "Create", forged))
+    await changes_nothing(client, peer, "alice", activity(peer, "alice", "Create", forged), state="refused")
 
 
 async def test_create_of_an_object_whose_origin_serves_another_id_stores_nothing(
@@ -64,7 +69,7 @@ async def test_create_of_an_object_whose_origin_serves_another_id_stores_nothing
     """Asked for notes/carol-1, carol's server answers with notes/carol-2: neither is stored as-is."""
     other_peer.documents["/notes/carol-1"] = {"@context": AS_CONTEXT, **note(other_peer, "carol", 2)}
     forged = note(other_peer, "carol", content="<p>words put in carol's mouth</p>")
-    await changes_nothing(client, peer, "alice", activity(peer, "alice", "Create", forged))
+    await changes_nothing(client, peer, "alice", activity(peer, "alice", "Create", forged), state="refused")
 
 
 async def test_create_of_an_object_attributed_to_one_of_our_users_stores_nothing(
@@ -79,7 +84,7 @@ async def test_update_of_an_object_on_another_server_changes_nothing(
         client: TestClient, peer: Peer, other_peer: Peer, published: str) -> None:
     carols = await stored_note(client, other_peer, "carol")
     edited = {**carols, "content": "<p>carol never wrote this</p>"}
-    await changes_nothing(client, peer, "alice", activity(peer, "alice", "Update", edited))
+    await changes_nothing(client, peer, "alice", activity(peer, "alice", "Update", edited), state="refused")
 
 
 async def test_update_of_someone_elses_object_on_the_same_server_changes_nothing(
@@ -92,7 +97,7 @@ async def test_update_of_someone_elses_object_on_the_same_server_changes_nothing
 async def test_update_of_our_own_content_changes_nothing(client: TestClient, peer: Peer, published: str) -> None:
     forged = {"id": published, "type": "Article", "attributedTo": "http://node.test/users/admin",
               "name": "Defaced", "content": "<p>defaced</p>"}
-    await changes_nothing(client, peer, "alice", activity(peer, "alice", "Update", forged))
+    await changes_nothing(client, peer, "alice", activity(peer, "alice", "Update", forged), state="refused")
 
 
 @pytest.mark.parametrize("victim", ["bob", "carol"])
@@ -104,7 +109,7 @@ async def test_update_of_someone_elses_actor_changes_nothing(
     renamed = {**server.actor_document(victim), "name": "Impostor", "inbox": f"{peer.base}/steal"}
     renamed.pop("@context")
     await changes_nothing(client, peer, "alice", activity(peer, "alice", "Update", renamed),
-                          ignore=frozenset())
+                          state="ignored" if victim == "bob" else "refused", ignore=frozenset())
 
 
 @pytest.mark.parametrize("target", ["bob", "carol", "our group", "our practice", "carol's note"])
