@@ -18,15 +18,17 @@ import hashlib
 import hmac
 import logging
 import os
+import re
 import secrets
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from aiohttp import web
 from aiohttp_session import get_session, new_session, session_middleware
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from cryptography.fernet import Fernet
+from yarl import URL
 
 from .accounts import Login, get_login_by_id
 from .appkeys import DB
@@ -42,6 +44,10 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Routes that authenticate every request with an HTTP Signature: no session, no CSRF token.
 CSRF_EXEMPT_ROUTES = frozenset({"/inbox", "/actor/inbox", "/users/{username}/inbox"})
 _USER_KEY = web.RequestKey("maillage_user", Login | None)  # type: ignore[arg-type]
+DEFAULT_NEXT, MAX_NEXT_LENGTH = "/desk", 2000
+# Controls and spaces (browsers drop or strip them) and backslashes (browsers read them as slashes).
+_UNSAFE_IN_NEXT = re.compile(r"[\x00-\x20\x7f\\]")
+_DOT_SEGMENT = re.compile(r"(^|/)\.{1,2}(/|$)")
 LOGIN_ATTEMPTS, LOGIN_PERIOD = 10, 600.0  # failed logins allowed per address and per user name, per 10 minutes
 
 
@@ -129,10 +135,27 @@ async def current_user(request: web.Request) -> Login | None:
 
 
 def safe_next(value: str | None) -> str:
-    """Where to go after logging in: a path on this node only (never `//host` or a scheme)."""
-    if not value or not value.startswith("/") or value.startswith(("//", "/\\")) or any(c in value for c in "\r\n\\"):
-        return "/desk"
+    """Where to go after logging in: a path on this node, else the desk. Parsed, not matched by prefix,
+    and judged three times: as sent, as aiohttp writes it in `Location` (yarl, which drops tabs and
+    newlines: slash, tab, `/evil.example` became `//evil.example`) and with its path decoded (what a
+    proxy may make of `/%2F%2Fevil.example`). Browsers drop tabs and newlines too, strip leading controls and
+    spaces, and read a backslash as a slash: any of them refuses the whole value, as do dot segments."""
+    if not value or len(value) > MAX_NEXT_LENGTH:
+        return DEFAULT_NEXT
+    try:
+        location = URL(value)
+    except ValueError:
+        return DEFAULT_NEXT
+    if location.absolute or location.scheme or not all(map(_path_only, (value, str(location), location.path))):
+        return DEFAULT_NEXT
     return value
+
+
+def _path_only(text: str) -> bool:
+    """`text` is a path from this node's root: no scheme, no authority, nothing a browser reads otherwise."""
+    parts = urlsplit(text)
+    return (text.startswith("/") and not text.startswith("//") and not _UNSAFE_IN_NEXT.search(text)
+            and not parts.scheme and not parts.netloc and not _DOT_SEGMENT.search(parts.path))
 
 
 def login_redirect(request: web.Request) -> web.HTTPFound:
