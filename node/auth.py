@@ -33,7 +33,7 @@ from yarl import URL
 from .accounts import Login, get_login_by_id
 from .appkeys import DB
 from .config import Config
-from .ratelimit import RateLimiter
+from .ratelimit import RateLimiter, client_key
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -48,22 +48,48 @@ DEFAULT_NEXT, MAX_NEXT_LENGTH = "/desk", 2000
 # Controls and spaces (browsers drop or strip them) and backslashes (browsers read them as slashes).
 _UNSAFE_IN_NEXT = re.compile(r"[\x00-\x20\x7f\\]")
 _DOT_SEGMENT = re.compile(r"(^|/)\.{1,2}(/|$)")
-LOGIN_ATTEMPTS, LOGIN_PERIOD = 10, 600.0  # failed logins allowed per address and per user name, per 10 minutes
+# Failed logins allowed per 10 minutes: per account and client address; per address, over every account
+# (one password tried on many names); per account, over every address (the ceiling of a spread guess).
+LOGIN_PERIOD = 600.0
+LOGIN_ATTEMPTS, ADDRESS_ATTEMPTS, ACCOUNT_ATTEMPTS = 10, 30, 100
+KNOWN_LOGINS = 10_000
 
 
 class LoginLimits:
-    """Failed logins per client address and per user name (node/ratelimit.py token buckets)."""
+    """Failed logins per (account, client address), per address and per account (node/ratelimit.py token
+    buckets). A guesser at one address locks only itself out of the account; the account's ceiling, ten
+    times higher, bounds a guess spread over many addresses, and does not apply where the account last
+    logged in (at most KNOWN_LOGINS such pairs are remembered), so even many guessers cannot lock its
+    owner out there. An IPv6 client counts as its /64, which one host usually holds whole."""
 
-    def __init__(self, attempts: int = LOGIN_ATTEMPTS, period: float = LOGIN_PERIOD) -> None:
-        self.by_address = RateLimiter(attempts, period)
-        self.by_name = RateLimiter(attempts, period)
+    def __init__(self, attempts: int = LOGIN_ATTEMPTS, period: float = LOGIN_PERIOD, *,
+                 address_attempts: int = ADDRESS_ATTEMPTS, account_attempts: int = ACCOUNT_ATTEMPTS) -> None:
+        self.by_pair = RateLimiter(attempts, period)
+        self.by_address = RateLimiter(address_attempts, period)
+        self.by_account = RateLimiter(account_attempts, period)
+        self._known: dict[tuple[str, str], None] = {}  # (account, client) that logged in; oldest first
 
     def wait(self, address: str, name: str) -> float:
-        return max(self.by_address.wait(address), self.by_name.wait(name.lower()))
+        account, client = name.lower(), client_key(address)
+        waits = [self.by_pair.wait((account, client)), self.by_address.wait(client)]
+        if (account, client) not in self._known:
+            waits.append(self.by_account.wait(account))
+        return max(waits)
 
     def failed(self, address: str, name: str) -> None:
-        self.by_address.spend(address)
-        self.by_name.spend(name.lower())
+        account, client = name.lower(), client_key(address)
+        self.by_pair.spend((account, client))
+        self.by_address.spend(client)
+        self.by_account.spend(account)
+
+    def succeeded(self, address: str, name: str) -> None:
+        """The right password from here: this pair's failures are forgotten and the ceiling spares it."""
+        pair = (name.lower(), client_key(address))
+        self.by_pair.forget(pair)
+        self._known.pop(pair, None)
+        self._known[pair] = None
+        if len(self._known) > KNOWN_LOGINS:
+            del self._known[next(iter(self._known))]
 
 
 LOGIN_LIMITS = web.AppKey("login_limits", LoginLimits)

@@ -1,6 +1,6 @@
-"""`/login`, `/logout`, `/account/password` and `/account/profile`. A failed login is counted per client
-address and per user name (node/auth.py LoginLimits); past the limit the form answers 429 with how long
-to wait, whether the password is right or not, so guessing gains nothing."""
+"""`/login`, `/logout`, `/account/password` and `/account/profile`. A failed login is counted per account
+and client address, per address and per account (node/auth.py LoginLimits); past a limit the form
+answers 429 with how long to wait, whether the password is right or not, so guessing gains nothing."""
 
 import dataclasses
 import math
@@ -56,6 +56,7 @@ async def post_login(request: web.Request) -> web.Response:
     if user.suspended_at is not None:  # told only to whom knows the password
         return await page(request, "desk/login.html", {"form": shown, "errors": {
             "": _("This account is suspended. Ask an admin of the network to reactivate it.")}}, status=403)
+    limits.succeeded(address, name)
     await start_session(request, user)
     raise redirect(shown["next"])
 

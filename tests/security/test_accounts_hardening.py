@@ -2,11 +2,15 @@
 login, a guesser locking an account's owner out, a session cookie copied before logout, a data folder
 readable by others, and a full disk (a real small filesystem, filled)."""
 
+import contextlib
+from collections.abc import AsyncIterator
 from urllib.parse import urljoin, urlsplit
 
+import aiohttp
 from aiohttp.test_utils import TestClient
 from yarl import URL
 
+from node.auth import LOGIN_LIMITS, LoginLimits
 from tests.conftest import ADMIN_PASSWORD
 from tests.support.desk import login, post_form
 
@@ -61,3 +65,54 @@ async def test_a_path_on_the_node_is_where_login_goes(client: TestClient) -> Non
         resp = await client.get("/login", params={"next": target}, allow_redirects=False)
         assert (resp.status, resp.headers["Location"]) == (303, target)
         await post_form(client, "/logout", {}, token_from="/desk")
+
+
+# Row: 10 wrong passwords for a public handle from one address made the right one refused (429) everywhere.
+
+@contextlib.asynccontextmanager
+async def browsers(client: TestClient, *addresses: str) -> AsyncIterator[list[TestClient]]:
+    """Test clients of the node's server, each connecting from its own loopback address (request.remote)."""
+    made = [TestClient(client.server, connector=aiohttp.TCPConnector(local_addr=(address, 0)))
+            for address in addresses]
+    try:
+        yield made
+    finally:
+        for browser in made:
+            await browser.session.close()
+
+
+async def _try(browser: TestClient, password: str, username: str = "admin") -> int:
+    resp = await post_form(browser, "/login", {"username": username, "password": password, "next": "/desk"})
+    return resp.status
+
+
+async def test_one_address_guessing_cannot_lock_the_owner_out(client: TestClient) -> None:
+    async with browsers(client, "127.0.0.66", "127.0.0.2") as (attacker, owner):
+        assert [await _try(attacker, f"guess {i}") for i in range(10)] == [401] * 10
+        assert await _try(attacker, ADMIN_PASSWORD) == 429  # the guesser is locked out of this account
+        assert await _try(owner, ADMIN_PASSWORD) == 303  # its owner is not
+
+
+async def test_a_distributed_guess_is_bounded_per_account_but_the_owner_known_address_still_logs_in(
+        client: TestClient) -> None:
+    limits = client.app[LOGIN_LIMITS]  # fewer attempts, same rule
+    limits.by_pair.burst, limits.by_address.burst, limits.by_account.burst = 2.0, 4.0, 6.0
+    guessers = [f"127.0.1.{i}" for i in range(1, 5)]
+    async with browsers(client, "127.0.0.2", "127.0.0.3", *guessers) as (owner, newcomer, *attackers):
+        assert await _try(owner, ADMIN_PASSWORD) == 303
+        await post_form(owner, "/logout", {}, token_from="/desk")
+        statuses = [await _try(attacker, f"guess {i}") for attacker in attackers for i in range(2)]
+        assert statuses == [401] * 6 + [429] * 2  # six guesses in all for this account, from any address
+        assert await _try(newcomer, ADMIN_PASSWORD) == 429  # even the right password, or guessing would go on
+        assert await _try(owner, ADMIN_PASSWORD) == 303  # where the owner logged in before, they still can
+        # One address trying many accounts is bounded too (four failures per address here).
+        assert [await _try(attackers[0], "guess", username=name) for name in ("olga", "ines", "omar")] == [
+            401, 401, 429]
+
+
+def test_an_ipv6_client_counts_as_its_64_network() -> None:
+    limits = LoginLimits(attempts=2)
+    limits.failed("2001:db8:1:2::1", "admin")
+    limits.failed("2001:db8:1:2:ffff::9", "Admin")
+    assert limits.wait("2001:db8:1:2::77", "admin") > 0
+    assert limits.wait("2001:db8:1:3::1", "admin") == 0
