@@ -3,10 +3,10 @@
 Sessions live in a cookie encrypted and authenticated with Fernet (aiohttp-session's
 EncryptedCookieStorage): HttpOnly, SameSite=Lax, Secure when the node is served over https. The key is
 `DATA/session.key` (0600), made at `maillage init` or at the first start of an older node. A session
-holds the user's actor id, a fingerprint of their password hash and session epoch (changing the
-password, or a suspension, logs out every other session, since a cookie cannot be revoked otherwise)
-and a CSRF token. The role and a suspension are read from the database on every request, so they
-apply at once.
+holds a random token naming its row in `login_sessions` (node/login_sessions.py: logging out deletes
+the row, so a copy of the cookie is refused after), a fingerprint of the user's password hash and
+session epoch (changing the password, or a suspension, logs out every other session) and a CSRF token.
+The role and a suspension are read from the database on every request, so they apply at once.
 
 CSRF: every form carries the session's token in a hidden `csrf_token` field; the middleware below
 refuses (403) any POST whose token is missing or differs (compared in constant time), before the
@@ -30,16 +30,16 @@ from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from cryptography.fernet import Fernet
 from yarl import URL
 
-from .accounts import Login, get_login_by_id
+from .accounts import Login
 from .appkeys import DB
 from .config import Config
+from .login_sessions import SESSION_MAX_AGE, close_session, login_of, open_session
 from .ratelimit import RateLimiter, client_key
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 KEY_FILE = "session.key"
 COOKIE = "maillage_session"
-SESSION_MAX_AGE = 14 * 24 * 3600
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Routes that authenticate every request with an HTTP Signature: no session, no CSRF token.
 CSRF_EXEMPT_ROUTES = frozenset({"/inbox", "/actor/inbox", "/users/{username}/inbox"})
@@ -140,7 +140,7 @@ async def csrf_token(request: web.Request) -> str:
 async def start_session(request: web.Request, user: Login) -> None:
     """A fresh session at login (never the one the visitor had before: no session fixation)."""
     session = await new_session(request)
-    session["uid"] = user.actor_id
+    session["sid"] = await open_session(request.app[DB], user.actor_id)
     session["pw"] = fingerprint(user)
     session["csrf"] = secrets.token_urlsafe(32)
 
@@ -150,14 +150,23 @@ async def current_user(request: web.Request) -> Login | None:
         return request[_USER_KEY]
     session = await get_session(request)
     user = None
-    uid = session.get("uid")
-    if isinstance(uid, int):
-        found = await get_login_by_id(request.app[DB], uid)
+    token = session.get("sid")
+    if isinstance(token, str):  # a cookie made before server-side sessions has none: logged out
+        found = await login_of(request.app[DB], token)
         # A suspension raised the epoch: no session made before it matches, even once reactivated.
         if found is not None and hmac.compare_digest(str(session.get("pw", "")), fingerprint(found)):
             user = found
     request[_USER_KEY] = user
     return user
+
+
+async def end_session(request: web.Request) -> None:
+    """Log out: the session's row goes, so every copy of its cookie is refused from now on."""
+    session = await get_session(request)
+    token = session.get("sid")
+    if isinstance(token, str):
+        await close_session(request.app[DB], token)
+    session.invalidate()
 
 
 def safe_next(value: str | None) -> str:

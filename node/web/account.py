@@ -12,7 +12,16 @@ from .. import media, profiles
 from ..accounts import MIN_PASSWORD_LENGTH, AccountError, hash_password, set_password, verify_password
 from ..accounts import get_login as find_login
 from ..appkeys import CONFIG, DB, URLS
-from ..auth import LOGIN_LIMITS, accepts_upload, current_user, fingerprint, login_required, safe_next, start_session
+from ..auth import (
+    LOGIN_LIMITS,
+    accepts_upload,
+    current_user,
+    end_session,
+    fingerprint,
+    login_required,
+    safe_next,
+    start_session,
+)
 from ..formerrors import FieldError
 from ..ratelimit import retry_after_header
 from .forms import fields, files, gettext, notice, page, read_upload, redirect, user_of
@@ -62,8 +71,7 @@ async def post_login(request: web.Request) -> web.Response:
 
 
 async def post_logout(request: web.Request) -> web.Response:
-    session = await get_session(request)
-    session.invalidate()
+    await end_session(request)
     raise redirect("/")
 
 

@@ -3,14 +3,23 @@ login, a guesser locking an account's owner out, a session cookie copied before 
 readable by others, and a full disk (a real small filesystem, filled)."""
 
 import contextlib
+import json
+import time
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
+import pytest
 from aiohttp.test_utils import TestClient
+from cryptography.fernet import Fernet
 from yarl import URL
 
-from node.auth import LOGIN_LIMITS, LoginLimits
+from node import clock
+from node.accounts import get_login
+from node.appkeys import DB
+from node.auth import COOKIE, LOGIN_LIMITS, SESSION_MAX_AGE, LoginLimits, ensure_session_key, fingerprint
+from node.config import Config
 from tests.conftest import ADMIN_PASSWORD
 from tests.support.desk import login, post_form
 
@@ -116,3 +125,60 @@ def test_an_ipv6_client_counts_as_its_64_network() -> None:
     limits.failed("2001:db8:1:2:ffff::9", "Admin")
     assert limits.wait("2001:db8:1:2::77", "admin") > 0
     assert limits.wait("2001:db8:1:3::1", "admin") == 0
+
+
+# Row: a session cookie copied before logout stayed valid after logout.
+
+def _session_cookie(browser: TestClient) -> str:
+    return next(c.value for c in browser.session.cookie_jar if c.key == COOKIE)
+
+
+async def _desk_status(client: TestClient, cookie: str) -> int:
+    """What /desk answers a browser that holds only `cookie` (200: logged in; 302: sent to /login)."""
+    async with aiohttp.ClientSession(cookies={COOKIE: cookie}) as thief:
+        async with thief.get(client.make_url("/desk"), allow_redirects=False) as resp:
+            return resp.status
+
+
+async def test_a_cookie_copied_before_logout_is_refused_after_it(client: TestClient) -> None:
+    await login(client)
+    copied = _session_cookie(client)
+    assert await _desk_status(client, copied) == 200
+    assert (await post_form(client, "/logout", {}, token_from="/desk")).status == 303
+    assert await _desk_status(client, copied) == 302
+
+
+async def test_logging_out_on_one_device_keeps_the_others(client: TestClient) -> None:
+    async with browsers(client, "127.0.0.2", "127.0.0.3") as (laptop, phone):
+        await login(laptop)
+        await login(phone)
+        await post_form(laptop, "/logout", {}, token_from="/desk")
+        assert (await laptop.get("/desk", allow_redirects=False)).status == 302
+        assert (await phone.get("/desk", allow_redirects=False)).status == 200
+
+
+async def test_a_cookie_made_before_server_side_sessions_is_refused(client: TestClient, node_config: Config) -> None:
+    """Upgrading logs everybody out once: the cookies made before (user id, fingerprint, CSRF token, and
+    no session token) name no session on the server."""
+    admin = await get_login(client.app[DB], "admin")
+    assert admin is not None
+    data = {"created": int(time.time()), "session": {"uid": admin.actor_id, "pw": fingerprint(admin), "csrf": "x"}}
+    old = Fernet(ensure_session_key(node_config.data_dir)).encrypt(json.dumps(data).encode()).decode()
+    assert await _desk_status(client, old) == 302
+
+
+async def test_sessions_end_on_the_server_when_old_or_beyond_a_number_per_user(
+        client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("node.login_sessions.MAX_PER_USER", 2)
+    cookies = []
+    for _ in range(3):
+        client.session.cookie_jar.clear()
+        await login(client)
+        cookies.append(_session_cookie(client))
+    assert [await _desk_status(client, cookie) for cookie in cookies] == [302, 200, 200]  # the oldest went
+    assert await client.app[DB].fetch_value("SELECT count(*) FROM login_sessions") == 2
+    old = clock.iso(clock.now() - timedelta(seconds=SESSION_MAX_AGE + 1))
+    async with client.app[DB].transaction() as tx:
+        await tx.execute("UPDATE login_sessions SET created_at = ? WHERE id = (SELECT max(id) FROM login_sessions)",
+                         (old,))
+    assert [await _desk_status(client, cookie) for cookie in cookies] == [302, 200, 302]
