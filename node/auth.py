@@ -96,15 +96,12 @@ LOGIN_LIMITS = web.AppKey("login_limits", LoginLimits)
 
 
 def ensure_session_key(data_dir: Path) -> bytes:
-    """The Fernet key of session cookies, created (0600) when missing; an existing file readable by
-    others is made private."""
+    """The Fernet key of session cookies, created (0600) when missing (an existing file readable by
+    others is made private at start, node/datadir.py)."""
     path = data_dir / KEY_FILE
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        if path.stat().st_mode & 0o077:
-            log.warning("%s was readable by others; making it private", path)
-            path.chmod(0o600)
         return path.read_bytes().strip()
     with os.fdopen(fd, "wb") as out:
         out.write(Fernet.generate_key())

@@ -13,6 +13,7 @@ takes microseconds. Hot paths run their short statements on the loop's own threa
 import asyncio
 import importlib.resources
 import logging
+import os
 import re
 import sqlite3
 import time
@@ -285,6 +286,7 @@ async def _backup_before(conn: aiosqlite.Connection, target: Path) -> None:
     attached) to `target`, through a temporary file so a crash never leaves half a backup."""
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
+    os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))  # it holds every private key
     copy = sqlite3.connect(partial, check_same_thread=False)  # written from aiosqlite's thread
     try:
         await conn.backup(copy)

@@ -4,22 +4,31 @@ readable by others, and a full disk (a real small filesystem, filled)."""
 
 import contextlib
 import json
+import logging
+import os
+import shutil
+import stat
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
+from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 import pytest
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, TestServer
 from cryptography.fernet import Fernet
 from yarl import URL
 
 from node import clock
+from node import db as node_db
 from node.accounts import get_login
+from node.app import create_app
 from node.appkeys import DB
 from node.auth import COOKIE, LOGIN_LIMITS, SESSION_MAX_AGE, LoginLimits, ensure_session_key, fingerprint
+from node.cli import main
 from node.config import Config
+from node.db import Database, latest_version, pre_migration_backup_path
 from tests.conftest import ADMIN_PASSWORD
 from tests.support.desk import login, post_form
 
@@ -182,3 +191,60 @@ async def test_sessions_end_on_the_server_when_old_or_beyond_a_number_per_user(
         await tx.execute("UPDATE login_sessions SET created_at = ? WHERE id = (SELECT max(id) FROM login_sessions)",
                          (old,))
     assert [await _desk_status(client, cookie) for cookie in cookies] == [302, 200, 302]
+
+
+# Row: `maillage init` made maillage.db (every private key) 0644.
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@contextlib.contextmanager
+def umask(mask: int) -> Iterator[None]:
+    old = os.umask(mask)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def test_init_makes_the_data_folder_and_its_secrets_private(tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "srv" / "node"
+    with umask(0o022):  # the usual default, under which files were 0644
+        assert main(["init", "--data", str(data), "--url", "http://node.test", "--name", "reseau",
+                     "--password", ADMIN_PASSWORD, "--dev"]) == 0
+    capsys.readouterr()
+    assert _mode(data) == 0o700
+    assert {p.name: oct(_mode(p)) for p in data.iterdir()} == {
+        "maillage.db": "0o600", "maillage.toml": "0o600", "session.key": "0o600"}
+    assert _mode(tmp_path / "srv") == 0o755  # a folder above it is not the node's
+
+
+async def test_a_start_makes_an_existing_node_private_and_says_so(node_config: Config,
+                                                                 caplog: pytest.LogCaptureFixture) -> None:
+    data = node_config.data_dir
+    data.chmod(0o755)
+    stray = data / "maillage.db.before-0010"
+    shutil.copy(data / "maillage.db", stray)
+    for name in ("maillage.db", "maillage.toml", "session.key", stray.name):
+        (data / name).chmod(0o644)
+    with umask(0o022), caplog.at_level(logging.WARNING):
+        async with TestClient(TestServer(create_app(node_config, workers=False))) as client:
+            await login(client)  # a write: the WAL and its index exist now
+            files = {p.name: oct(_mode(p)) for p in data.iterdir() if p.is_file()}
+    assert _mode(data) == 0o700 and set(files.values()) == {"0o600"}, files
+    assert {"maillage.db-wal", "maillage.db-shm"} <= set(files)  # as private as the database they belong to
+    said = [r.getMessage() for r in caplog.records if "made it private" in r.getMessage()]
+    assert sorted(m.split(" was readable")[0] for m in said) == sorted(
+        str(p) for p in (data, data / "maillage.db", data / "maillage.toml", data / "session.key", stray)), said
+
+
+async def test_the_copy_made_before_a_migration_is_private(node_config: Config,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    current, known = latest_version(), node_db._migrations()
+    probe = (current + 1, f"{current + 1:04d}_probe.sql", "CREATE TABLE probe (x INTEGER);")
+    monkeypatch.setattr(node_db, "_migrations", lambda: [*known, probe])
+    with umask(0o022):
+        await (await Database.open(node_config.database_path)).close()
+    assert _mode(pre_migration_backup_path(node_config.database_path, current + 1)) == 0o600
