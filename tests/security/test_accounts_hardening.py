@@ -2,12 +2,16 @@
 login, a guesser locking an account's owner out, a session cookie copied before logout, a data folder
 readable by others, and a full disk (a real small filesystem, filled)."""
 
+import asyncio
 import contextlib
 import json
 import logging
 import os
 import shutil
+import sqlite3
 import stat
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
@@ -30,7 +34,10 @@ from node.cli import main
 from node.config import Config
 from node.db import Database, latest_version, pre_migration_backup_path
 from tests.conftest import ADMIN_PASSWORD
+from tests.node.conftest import copy_node
 from tests.support.desk import login, post_form
+from tests.support.node import activity, post_signed
+from tests.support.peer import Peer
 
 ORIGIN = "http://node.test"
 
@@ -248,3 +255,79 @@ async def test_the_copy_made_before_a_migration_is_private(node_config: Config,
     with umask(0o022):
         await (await Database.open(node_config.database_path)).close()
     assert _mode(pre_migration_backup_path(node_config.database_path, current + 1)) == 0o600
+
+
+# Row: disk full: the inbox answered 500, /readyz still "ready", `maillage publish` printed a traceback.
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A real filesystem of 24 MiB (tmpfs) that the test fills; skipped where one cannot be mounted."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24m,mode=0755", "tmpfs", str(mount)],
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs to fill (needs root): {done.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def fill(disk: Path) -> None:
+    """Write zeros until the filesystem refuses (ENOSPC)."""
+    with (disk / "filler").open("wb") as out:
+        with contextlib.suppress(OSError):
+            while True:
+                out.write(b"\0" * (1 << 16))
+                out.flush()
+
+
+def truncate_wal(config: Config) -> None:
+    """The WAL emptied, so the next write needs new blocks (a WAL reuses its own space)."""
+    conn = sqlite3.connect(config.database_path)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+
+
+PRACTICE = Path(__file__).parents[2] / "docs" / "examples" / "practice.en.md"
+
+
+async def _publish(config: Config) -> tuple[int, str]:
+    """`maillage publish` in its own process, as a person runs it: (exit status, stderr)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "node", "publish", "--data", str(config.data_dir), "--as", "admin", str(PRACTICE),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env={**os.environ, "PYTHONPATH": os.getcwd()})
+    _, err = await asyncio.wait_for(proc.communicate(), timeout=60)  # it hung after its traceback before
+    return proc.returncode or 0, err.decode()
+
+
+async def test_a_full_disk_makes_the_node_not_ready_the_inbox_503_and_commands_say_so(
+        node_template: dict[bool, Path], small_disk: Path, peer: Peer, capsys: pytest.CaptureFixture[str]) -> None:
+    config = copy_node(node_template[False], small_disk / "node")
+    publish = ["publish", "--data", str(config.data_dir), "--as", "admin", str(PRACTICE)]
+    async with TestClient(TestServer(create_app(config))) as client:
+        ready = await client.get("/readyz")
+        assert ready.status == 200, await ready.text()
+        like = activity(peer, "alice", "Like", f"{ORIGIN}/practices/x")
+        assert (await post_signed(client, peer, "alice", "/inbox", like)).status == 202
+        truncate_wal(config)
+        fill(small_disk)
+        ready = await client.get("/readyz")
+        assert ready.status == 503 and (await ready.json())["checks"]["disk"].startswith("full"), await ready.text()
+        like = activity(peer, "alice", "Like", f"{ORIGIN}/practices/y")
+        resp = await post_signed(client, peer, "alice", "/inbox", like)
+        assert (resp.status, await resp.json()) == (503, {"error": "disk full"})
+        assert int(resp.headers["Retry-After"]) > 0
+        assert await asyncio.to_thread(main, publish) == 1  # while serve runs: SQLITE_FULL at the write
+        err = capsys.readouterr().err
+        assert err.startswith("error: disk full (database or disk is full): free some space in") and err.count(
+            "\n") == 1, err
+        (small_disk / "filler").unlink()
+        assert (await post_signed(client, peer, "alice", "/inbox", like)).status == 202  # room again: taken
+        assert (await client.get("/readyz")).status == 200
+    fill(small_disk)
+    code, err = await _publish(config)  # serve stopped: SQLite cannot even make its index (this one hung)
+    assert (code, err.count("\n")) == (1, 1) and err.startswith("error: disk full (disk I/O error)"), err
