@@ -16,7 +16,6 @@ and never read the session."""
 import functools
 import hashlib
 import hmac
-import logging
 import os
 import re
 import secrets
@@ -36,7 +35,6 @@ from .config import Config
 from .login_sessions import SESSION_MAX_AGE, close_session, login_of, open_session
 from .ratelimit import RateLimiter, client_key
 
-log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 KEY_FILE = "session.key"
 COOKIE = "maillage_session"

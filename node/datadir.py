@@ -28,6 +28,8 @@ def private_files() -> Iterator[None]:
 def make_private(data_dir: Path) -> None:
     """Take the group's and others' permissions off the folder and each file directly in it, with a log line
     for each change; one that cannot be changed (another owner) is logged, and the node starts all the same."""
+    if not data_dir.is_dir():
+        return
     for path in [data_dir, *sorted(data_dir.iterdir())]:
         try:
             info = path.lstat()
