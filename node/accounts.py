@@ -127,22 +127,17 @@ class Login:
     session_epoch: int = 0
 
 
-_LOGIN = ("SELECT a.id, a.username, a.name, u.password_hash, u.role, u.suspended_at, u.session_epoch FROM users u"
-          " JOIN actors a ON a.id = u.actor_id")
+LOGIN_QUERY = ("SELECT a.id, a.username, a.name, u.password_hash, u.role, u.suspended_at, u.session_epoch"
+               " FROM users u JOIN actors a ON a.id = u.actor_id")
 
 
 async def get_login(db: Database | Transaction, username: str) -> Login | None:
-    row = await db.fetch_one(f"{_LOGIN} WHERE a.username = ?", (username,))
-    return Login(*row) if row else None
-
-
-async def get_login_by_id(db: Database | Transaction, actor_id: int) -> Login | None:
-    row = await db.fetch_one(f"{_LOGIN} WHERE a.id = ?", (actor_id,))
+    row = await db.fetch_one(f"{LOGIN_QUERY} WHERE a.username = ?", (username,))
     return Login(*row) if row else None
 
 
 async def list_logins(db: Database | Transaction) -> list[Login]:
-    return [Login(*row) for row in await db.fetch_all(f"{_LOGIN} ORDER BY a.username")]
+    return [Login(*row) for row in await db.fetch_all(f"{LOGIN_QUERY} ORDER BY a.username")]
 
 
 async def set_password(tx: Transaction, actor_id: int, password: str) -> None:

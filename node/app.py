@@ -20,6 +20,7 @@ from .assets import asset_dir
 from .auth import LOGIN_LIMITS, LoginLimits, csrf_middleware, sessions
 from .backfill import BackfillSettings, BackfillWorker
 from .config import Config
+from .datadir import make_private
 from .db import Database
 from .delivery import DeliveryWorker
 from .fetch import Fetcher, Signer
@@ -47,6 +48,7 @@ def user_agent(config: Config) -> str:
 
 async def _resources(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
+    make_private(config.data_dir)  # an older node's files were readable by others
     db = await Database.open(config.database_path)
     connector = aiohttp.TCPConnector(limit=100, **connector_kwargs(config.allow_private_network))
     session = aiohttp.ClientSession(connector=connector)

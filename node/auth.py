@@ -3,10 +3,10 @@
 Sessions live in a cookie encrypted and authenticated with Fernet (aiohttp-session's
 EncryptedCookieStorage): HttpOnly, SameSite=Lax, Secure when the node is served over https. The key is
 `DATA/session.key` (0600), made at `maillage init` or at the first start of an older node. A session
-holds the user's actor id, a fingerprint of their password hash and session epoch (changing the
-password, or a suspension, logs out every other session, since a cookie cannot be revoked otherwise)
-and a CSRF token. The role and a suspension are read from the database on every request, so they
-apply at once.
+holds a random token naming its row in `login_sessions` (node/login_sessions.py: logging out deletes
+the row, so a copy of the cookie is refused after), a fingerprint of the user's password hash and
+session epoch (changing the password, or a suspension, logs out every other session) and a CSRF token.
+The role and a suspension are read from the database on every request, so they apply at once.
 
 CSRF: every form carries the session's token in a hidden `csrf_token` field; the middleware below
 refuses (403) any POST whose token is missing or differs (compared in constant time), before the
@@ -16,63 +16,90 @@ and never read the session."""
 import functools
 import hashlib
 import hmac
-import logging
 import os
+import re
 import secrets
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from aiohttp import web
 from aiohttp_session import get_session, new_session, session_middleware
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from cryptography.fernet import Fernet
+from yarl import URL
 
-from .accounts import Login, get_login_by_id
+from .accounts import Login
 from .appkeys import DB
 from .config import Config
-from .ratelimit import RateLimiter
+from .login_sessions import SESSION_MAX_AGE, close_session, login_of, open_session
+from .ratelimit import RateLimiter, client_key
 
-log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 KEY_FILE = "session.key"
 COOKIE = "maillage_session"
-SESSION_MAX_AGE = 14 * 24 * 3600
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Routes that authenticate every request with an HTTP Signature: no session, no CSRF token.
 CSRF_EXEMPT_ROUTES = frozenset({"/inbox", "/actor/inbox", "/users/{username}/inbox"})
 _USER_KEY = web.RequestKey("maillage_user", Login | None)  # type: ignore[arg-type]
-LOGIN_ATTEMPTS, LOGIN_PERIOD = 10, 600.0  # failed logins allowed per address and per user name, per 10 minutes
+DEFAULT_NEXT, MAX_NEXT_LENGTH = "/desk", 2000
+# Controls and spaces (browsers drop or strip them) and backslashes (browsers read them as slashes).
+_UNSAFE_IN_NEXT = re.compile(r"[\x00-\x20\x7f\\]")
+_DOT_SEGMENT = re.compile(r"(^|/)\.{1,2}(/|$)")
+# Failed logins allowed per 10 minutes: per account and client address; per address, over every account
+# (one password tried on many names); per account, over every address (the ceiling of a spread guess).
+LOGIN_PERIOD = 600.0
+LOGIN_ATTEMPTS, ADDRESS_ATTEMPTS, ACCOUNT_ATTEMPTS = 10, 30, 100
+KNOWN_LOGINS = 10_000
 
 
 class LoginLimits:
-    """Failed logins per client address and per user name (node/ratelimit.py token buckets)."""
+    """Failed logins per (account, client address), per address and per account (node/ratelimit.py token
+    buckets). A guesser at one address locks only itself out of the account; the account's ceiling, ten
+    times higher, bounds a guess spread over many addresses, and does not apply where the account last
+    logged in (at most KNOWN_LOGINS such pairs are remembered), so even many guessers cannot lock its
+    owner out there. An IPv6 client counts as its /64, which one host usually holds whole."""
 
-    def __init__(self, attempts: int = LOGIN_ATTEMPTS, period: float = LOGIN_PERIOD) -> None:
-        self.by_address = RateLimiter(attempts, period)
-        self.by_name = RateLimiter(attempts, period)
+    def __init__(self, attempts: int = LOGIN_ATTEMPTS, period: float = LOGIN_PERIOD, *,
+                 address_attempts: int = ADDRESS_ATTEMPTS, account_attempts: int = ACCOUNT_ATTEMPTS) -> None:
+        self.by_pair = RateLimiter(attempts, period)
+        self.by_address = RateLimiter(address_attempts, period)
+        self.by_account = RateLimiter(account_attempts, period)
+        self._known: dict[tuple[str, str], None] = {}  # (account, client) that logged in; oldest first
 
     def wait(self, address: str, name: str) -> float:
-        return max(self.by_address.wait(address), self.by_name.wait(name.lower()))
+        account, client = name.lower(), client_key(address)
+        waits = [self.by_pair.wait((account, client)), self.by_address.wait(client)]
+        if (account, client) not in self._known:
+            waits.append(self.by_account.wait(account))
+        return max(waits)
 
     def failed(self, address: str, name: str) -> None:
-        self.by_address.spend(address)
-        self.by_name.spend(name.lower())
+        account, client = name.lower(), client_key(address)
+        self.by_pair.spend((account, client))
+        self.by_address.spend(client)
+        self.by_account.spend(account)
+
+    def succeeded(self, address: str, name: str) -> None:
+        """The right password from here: this pair's failures are forgotten and the ceiling spares it."""
+        pair = (name.lower(), client_key(address))
+        self.by_pair.forget(pair)
+        self._known.pop(pair, None)
+        self._known[pair] = None
+        if len(self._known) > KNOWN_LOGINS:
+            del self._known[next(iter(self._known))]
 
 
 LOGIN_LIMITS = web.AppKey("login_limits", LoginLimits)
 
 
 def ensure_session_key(data_dir: Path) -> bytes:
-    """The Fernet key of session cookies, created (0600) when missing; an existing file readable by
-    others is made private."""
+    """The Fernet key of session cookies, created (0600) when missing (an existing file readable by
+    others is made private at start, node/datadir.py)."""
     path = data_dir / KEY_FILE
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        if path.stat().st_mode & 0o077:
-            log.warning("%s was readable by others; making it private", path)
-            path.chmod(0o600)
         return path.read_bytes().strip()
     with os.fdopen(fd, "wb") as out:
         out.write(Fernet.generate_key())
@@ -108,7 +135,7 @@ async def csrf_token(request: web.Request) -> str:
 async def start_session(request: web.Request, user: Login) -> None:
     """A fresh session at login (never the one the visitor had before: no session fixation)."""
     session = await new_session(request)
-    session["uid"] = user.actor_id
+    session["sid"] = await open_session(request.app[DB], user.actor_id)
     session["pw"] = fingerprint(user)
     session["csrf"] = secrets.token_urlsafe(32)
 
@@ -118,9 +145,9 @@ async def current_user(request: web.Request) -> Login | None:
         return request[_USER_KEY]
     session = await get_session(request)
     user = None
-    uid = session.get("uid")
-    if isinstance(uid, int):
-        found = await get_login_by_id(request.app[DB], uid)
+    token = session.get("sid")
+    if isinstance(token, str):  # a cookie made before server-side sessions has none: logged out
+        found = await login_of(request.app[DB], token)
         # A suspension raised the epoch: no session made before it matches, even once reactivated.
         if found is not None and hmac.compare_digest(str(session.get("pw", "")), fingerprint(found)):
             user = found
@@ -128,11 +155,37 @@ async def current_user(request: web.Request) -> Login | None:
     return user
 
 
+async def end_session(request: web.Request) -> None:
+    """Log out: the session's row goes, so every copy of its cookie is refused from now on."""
+    session = await get_session(request)
+    token = session.get("sid")
+    if isinstance(token, str):
+        await close_session(request.app[DB], token)
+    session.invalidate()
+
+
 def safe_next(value: str | None) -> str:
-    """Where to go after logging in: a path on this node only (never `//host` or a scheme)."""
-    if not value or not value.startswith("/") or value.startswith(("//", "/\\")) or any(c in value for c in "\r\n\\"):
-        return "/desk"
+    """Where to go after logging in: a path on this node, else the desk. Parsed, not matched by prefix,
+    and judged three times: as sent, as aiohttp writes it in `Location` (yarl, which drops tabs and
+    newlines: slash, tab, `/evil.example` became `//evil.example`) and with its path decoded (what a
+    proxy may make of `/%2F%2Fevil.example`). Browsers drop tabs and newlines too, strip leading controls and
+    spaces, and read a backslash as a slash: any of them refuses the whole value, as do dot segments."""
+    if not value or len(value) > MAX_NEXT_LENGTH:
+        return DEFAULT_NEXT
+    try:
+        location = URL(value)
+    except ValueError:
+        return DEFAULT_NEXT
+    if location.absolute or location.scheme or not all(map(_path_only, (value, str(location), location.path))):
+        return DEFAULT_NEXT
     return value
+
+
+def _path_only(text: str) -> bool:
+    """`text` is a path from this node's root: no scheme, no authority, nothing a browser reads otherwise."""
+    parts = urlsplit(text)
+    return (text.startswith("/") and not text.startswith("//") and not _UNSAFE_IN_NEXT.search(text)
+            and not parts.scheme and not parts.netloc and not _DOT_SEGMENT.search(parts.path))
 
 
 def login_redirect(request: web.Request) -> web.HTTPFound:

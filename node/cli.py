@@ -1,6 +1,6 @@
 """The `maillage` command. Its sub-commands and flags are a contract that users and scripts rely on:
 add to them, never change them. Exit codes: 0 success, 1 a refused or failed operation (the message
-on stderr says why), 2 a usage error."""
+on stderr says why; a full disk, in any command: `error: disk full ...`), 2 a usage error."""
 
 import argparse
 import asyncio
@@ -19,7 +19,7 @@ from aiohttp import web
 
 from protocol.langmap import is_lang_tag
 
-from . import backfill, backup, cli_social, cli_users, export, ops
+from . import backfill, backup, cli_social, cli_users, diskspace, export, ops
 from .accounts import AccountError, check_username, get_actor
 from .app import create_app, user_agent
 from .bootstrap import InitError, init_node
@@ -378,8 +378,12 @@ def main(argv: list[str] | None = None) -> int:
             return demo_main(args.data, args.port)
         command = COMMANDS[(args.command, getattr(args, "user_command", None))]
         return asyncio.run(command(args))
-    except CommandError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # the one place a full disk becomes a line for a person, whatever the command
+        data = getattr(args, "data", None)
+        full = diskspace.disk_full_cause(exc, data)
+        if full is None and not isinstance(exc, CommandError):
+            raise
+        print(f"error: {diskspace.message(full, data) if full is not None else exc}", file=sys.stderr)
+        return 1

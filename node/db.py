@@ -13,6 +13,7 @@ takes microseconds. Hot paths run their short statements on the loop's own threa
 import asyncio
 import importlib.resources
 import logging
+import os
 import re
 import sqlite3
 import time
@@ -20,11 +21,13 @@ import weakref
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
+from types import TracebackType
 from typing import Any, TypeVar
 
 import aiosqlite
 
 from . import clock
+from .diskspace import disk_full_cause
 
 T = TypeVar("T")
 State = TypeVar("State")
@@ -53,12 +56,18 @@ def _migrations() -> list[tuple[int, str, str]]:
 
 
 async def _open(path: Path) -> aiosqlite.Connection:
+    """A connection set up for the node; closed if that fails (its thread would keep the process alive:
+    a full disk fails `journal_mode=WAL`, and the command hung after its traceback)."""
     conn = await aiosqlite.connect(path, isolation_level=None)
-    conn.row_factory = aiosqlite.Row
-    await conn.execute("PRAGMA journal_mode=WAL")
-    await conn.execute("PRAGMA synchronous=NORMAL")
-    await conn.execute("PRAGMA foreign_keys=ON")
-    await conn.execute("PRAGMA busy_timeout=10000")
+    try:
+        conn.row_factory = aiosqlite.Row
+        await conn.execute("PRAGMA journal_mode=WAL")
+        await conn.execute("PRAGMA synchronous=NORMAL")
+        await conn.execute("PRAGMA foreign_keys=ON")
+        await conn.execute("PRAGMA busy_timeout=10000")
+    except BaseException:
+        await conn.close()
+        raise
     return conn
 
 
@@ -81,17 +90,22 @@ class Database:
         self._quick.execute("PRAGMA wal_autocheckpoint=0")
         self._checkpointed_at = 0.0
         self._checkpointing: asyncio.Task[None] | None = None
+        self.disk_full_at: float | None = None  # when the last write failed for lack of room (monotonic)
+        self._outcome = _WriteOutcome(self)
 
     @classmethod
     async def open(cls, path: Path) -> "Database":
         writer = await _open(path)
+        reader = None
         try:
             await migrate(writer, db_path=path)
             reader = await _open(path)
+            return cls(path, writer, reader)
         except BaseException:
+            if reader is not None:
+                await reader.close()
             await writer.close()
             raise
-        return cls(path, writer, reader)
 
     async def close(self) -> None:
         """Close both connections, the writer even when closing the reader fails or is cancelled (a second
@@ -115,7 +129,7 @@ class Database:
     async def transaction(self) -> AsyncIterator["Transaction"]:
         """All statements inside commit together or not at all (`BEGIN IMMEDIATE` takes the write
         lock up front, so a concurrent CLI process waits instead of failing half-way)."""
-        async with self._lock:
+        async with self._lock, self._outcome:
             await self._writer.execute("BEGIN IMMEDIATE")
             tx = Transaction(self._writer)
             try:
@@ -133,7 +147,7 @@ class Database:
         `transaction()` makes one per statement plus BEGIN and COMMIT. `work` runs in another thread: it
         must only use the connection it is given. (aiosqlite has no public call for this: `_execute` is the
         one every aiosqlite method goes through; tests/node/test_db_write.py would catch a change.)"""
-        async with self._lock:
+        async with self._lock, self._outcome:
             return await self._write_on_thread(work)
 
     async def _write_on_thread(self, work: Callable[[sqlite3.Connection], T]) -> T:
@@ -149,7 +163,7 @@ class Database:
         SQLite's write lock: the writer's thread waits for it, the loop must not."""
         if size > QUICK_WRITE_BYTES:
             return await self.write(work)
-        async with self._lock:
+        async with self._lock, self._outcome:
             try:
                 self._quick.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as exc:
@@ -202,6 +216,26 @@ class Database:
     async def fetch_value(self, sql: str, params: Sequence[Any] = ()) -> Any:
         row = await self.fetch_one(sql, params)
         return row[0] if row is not None else None
+
+
+class _WriteOutcome:
+    """Around every write: sets `Database.disk_full_at` when it failed for lack of room, clears it when it
+    succeeded (`/readyz` reads it). A class, not a generator: the inbox's hot path goes through it."""
+
+    __slots__ = ("db",)
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        if exc is None:
+            self.db.disk_full_at = None
+        elif disk_full_cause(exc, self.db.path.parent) is not None:
+            self.db.disk_full_at = time.monotonic()
 
 
 def _busy(exc: sqlite3.OperationalError) -> bool:
@@ -285,6 +319,7 @@ async def _backup_before(conn: aiosqlite.Connection, target: Path) -> None:
     attached) to `target`, through a temporary file so a crash never leaves half a backup."""
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
+    os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))  # it holds every private key
     copy = sqlite3.connect(partial, check_same_thread=False)  # written from aiosqlite's thread
     try:
         await conn.backup(copy)

@@ -1,10 +1,14 @@
-"""Middlewares: security headers on every response, and JSON errors instead of tracebacks."""
+"""Middlewares: security headers on every response, and JSON errors instead of tracebacks (a full disk:
+503 with Retry-After, not 500)."""
 
 import errno
 import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+
+from .appkeys import CONFIG
+from .diskspace import RETRY_AFTER_SECONDS, disk_full_cause
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -47,5 +51,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if isinstance(exc, OSError) and exc.errno == errno.ENAMETOOLONG:
             # aiohttp's static files handler asked for a name longer than the file system allows.
             raise web.HTTPNotFound(text="Not found") from None
+        full = disk_full_cause(exc, request.app[CONFIG].data_dir)
+        if full is not None:  # the inbox's senders retry later; /readyz says not ready meanwhile
+            log.error("disk full on %s %s: %s", request.method, request.path, full)
+            return web.json_response({"error": "disk full"}, status=503,
+                                     headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
         log.exception("unhandled error on %s %s", request.method, request.path)
         return web.json_response({"error": "internal error"}, status=500)

@@ -2,9 +2,10 @@
 with up to `burst` saved up while the key is quiet. In memory and per process, which is what a
 single-process node needs; bounded in size, so a flood of new keys cannot grow it without limit.
 
-Used by the inbox (per sending domain, node/inbox_limit.py) and meant for logins (per client address).
+Used by the inbox (per sending domain, node/inbox_limit.py) and by logins (node/auth.py LoginLimits).
 """
 
+import ipaddress
 import math
 import time
 from collections.abc import Callable, Hashable
@@ -51,6 +52,10 @@ class RateLimiter:
         self._buckets[key] = (tokens - cost, now)
         self._evict(now)
 
+    def forget(self, key: Hashable) -> None:
+        """`key` starts again with a full bucket."""
+        self._buckets.pop(key, None)
+
     def _evict(self, now: float) -> None:
         if len(self._buckets) <= self.max_keys:
             return
@@ -62,6 +67,20 @@ class RateLimiter:
 
     def __len__(self) -> int:
         return len(self._buckets)
+
+
+def client_key(address: str) -> str:
+    """A client's address as a limit's key: an IPv6 address stands for its /64 (a host gets a whole one, and
+    would otherwise have 2**64 keys), an IPv4-mapped one for its IPv4 address; anything else as it is."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
 
 
 def retry_after_header(seconds: float) -> str:

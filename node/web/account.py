@@ -1,6 +1,6 @@
-"""`/login`, `/logout`, `/account/password` and `/account/profile`. A failed login is counted per client
-address and per user name (node/auth.py LoginLimits); past the limit the form answers 429 with how long
-to wait, whether the password is right or not, so guessing gains nothing."""
+"""`/login`, `/logout`, `/account/password` and `/account/profile`. A failed login is counted per account
+and client address, per address and per account (node/auth.py LoginLimits); past a limit the form
+answers 429 with how long to wait, whether the password is right or not, so guessing gains nothing."""
 
 import dataclasses
 import math
@@ -12,7 +12,16 @@ from .. import media, profiles
 from ..accounts import MIN_PASSWORD_LENGTH, AccountError, hash_password, set_password, verify_password
 from ..accounts import get_login as find_login
 from ..appkeys import CONFIG, DB, URLS
-from ..auth import LOGIN_LIMITS, accepts_upload, current_user, fingerprint, login_required, safe_next, start_session
+from ..auth import (
+    LOGIN_LIMITS,
+    accepts_upload,
+    current_user,
+    end_session,
+    fingerprint,
+    login_required,
+    safe_next,
+    start_session,
+)
 from ..formerrors import FieldError
 from ..ratelimit import retry_after_header
 from .forms import fields, files, gettext, notice, page, read_upload, redirect, user_of
@@ -56,13 +65,13 @@ async def post_login(request: web.Request) -> web.Response:
     if user.suspended_at is not None:  # told only to whom knows the password
         return await page(request, "desk/login.html", {"form": shown, "errors": {
             "": _("This account is suspended. Ask an admin of the network to reactivate it.")}}, status=403)
+    limits.succeeded(address, name)
     await start_session(request, user)
     raise redirect(shown["next"])
 
 
 async def post_logout(request: web.Request) -> web.Response:
-    session = await get_session(request)
-    session.invalidate()
+    await end_session(request)
     raise redirect("/")
 
 

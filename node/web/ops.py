@@ -1,5 +1,6 @@
 """Operations endpoints. `/healthz` (node/web/content.py) says the process answers; `/readyz` says
-the node can do its job: the database answers, its schema is current, the workers are alive. Load
+the node can do its job: the database answers, its schema is current, the workers are alive, the disk
+has room (node/diskspace.py: free space, and no write refused for lack of it in the last minute). Load
 balancers and orchestrators route traffic on the second.
 
 `/readyz/request/...` echoes what the node saw of the request (Host, raw path, scheme, client): `maillage
@@ -7,8 +8,9 @@ doctor` calls it through the public URL to catch a proxy that rewrites what HTTP
 
 from aiohttp import web
 
-from ..appkeys import DB, WORKER_TASKS
+from ..appkeys import CONFIG, DB, WORKER_TASKS
 from ..db import latest_version
+from ..diskspace import readiness
 
 
 async def get_readyz(request: web.Request) -> web.Response:
@@ -21,6 +23,8 @@ async def get_readyz(request: web.Request) -> web.Response:
     except Exception as exc:  # any storage failure means "not ready", with the reason
         checks["database"] = f"{exc.__class__.__name__}: {exc}"
         checks["migrations"] = "unknown"
+    db = request.app.get(DB)
+    checks["disk"] = readiness(request.app[CONFIG].data_dir, db.disk_full_at if db is not None else None)
     tasks = request.app.get(WORKER_TASKS)
     if not tasks:
         checks["workers"] = "not started"

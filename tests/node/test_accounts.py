@@ -121,7 +121,7 @@ async def test_login_is_rate_limited_per_address_with_a_clear_429(client: TestCl
 
 
 def test_login_limits_count_per_user_name_too() -> None:
-    limits = LoginLimits(attempts=2)
+    limits = LoginLimits(account_attempts=2)  # the ceiling over every address
     limits.failed("10.0.0.1", "Admin")
     limits.failed("10.0.0.2", "admin")
     assert limits.wait("10.0.0.3", "ADMIN") > 0  # a third address, the same name: refused

@@ -28,7 +28,7 @@ async def test_readyz_is_ready_when_workers_run(node_config: Config) -> None:
         resp = await client.get("/readyz")
         assert resp.status == 200
         assert await resp.json() == {"status": "ready",
-                                     "checks": {"database": "ok", "migrations": "ok", "workers": "ok"}}
+                                     "checks": {"database": "ok", "migrations": "ok", "disk": "ok", "workers": "ok"}}
 
 
 async def test_readyz_is_not_ready_without_workers_or_with_an_old_schema(
