@@ -22,7 +22,7 @@ from ..urls import KIND_PATHS, Urls, remote_page
 from ..views import address_line, license_label, osm_url, time_range, when
 from .images import serve
 from .language import reader, render
-from .pages import comments, parse_details
+from .pages import comments, parse_details, texts_in
 
 
 async def get_remote_item(request: web.Request) -> web.StreamResponse:
@@ -56,7 +56,7 @@ async def remote_item_context(db: Database, urls: Urls, item: RemoteItem, lang: 
                                                 for t in pub.translations if t.lang != text.lang],
         "all_translations": [t.lang for t in pub.translations], "comments": await comments(db, item.iri, text.lang),
         "feed_path": f"/{KIND_PATHS[item.kind]}.atom", "reactions": await social.counts(db, item.iri, local=False),
-        "comments_mode": "remote", "local": lambda texts: pick(texts, text.lang, pub.default_lang) if texts else "",
+        "comments_mode": "remote", **texts_in(pub, text),
         "osm_url": osm_url, "license_label": license_label, "address_line": address_line,
         "image_at": f"{remote_page(item.id)}/images/",
     }
