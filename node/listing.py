@@ -168,23 +168,25 @@ async def library(db: Database, filters: Filters, *, local_node: str, choose: Ch
     return await _cards(db, rows, choose), total
 
 
-async def facets(db: Database, local_node: str, kind: str = "practice") -> dict[str, list[str]]:
-    """What the library's filters offer: themes, languages and nodes that items of `kind` have. A theme
+async def facets(db: Database, local_node: str, kind: str | None = "practice") -> dict[str, list[str]]:
+    """What the library's filters offer: themes, languages and nodes that items of `kind` (of any kind when
+    None: the search form's) have. A theme
     spelled several ways (`food-sovereignty`, a peer's `foodsovereignty`) is offered once, with its
     hyphens: a `-` sorts before any letter or digit, so min() picks the spelling that has them."""
     themes = await db.fetch_all(
         "SELECT min(name) FROM (SELECT g.name FROM object_tags g JOIN objects o ON o.id = g.object_id"
-        " WHERE o.kind = ? AND o.deleted_at IS NULL"
+        " WHERE o.kind = coalesce(?, o.kind) AND o.deleted_at IS NULL"
         " UNION SELECT g.name FROM remote_tags g JOIN remote_content c ON c.id = g.content_id"
-        f" WHERE c.kind = ? AND c.deleted_at IS NULL) GROUP BY {THEME_KEY_SQL.format('name')} ORDER BY 1",
-        (kind, kind))
+        f" WHERE c.kind = coalesce(?, c.kind) AND c.deleted_at IS NULL) GROUP BY {THEME_KEY_SQL.format('name')}"
+        " ORDER BY 1", (kind, kind))
     langs = await db.fetch_all(
         "SELECT t.lang FROM translations t JOIN objects o ON o.id = t.object_id"
-        " WHERE o.kind = ? AND o.deleted_at IS NULL"
+        " WHERE o.kind = coalesce(?, o.kind) AND o.deleted_at IS NULL"
         " UNION SELECT t.lang FROM remote_translations t JOIN remote_content c ON c.id = t.content_id"
-        " WHERE c.kind = ? AND c.deleted_at IS NULL ORDER BY 1", (kind, kind))
+        " WHERE c.kind = coalesce(?, c.kind) AND c.deleted_at IS NULL ORDER BY 1", (kind, kind))
     nodes = await db.fetch_all(
-        "SELECT DISTINCT origin FROM remote_content WHERE kind = ? AND deleted_at IS NULL ORDER BY origin", (kind,))
+        "SELECT DISTINCT origin FROM remote_content WHERE kind = coalesce(?, kind) AND deleted_at IS NULL"
+        " ORDER BY origin", (kind,))
     return {"themes": [r[0] for r in themes], "languages": [r[0] for r in langs],
             "nodes": [local_node, *(r[0] for r in nodes if r[0] != local_node)]}
 
