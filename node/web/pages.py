@@ -68,13 +68,14 @@ async def _title_map(db: Database, where: str, params: tuple[Any, ...]) -> dict[
     return out
 
 
-def _entry(item: dict[str, Any], lang: str) -> dict[str, Any]:
-    """A linked title for lists (outcomes of a journey, items of a programme), with the journey's date."""
+def _entry(item: dict[str, Any], lang: str, ui_lang: str | None = None) -> dict[str, Any]:
+    """A linked title for lists (outcomes of a journey, items of a programme), in `lang`, with the journey's
+    date written for the interface's language `ui_lang` (`lang` when not given)."""
     fields = item["fields"]
     start = fields.get("startTime")
     zone = fields.get("timezone") or "UTC"
     return {"iri": item["iri"], "kind": item["kind"], "title": pick(item["titles"], lang, item["default_lang"]),
-            "when": when(start, None, zone, lang) if isinstance(start, str) else None,
+            "when": when(start, None, zone, ui_lang or lang) if isinstance(start, str) else None,
             "status": fields.get("ical:status"), "published": item["published"]}
 
 
@@ -144,7 +145,7 @@ async def item_context(db: Database, stored: StoredObject, pub: Publication, lan
         journey = None
         if stored.journey_id is not None:
             found = await _title_map(db, "o.id = ?", (stored.journey_id,))
-            journey = _entry(next(iter(found.values())), text.lang) if found else None
+            journey = _entry(next(iter(found.values())), text.lang, ui_lang) if found else None
         context["journey"] = journey
     context["details"] = attachments_at(context["details"], lambda _, url: image_src(url, base, image_at))
     return context

@@ -34,13 +34,13 @@ async def get_remote_item(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound(text="Not found")
     if wants_activity_json(request):
         raise web.HTTPFound(item.iri)  # deleted too: its origin answers with the Tombstone
-    who = reader(request)
+    who = reader(request, item=True)
     if item.deleted_at:
         return render(request, "deleted.html", {"stored": item, "alternate": item.iri}, who=who, status=410)
     langs = [t.lang for t in item.translations] or [item.default_lang]
     context = await remote_item_context(db, urls, item, who.content_lang(langs, item.default_lang), ui_lang=who.ui)
     context["page_iri"] = f"{urls.base}{remote_page(item.id)}"
-    return render(request, f"{item.kind}.html", context, who=who, content_langs=langs)
+    return render(request, f"{item.kind}.html", context, who=who)
 
 
 async def remote_item_context(db: Database, urls: Urls, item: RemoteItem, lang: str,
