@@ -1,7 +1,7 @@
 """Feeds: Atom for the whole network and per type, iCalendar for all journeys and for each one.
 Texts are in the reader's language when a translation exists (`?lang=`, cookie, Accept-Language)."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from aiohttp import web
 
@@ -58,7 +58,7 @@ async def _journeys(request: web.Request, pubs: list[Publication]) -> web.Respon
     """A calendar of journeys (ours and the peers' we hold): the latest MAX_JOURNEYS by start."""
     who = reader(request)
     journeys = [(pub, details) for pub in pubs if (details := parse_journey_details(pub.extra, pub.default_lang))]
-    journeys.sort(key=lambda j: datetime.fromisoformat(j[1].start_time))
+    journeys.sort(key=lambda j: datetime.fromisoformat(j[1].start_time).astimezone(UTC))
     journeys = journeys[-MAX_JOURNEYS:]
     lang = who.ui
     if len(pubs) == 1 and journeys:
