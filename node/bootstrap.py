@@ -14,9 +14,10 @@ class InitError(Exception):
     """The node cannot be created; nothing was left behind."""
 
 
-async def init_node(config: Config, *, admin: str, password: str) -> None:
+async def init_node(config: Config, *, admin: str, password: str, admin_name: str | None = None) -> None:
     """Create everything a node needs, or nothing: on any failure the files made so far are removed,
-    so a second `init` starts clean. The config file is written last, as the sign of a finished init."""
+    so a second `init` starts clean. The config file is written last, as the sign of a finished init.
+    `admin_name`: the first admin's display name (their user name when None)."""
     data = config.data_dir
     if (data / CONFIG_FILE).exists():
         raise InitError(f"{data} already holds a node ({CONFIG_FILE} exists)")
@@ -35,7 +36,7 @@ async def init_node(config: Config, *, admin: str, password: str) -> None:
                     await create_actor(tx, username=INSTANCE_ACTOR_USERNAME, type="Application", name=config.title)
                     await create_actor(tx, username=config.network, type="Group", name=config.title,
                                        manually_approves=config.manual_approval)
-                    await add_user(tx, username=admin, password=password, role="admin")
+                    await add_user(tx, username=admin, password=password, role="admin", display_name=admin_name)
             finally:
                 await db.close()
             write_config(config)

@@ -48,9 +48,12 @@ def journey_event(pub: Publication, details: JourneyDetails, lang: str) -> Event
     text = pub.translation(lang)
     event = Event()
     event.add("uid", pub.iri)
-    event.add("dtstamp", _utc(pub.updated or pub.published))
-    event.add("created", _utc(pub.published))
-    event.add("last-modified", _utc(pub.updated or pub.published))
+    changed = pub.updated or pub.published  # a peer's journey may say neither
+    event.add("dtstamp", _utc(changed) if changed else datetime.now(UTC))
+    if pub.published:
+        event.add("created", _utc(pub.published))
+    if changed:
+        event.add("last-modified", _utc(changed))
     event.add("dtstart", in_zone(details.start_time, details.timezone))
     if details.end_time:
         event.add("dtend", in_zone(details.end_time, details.timezone))

@@ -50,6 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--name", required=True, help="user name of the network actor (@NAME@host)")
     p.add_argument("--title", help="display name of the network (default: NAME)")
     p.add_argument("--admin", help="user name of the first admin (default: admin)")
+    p.add_argument("--admin-name", help="the first admin's display name, which signs what they publish"
+                                        " (default: the network's title)")
     p.add_argument("--password", help="admin password (default: a generated one, printed once)")
     p.add_argument("--lang", default="fr", help="default language of the node (default: fr)")
     p.add_argument("--dev", action="store_true", help="allow plain http and private/loopback addresses")
@@ -145,7 +147,8 @@ async def cmd_init(args: argparse.Namespace) -> int:
         password = args.password or secrets.token_urlsafe(12)
         config = Config(data_dir=args.data, base_url=base_url, network=args.name, title=args.title or args.name,
                         dev=args.dev, default_lang=args.lang)
-        await init_node(config, admin=admin, password=password)
+        await init_node(config, admin=admin, password=password,
+                        admin_name=(args.admin_name or "").strip() or config.title)
     except (ConfigError, AccountError, InitError, StorageError) as exc:
         raise CommandError(str(exc)) from exc
     print(f"Initialised node in {args.data}")

@@ -5,7 +5,7 @@ their translations, their themes and the journeys outcomes belong to. Portable S
 part of a filter (a territory) is asked of node/search.py, the one module that speaks FTS5."""
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +20,7 @@ from protocol.places import parse_place
 from .db import Database
 from .i18n import babel_locale
 from .search import parse_query, search
+from .teasers import written_summary
 from .urls import REMOTE_PAGES
 from .views import When, in_zone, when
 
@@ -76,6 +77,7 @@ class Card:
     slug: str | None = None
     journey: dict[str, str] | None = None
     badge: tuple[str, str] | None = None  # (day, month) of a journey's start, in its zone and the reader's locale
+    origin_name: str | None = None  # a peer's item: its node's name in the peer directory
 
 
 def _in(values: Sequence[Any]) -> str:
@@ -128,6 +130,7 @@ async def _cards(db: Database, rows: Sequence[Any], choose: Choose) -> list[Card
             texts.setdefault((local, t["id"]), {})[t["lang"]] = (t["title"], t["summary"])
         for g in await db.fetch_all(f"{tag_sql} ({_in(ids)}) ORDER BY name", ids):
             themes.setdefault((local, g["id"]), []).append(g["name"])
+    names = await origin_names(db, {r["node"] for r in rows if not r["local"]})
     cards = []
     for r in rows:
         key = (r["local"], r["id"])
@@ -135,6 +138,8 @@ async def _cards(db: Database, rows: Sequence[Any], choose: Choose) -> list[Card
         lang = choose(list(by_lang), r["default_lang"])
         title, summary = by_lang.get(lang) or next(iter(by_lang.values()))
         fields = json.loads(r["fields"] or "{}")
+        if not r["local"]:  # a peer's teaser repeats what the card's fields say
+            summary = written_summary(r["kind"], summary, fields, themes.get(key, []), lang, r["default_lang"])
         place = parse_place(fields.get("location"))
         cards.append(Card(
             iri=r["iri"], url=r["url"], kind=r["kind"], local=bool(r["local"]), node=r["node"], date=r["date"],
@@ -142,8 +147,19 @@ async def _cards(db: Database, rows: Sequence[Any], choose: Choose) -> list[Card
             territory=place.label() if place and r["kind"] == "practice" else None,
             place=place.label() if place and r["kind"] == "journey" else None,
             slug=r["iri"].rstrip("/").rsplit("/", 1)[-1] if r["local"] else None,
+            origin_name=None if r["local"] else names.get(r["node"]),
         ))
     return cards
+
+
+async def origin_names(db: Database, hosts: Collection[str]) -> dict[str, str]:
+    """{host: name} of peers' nodes, as the peer directory knows them (a host it has no name for is left
+    out: shown as its host)."""
+    if not hosts:
+        return {}
+    rows = await db.fetch_all(f"SELECT host, name FROM peers WHERE host IN ({_in(list(hosts))}) AND name <> ''",
+                              list(hosts))
+    return {r["host"]: r["name"] for r in rows}
 
 
 async def library(db: Database, filters: Filters, *, local_node: str, choose: Choose,
@@ -168,23 +184,25 @@ async def library(db: Database, filters: Filters, *, local_node: str, choose: Ch
     return await _cards(db, rows, choose), total
 
 
-async def facets(db: Database, local_node: str, kind: str = "practice") -> dict[str, list[str]]:
-    """What the library's filters offer: themes, languages and nodes that items of `kind` have. A theme
+async def facets(db: Database, local_node: str, kind: str | None = "practice") -> dict[str, list[str]]:
+    """What the library's filters offer: themes, languages and nodes that items of `kind` (of any kind when
+    None: the search form's) have. A theme
     spelled several ways (`food-sovereignty`, a peer's `foodsovereignty`) is offered once, with its
     hyphens: a `-` sorts before any letter or digit, so min() picks the spelling that has them."""
     themes = await db.fetch_all(
         "SELECT min(name) FROM (SELECT g.name FROM object_tags g JOIN objects o ON o.id = g.object_id"
-        " WHERE o.kind = ? AND o.deleted_at IS NULL"
+        " WHERE o.kind = coalesce(?, o.kind) AND o.deleted_at IS NULL"
         " UNION SELECT g.name FROM remote_tags g JOIN remote_content c ON c.id = g.content_id"
-        f" WHERE c.kind = ? AND c.deleted_at IS NULL) GROUP BY {THEME_KEY_SQL.format('name')} ORDER BY 1",
-        (kind, kind))
+        f" WHERE c.kind = coalesce(?, c.kind) AND c.deleted_at IS NULL) GROUP BY {THEME_KEY_SQL.format('name')}"
+        " ORDER BY 1", (kind, kind))
     langs = await db.fetch_all(
         "SELECT t.lang FROM translations t JOIN objects o ON o.id = t.object_id"
-        " WHERE o.kind = ? AND o.deleted_at IS NULL"
+        " WHERE o.kind = coalesce(?, o.kind) AND o.deleted_at IS NULL"
         " UNION SELECT t.lang FROM remote_translations t JOIN remote_content c ON c.id = t.content_id"
-        " WHERE c.kind = ? AND c.deleted_at IS NULL ORDER BY 1", (kind, kind))
+        " WHERE c.kind = coalesce(?, c.kind) AND c.deleted_at IS NULL ORDER BY 1", (kind, kind))
     nodes = await db.fetch_all(
-        "SELECT DISTINCT origin FROM remote_content WHERE kind = ? AND deleted_at IS NULL ORDER BY origin", (kind,))
+        "SELECT DISTINCT origin FROM remote_content WHERE kind = coalesce(?, kind) AND deleted_at IS NULL"
+        " ORDER BY origin", (kind,))
     return {"themes": [r[0] for r in themes], "languages": [r[0] for r in langs],
             "nodes": [local_node, *(r[0] for r in nodes if r[0] != local_node)]}
 

@@ -45,6 +45,7 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/tags/{name}", content.get_tag)
     r.add_get("/peers", peers.get_peers)
     r.add_get("/remote/{id:[0-9]{1,18}}", remote_items.get_remote_item)
+    r.add_get("/remote/{id:[0-9]{1,18}}.ics", feeds.get_remote_journey_ics)
     r.add_get("/remote/{id:[0-9]{1,18}}/media/{n:[0-9]{1,3}}", remote_items.get_remote_media)
     r.add_get("/remote/{id:[0-9]{1,18}}/images/{key:[0-9a-f]{32}}", images.get_remote_image)
     r.add_get("/comments/{id:[0-9]{1,18}}/images/{key:[0-9a-f]{32}}", images.get_comment_image)

@@ -75,17 +75,18 @@ INDEX_ENTRIES = "WITH " + _SOURCES + """
 INSERT INTO search_entries (iri, lang, kind, node, local, title, summary, date, themes)
 SELECT iri, lang, kind, node, local, title, summary, date, themes FROM src"""
 
-# Text pieces per entry (0 title, 1 summary, 2 body, 3 details: every string of the structured fields but
-# the territory, 4 territory), stripped of HTML tags and the entities our sanitizer writes.
+# Text pieces per entry (0 title, 1 summary, 2 body, 3 details: the themes and every string of the
+# structured fields but the territory, 4 territory), stripped of HTML tags and the entities our sanitizer writes.
 INDEX_TEXT = "WITH RECURSIVE " + _SOURCES + """,
-hit(eid, src_fields, title, summary, html) AS (
-  SELECT e.id, src.fields, src.title, src.summary, src.html
+hit(eid, src_fields, title, summary, html, themes) AS (
+  SELECT e.id, src.fields, src.title, src.summary, src.html, src.themes
   FROM src JOIN search_entries e ON e.iri = src.iri AND e.lang = src.lang
 ),
 pieces(eid, col, s) AS (
   SELECT eid, 0, title FROM hit
   UNION ALL SELECT eid, 1, summary FROM hit
   UNION ALL SELECT eid, 2, html FROM hit
+  UNION ALL SELECT eid, 3, themes FROM hit WHERE themes <> ''
   UNION ALL SELECT eid, CASE WHEN top.key = 'location' THEN 4 ELSE 3 END, top.value
     FROM hit, json_each(hit.src_fields) top
     WHERE top.type = 'text' AND top.key NOT IN (""" + _CODES + ") AND " + _TEXT.format(v="top.value") + """
@@ -141,7 +142,8 @@ async def reindex_author(tx: Transaction, author_iri: str) -> None:
 
 @dataclass(frozen=True)
 class Query:
-    """What a reader asked for, already bounded; `terms` empty means there is nothing to search."""
+    """What a reader asked for, already bounded. Without words, the filters alone select (newest first);
+    without either there is nothing to search."""
 
     terms: tuple[str, ...] = ()
     kind: str | None = None
@@ -154,8 +156,14 @@ class Query:
     page: int = 1
 
     @property
+    def words(self) -> bool:
+        """Words to match (the territory's are words of its column)."""
+        return bool(self.terms or self.territory)
+
+    @property
     def empty(self) -> bool:
-        return not self.terms and not self.territory
+        return not (self.words or self.kind or self.theme or self.lang or self.node or self.date_from
+                    or self.date_to)
 
 
 @dataclass(frozen=True)
@@ -217,7 +225,15 @@ def _match(query: Query) -> str:
 
 
 def _filters(query: Query) -> tuple[str, list[object]]:
-    where, params = ["search_fts MATCH ?"], [_match(query)]
+    """The WHERE clause: the words' MATCH (with the node's token), else the node as a column test."""
+    where: list[str] = []
+    params: list[object] = []
+    if query.words:
+        where.append("search_fts MATCH ?")
+        params.append(_match(query))
+    elif query.node:
+        where.append("e.node = ?")
+        params.append(query.node)
     if query.kind:
         where.append("e.kind = ?")
         params.append(query.kind)
@@ -254,7 +270,8 @@ async def search(db: Database, query: Query, *, page_size: int = PAGE_SIZE) -> t
     """One page of results, best first, one per item (its best-matching language), and how many items
     matched, counted up to COUNT_LIMIT (COUNT_LIMIT + 1 means more). bm25 must score every match, so it
     ranks a query that matches at most COUNT_LIMIT items; a broader one lists the newest first (its
-    cost stays bounded on a large corpus: add words or filters to rank). Snippets only for the page.
+    cost stays bounded on a large corpus: add words or filters to rank), as do filters without words.
+    Snippets only for the page.
 
     The MATCH is evaluated once for a broad query (the newest-first pass counts and pages), twice for
     one that is ranked (then bm25 scores at most about twice COUNT_LIMIT entries). Scoring in the first
@@ -264,18 +281,23 @@ async def search(db: Database, query: Query, *, page_size: int = PAGE_SIZE) -> t
     if query.empty:
         return [], 0
     where, params = _filters(query)
-    source = "FROM search_fts CROSS JOIN search_entries e ON e.id = search_fts.rowid WHERE " + where
+    if query.words:
+        source = "FROM search_fts CROSS JOIN search_entries e ON e.id = search_fts.rowid WHERE " + where
+        newest_sql = _NEWEST.format(source=source)
+    else:  # filters only: the entries, newest first (nothing to rank)
+        source = "FROM search_entries e WHERE " + where
+        newest_sql = _NEWEST.replace("search_fts.rowid", "e.id").format(source=source)
     wanted = query.page * page_size
     needed = max(COUNT_LIMIT + 1, wanted)  # items to meet before the count and the page are known
     limit = needed * 2  # entries read: an item matching in several languages has several
     while True:
-        newest = await db.fetch_all(_NEWEST.format(source=source), (*params, limit, wanted))
+        newest = await db.fetch_all(newest_sql, (*params, limit, wanted))
         found, seen = (newest[0]["found"], newest[0]["seen"]) if newest else (0, 0)
         if seen < limit or found >= needed:  # every match read, or enough of them
             break
         limit *= 4
     total = min(found, COUNT_LIMIT + 1)
-    if total > COUNT_LIMIT:
+    if total > COUNT_LIMIT or not query.words:
         ids = [r["id"] for r in newest]
     elif total:
         ids = await _ranked(db, source, params, wanted, seen)

@@ -76,3 +76,21 @@ def outcome_teaser(summary: str, details: Mapping[str, Any], lang: str, default_
     head = " · ".join(filter(None, (journey_name or "", "; ".join(items))))
     return f"{head} — {summary}" if head else summary
 
+
+
+def written_summary(kind: str, summary: str, details: Mapping[str, Any], themes: Sequence[str], lang: str,
+                    default_lang: str) -> str:
+    """A Maillage peer's teaser without the head it put before the author's sentences (place, hashtags,
+    date, achievements): what our cards and pages show beside the structured fields, which say the same
+    in the reader's language. The head is rebuilt as this module writes it, compared ignoring case (a
+    peer's themes arrive CamelCased); a summary that does not start so (another software's) stays whole."""
+    if kind == "practice":
+        head = practice_teaser("", details, themes)
+    elif kind == "journey":
+        head = journey_teaser("", details, lang)
+    else:  # the journey's name, first, is not known here: the achievements end the head
+        head = outcome_teaser("", details, lang, default_lang, None)
+    at = summary.lower().find(head.lower()) if head else -1
+    if at == 0 or (at > 0 and kind == "outcome" and " — " not in summary[:at]):
+        return summary[at + len(head):]
+    return summary

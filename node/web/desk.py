@@ -116,8 +116,9 @@ async def get_edit(request: web.Request) -> web.Response:
 async def get_translate(request: web.Request) -> web.Response:
     kind = _kind(request)
     stored = await _editable(request, kind)
-    form = await stored_form(request.app[DB], stored, stored.default_lang)
-    form["lang"] = request.query.get("lang", "")
+    # The texts start empty, the original beside them: what is left untranslated keeps its own language.
+    form = await stored_form(request.app[DB], stored, "", own_texts_only=True)
+    form.update(lang=request.query.get("lang", ""), title="", summary="", body="")
     return await page(request, "desk/item_form.html", await _context(request, kind, "translate", form, stored=stored))
 
 

@@ -1,9 +1,12 @@
 """Feeds: Atom for the whole network and per type, iCalendar for all journeys and for each one.
 Texts are in the reader's language when a translation exists (`?lang=`, cookie, Accept-Language)."""
 
+from datetime import UTC, datetime
+
 from aiohttp import web
 
 from protocol.journeys import parse_journey_details
+from protocol.objects import Publication
 
 from .. import __version__, clock
 from ..appkeys import CONFIG, DB, SETTINGS, URLS
@@ -11,6 +14,7 @@ from ..calendar import build_calendar
 from ..content import StoredObject, find_object, latest_objects, load_publication
 from ..feeds import atom_feed, entry_from
 from ..i18n import translator
+from ..remote_content import find_remote, latest_remote
 from ..urls import KIND_PATHS
 from .language import VARY, reader
 
@@ -45,26 +49,31 @@ async def get_atom(request: web.Request) -> web.Response:
     return _response(body, "application/atom+xml")
 
 
-async def _journeys(request: web.Request, objects: list[StoredObject]) -> web.Response:
+async def _publications(request: web.Request, objects: list[StoredObject]) -> list[Publication]:
     config, db, urls = request.app[CONFIG], request.app[DB], request.app[URLS]
+    return [await load_publication(db, urls, stored, config.network) for stored in objects]
+
+
+async def _journeys(request: web.Request, pubs: list[Publication]) -> web.Response:
+    """A calendar of journeys (ours and the peers' we hold): the latest MAX_JOURNEYS by start."""
     who = reader(request)
-    journeys = []
-    for stored in objects:
-        pub = await load_publication(db, urls, stored, config.network)
-        details = parse_journey_details(pub.extra, pub.default_lang)
-        if details is not None:
-            journeys.append((pub, details))
-    journeys.sort(key=lambda j: j[1].start_time)
+    journeys = [(pub, details) for pub in pubs if (details := parse_journey_details(pub.extra, pub.default_lang))]
+    journeys.sort(key=lambda j: datetime.fromisoformat(j[1].start_time).astimezone(UTC))
+    journeys = journeys[-MAX_JOURNEYS:]
     lang = who.ui
-    if len(objects) == 1 and journeys:
+    if len(pubs) == 1 and journeys:
         lang = who.content_lang([t.lang for t in journeys[0][0].translations], journeys[0][0].default_lang)
     name = f"{request.app[SETTINGS].title} — {translator(who.ui)(TYPE_NAMES['journey'])}"
     return _response(build_calendar(journeys, name=name, lang=lang), "text/calendar")
 
 
 async def get_journeys_ics(request: web.Request) -> web.Response:
-    """`/journeys.ics`: every journey, past and upcoming (cancelled ones say so)."""
-    return await _journeys(request, await latest_objects(request.app[DB], MAX_JOURNEYS, "journey"))
+    """`/journeys.ics`: every journey, past and upcoming (cancelled ones say so), ours and those of the peers
+    we hold, as `/journeys` lists them."""
+    db, urls = request.app[DB], request.app[URLS]
+    ours = await _publications(request, await latest_objects(db, MAX_JOURNEYS, "journey"))
+    peers = [item.publication(urls) for item in await latest_remote(db, MAX_JOURNEYS, kind="journey")]
+    return await _journeys(request, ours + peers)
 
 
 async def get_journey_ics(request: web.Request) -> web.Response:
@@ -74,4 +83,14 @@ async def get_journey_ics(request: web.Request) -> web.Response:
         raise web.HTTPNotFound(text="Not found")
     if stored.deleted_at:
         raise web.HTTPGone(text="This journey was deleted")
-    return await _journeys(request, [stored])
+    return await _journeys(request, await _publications(request, [stored]))
+
+
+async def get_remote_journey_ics(request: web.Request) -> web.Response:
+    """`/remote/{id}.ics`: a peer's journey we hold, to add to one's calendar as ours are."""
+    item = await find_remote(request.app[DB], int(request.match_info["id"]))
+    if item is None or item.kind != "journey":
+        raise web.HTTPNotFound(text="Not found")
+    if item.deleted_at:
+        raise web.HTTPGone(text="This journey was deleted")
+    return await _journeys(request, [item.publication(request.app[URLS])])

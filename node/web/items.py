@@ -52,12 +52,12 @@ async def get_object(request: web.Request) -> web.StreamResponse:
     publication = await load_publication(db, urls, stored, config.network)
     if wants_activity_json(request):
         return activity_json(build_object(publication))
-    who = reader(request)
+    who = reader(request, item=True)
     langs = [t.lang for t in publication.translations]
     context = await item_context(db, stored, publication, who.content_lang(langs, publication.default_lang),
                                  ui_lang=who.ui, base=urls.base)
     context["network_handle"] = f"@{config.network}@{config.domain}"
-    return render(request, f"{stored.kind}.html", context, who=who, content_langs=langs)
+    return render(request, f"{stored.kind}.html", context, who=who)
 
 
 async def get_rsvp(request: web.Request) -> web.Response:

@@ -1,5 +1,8 @@
-"""The reader's language on HTML pages: chosen by node/i18n.py from `?lang=`, the `lang` cookie and
-Accept-Language; a `?lang=` choice is remembered in the cookie. Pages vary by all three, so they say so."""
+"""The reader's languages on HTML pages, chosen by node/i18n.py from the query, the `lang` cookie and
+Accept-Language. Two choices: the interface's language, set by the language switcher (`?ui=`) and
+remembered in the cookie; and an item's content language, `?lang=` on its page ("Also in: English"),
+which shows that translation and changes neither the interface nor the cookie. Elsewhere `?lang=` still
+sets the interface, as it did (links and bookmarks). Pages vary by all three, so they say so."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,28 +17,36 @@ from ..i18n import language_name, negotiate, plural_translator, requested_langua
 from ..views import format_day
 
 LANG_COOKIE = "lang"
+UI_PARAM = "ui"  # the language switcher's choice of the interface's language
 COOKIE_MAX_AGE = 365 * 24 * 3600
 VARY = "Accept, Accept-Language, Cookie"
 
 
 @dataclass(frozen=True)
 class Reader:
-    """What one request asked for: `ui` is the interface language among the node's languages."""
+    """What one request asked for: `ui` is the interface language among the node's languages; `requested`
+    the languages wanted for content, best first; `remember` an interface choice for the cookie."""
 
     ui: str
     requested: tuple[str, ...]
+    remember: str | None = None
 
     def content_lang(self, available: Sequence[str], default: str) -> str:
         """Which translation of an item to show."""
         return negotiate(self.requested, available, default)
 
 
-def reader(request: web.Request) -> Reader:
+def reader(request: web.Request, *, item: bool = False) -> Reader:
+    """`item`: the page of one item, where `?lang=` chooses the translation shown, not the interface."""
     config = request.app[CONFIG]
-    requested = tuple(requested_languages(request.query.get("lang"), request.cookies.get(LANG_COOKIE),
-                                          request.headers.get("Accept-Language")))
+    query = request.query
+    chosen = query.get(UI_PARAM) or (None if item else query.get("lang"))
+    cookie, accept = request.cookies.get(LANG_COOKIE), request.headers.get("Accept-Language")
     languages = request.app[SETTINGS].languages  # maillage.toml's, or as an admin set them
-    return Reader(ui=negotiate(requested, languages, config.default_lang), requested=requested)
+    ui = negotiate(requested_languages(chosen, cookie, accept), languages, config.default_lang)
+    requested = tuple(requested_languages(query.get("lang") or chosen, cookie, accept))
+    remember = chosen if chosen in languages and chosen != cookie else None
+    return Reader(ui=ui, requested=requested, remember=remember)
 
 
 def ui_context(request: web.Request, who: Reader) -> dict[str, Any]:
@@ -47,14 +58,14 @@ def ui_context(request: web.Request, who: Reader) -> dict[str, Any]:
         "ngettext": plural_translator(who.ui),
         "day": lambda iso: format_day(iso, who.ui),
         "ui_languages": [{"tag": tag, "name": language_name(tag), "current": tag == who.ui,
-                          "href": str(request.rel_url.update_query(lang=tag))}  # the same page, filters kept
+                          "href": str(request.rel_url.update_query({UI_PARAM: tag}))}  # the same page, filters kept
                          for tag in request.app[SETTINGS].languages],
     }
 
 
 def render(request: web.Request, template: str, context: dict[str, Any], *, who: Reader,
-           content_langs: Sequence[str] = (), status: int = 200) -> web.Response:
-    """Render an HTML page in the reader's language; remember a `?lang=` choice that is on offer."""
+           status: int = 200) -> web.Response:
+    """Render an HTML page in the reader's language; remember an interface choice that is on offer."""
     config = request.app[CONFIG]
     response = aiohttp_jinja2.render_template(template, request, {**ui_context(request, who), **context},
                                               status=status)
@@ -63,9 +74,7 @@ def render(request: web.Request, template: str, context: dict[str, Any], *, who:
     # a logged-in reader's copy is theirs. forms.page() makes personal pages no-store.
     response.headers["Cache-Control"] = "private, no-cache" if SESSION_COOKIE in request.cookies \
         else "public, no-cache"
-    chosen = request.query.get("lang")
-    if chosen and (chosen in request.app[SETTINGS].languages or chosen in content_langs) \
-            and request.cookies.get(LANG_COOKIE) != chosen:
-        response.set_cookie(LANG_COOKIE, chosen, max_age=COOKIE_MAX_AGE, path="/", samesite="Lax", httponly=True,
+    if who.remember:
+        response.set_cookie(LANG_COOKIE, who.remember, max_age=COOKIE_MAX_AGE, path="/", samesite="Lax", httponly=True,
                             secure=config.base_url.startswith("https://"))
     return response

@@ -8,7 +8,7 @@ from typing import Any
 
 from protocol.journeys import parse_journey_details
 from protocol.langmap import parse_lang_map, pick
-from protocol.objects import Publication
+from protocol.objects import Publication, Translation
 from protocol.outcomes import LIST_SECTIONS, parse_outcome_details
 from protocol.practices import parse_practice_details
 
@@ -27,6 +27,18 @@ def parse_details(kind: str, doc: dict[str, Any], default_lang: str) -> Any:
     parse = {"practice": parse_practice_details, "journey": parse_journey_details,
              "outcome": parse_outcome_details}[kind]
     return parse(doc, default_lang)
+
+
+def texts_in(pub: Publication, text: Translation) -> dict[str, Any]:
+    """What the item templates need to show each text in the page's language, else in the original's,
+    and mark it with the language it is in: `local(texts)` and `lang_of(texts)` for a field's language
+    map, `body` for the text (a translation that left it out shows the original's)."""
+    def chosen(texts: dict[str, Any]) -> str:
+        return next((k for k in (text.lang, pub.default_lang) if k in texts), next(iter(texts), text.lang))
+
+    return {"local": lambda texts: texts[chosen(texts)] if texts else "",
+            "lang_of": lambda texts: chosen(texts) if texts else text.lang,
+            "body": text if text.content_html.strip() else pub.translation()}
 
 
 def _http(value: Any) -> str | None:
@@ -56,13 +68,14 @@ async def _title_map(db: Database, where: str, params: tuple[Any, ...]) -> dict[
     return out
 
 
-def _entry(item: dict[str, Any], lang: str) -> dict[str, Any]:
-    """A linked title for lists (outcomes of a journey, items of a programme), with the journey's date."""
+def _entry(item: dict[str, Any], lang: str, ui_lang: str | None = None) -> dict[str, Any]:
+    """A linked title for lists (outcomes of a journey, items of a programme), in `lang`, with the journey's
+    date written for the interface's language `ui_lang` (`lang` when not given)."""
     fields = item["fields"]
     start = fields.get("startTime")
     zone = fields.get("timezone") or "UTC"
     return {"iri": item["iri"], "kind": item["kind"], "title": pick(item["titles"], lang, item["default_lang"]),
-            "when": when(start, None, zone, lang) if isinstance(start, str) else None,
+            "when": when(start, None, zone, ui_lang or lang) if isinstance(start, str) else None,
             "status": fields.get("ical:status"), "published": item["published"]}
 
 
@@ -117,8 +130,7 @@ async def item_context(db: Database, stored: StoredObject, pub: Publication, lan
         "comments": await comments(db, stored.iri, text.lang), "feed_path": feed_path,
         "reactions": await social.counts(db, stored.iri),
         "comments_mode": social.item_mode(await social.comment_mode(db), stored.fields),
-        "local": lambda texts: pick(texts, text.lang, pub.default_lang) if texts else "",
-        "osm_url": osm_url, "license_label": license_label, "address_line": address_line,
+        **texts_in(pub, text), "osm_url": osm_url, "license_label": license_label, "address_line": address_line,
         "image_at": image_at,
     }
     doc = pub.extra
@@ -133,7 +145,7 @@ async def item_context(db: Database, stored: StoredObject, pub: Publication, lan
         journey = None
         if stored.journey_id is not None:
             found = await _title_map(db, "o.id = ?", (stored.journey_id,))
-            journey = _entry(next(iter(found.values())), text.lang) if found else None
+            journey = _entry(next(iter(found.values())), text.lang, ui_lang) if found else None
         context["journey"] = journey
     context["details"] = attachments_at(context["details"], lambda _, url: image_src(url, base, image_at))
     return context

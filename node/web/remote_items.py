@@ -15,14 +15,16 @@ from .. import social
 from ..appkeys import DB, URLS
 from ..db import Database
 from ..i18n import language_name
+from ..listing import origin_names
 from ..negotiation import wants_activity_json
 from ..page_images import attachments_at
 from ..remote_content import RemoteItem, find_remote
+from ..teasers import written_summary
 from ..urls import KIND_PATHS, Urls, remote_page
 from ..views import address_line, license_label, osm_url, time_range, when
 from .images import serve
 from .language import reader, render
-from .pages import comments, parse_details
+from .pages import comments, parse_details, texts_in
 
 
 async def get_remote_item(request: web.Request) -> web.StreamResponse:
@@ -34,29 +36,34 @@ async def get_remote_item(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound(text="Not found")
     if wants_activity_json(request):
         raise web.HTTPFound(item.iri)  # deleted too: its origin answers with the Tombstone
-    who = reader(request)
+    who = reader(request, item=True)
     if item.deleted_at:
         return render(request, "deleted.html", {"stored": item, "alternate": item.iri}, who=who, status=410)
     langs = [t.lang for t in item.translations] or [item.default_lang]
     context = await remote_item_context(db, urls, item, who.content_lang(langs, item.default_lang), ui_lang=who.ui)
     context["page_iri"] = f"{urls.base}{remote_page(item.id)}"
-    return render(request, f"{item.kind}.html", context, who=who, content_langs=langs)
+    return render(request, f"{item.kind}.html", context, who=who)
 
 
 async def remote_item_context(db: Database, urls: Urls, item: RemoteItem, lang: str,
                               ui_lang: str) -> dict[str, Any]:
     """What practice.html, journey.html and outcome.html show of a peer's item (node/web/pages.item_context
-    for ours): its fields as its origin sent them, its discussion as known here, no RSVP or calendar of ours."""
+    for ours): its fields as its origin sent them (its summary without the teaser Mastodon gets), its
+    discussion as known here, its node by the name the peer directory knows; a journey's `.ics` is served
+    here (web/feeds.py), joining is at its origin."""
     pub = item.publication(urls)  # its themes link to this node's tag pages
     text = pub.translation(lang)
     context: dict[str, Any] = {
-        "pub": pub, "text": text, "summary": text.summary, "stored": item, "alternate": item.iri, "kind": item.kind,
+        "pub": pub, "text": text, "stored": item,
+        "summary": written_summary(item.kind, text.summary, item.fields, item.tags, text.lang, item.default_lang),
+        "origin_name": (await origin_names(db, [item.origin])).get(item.origin),
+        "alternate": item.iri, "kind": item.kind,
         "remote": item, "author_iri": item.attributed_to, "author_name": item.author_name or item.author_handle
         or item.attributed_to, "translations": [{"tag": t.lang, "name": language_name(t.lang)}
                                                 for t in pub.translations if t.lang != text.lang],
         "all_translations": [t.lang for t in pub.translations], "comments": await comments(db, item.iri, text.lang),
         "feed_path": f"/{KIND_PATHS[item.kind]}.atom", "reactions": await social.counts(db, item.iri, local=False),
-        "comments_mode": "remote", "local": lambda texts: pick(texts, text.lang, pub.default_lang) if texts else "",
+        "comments_mode": "remote", **texts_in(pub, text),
         "osm_url": osm_url, "license_label": license_label, "address_line": address_line,
         "image_at": f"{remote_page(item.id)}/images/",
     }
@@ -66,7 +73,7 @@ async def remote_item_context(db: Database, urls: Urls, item: RemoteItem, lang: 
     if item.kind == "journey":
         zone = details.timezone if details else "UTC"
         context.update({
-            "counts": {}, "programme": None, "ics_path": None,
+            "counts": {}, "programme": None, "ics_path": f"{remote_page(item.id)}.ics",
             "when": when(details.start_time, details.end_time, zone, ui_lang) if details else None,
             "time_range": lambda start, end: time_range(start, end, zone, ui_lang,
                                                         first_day=details.start_time if details else None),

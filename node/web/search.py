@@ -11,9 +11,12 @@ from urllib.parse import urlencode
 from aiohttp import web
 from babel.numbers import format_decimal
 
+from protocol.hashtags import theme_key
+
 from .. import search as search_module
-from ..appkeys import DB
+from ..appkeys import CONFIG, DB
 from ..i18n import babel_locale, language_name
+from ..listing import facets
 from ..remote_content import page_paths
 from ..search import KINDS, MAX_PAGE, PAGE_SIZE, Query, parse_query, plain_snippet, search, snippet_parts
 from ..search import nodes as indexed_nodes
@@ -53,11 +56,17 @@ async def get_search(request: web.Request) -> web.Response:
                                   "next": next_url, "results": results}, headers={"Vary": "Accept"})
     who = reader(request)
     pages = await page_paths(db, [h.iri for h in hits if not h.local])  # a peer's item: its page here
+    offer = await facets(db, request.app[CONFIG].domain, kind=None)  # the choices /practices offers, every kind
+    form = {k: request.query.get(k, "")[:200] for k in PARAMS}
+    if form["theme"]:  # selected in the list as the list spells it
+        key = theme_key(form["theme"].lstrip("#"))
+        form["theme"] = next((t for t in offer["themes"] if theme_key(t) == key), form["theme"])
     limit = search_module.COUNT_LIMIT  # past it, `total` is limit + 1: "more than limit", the newest first
     context = {
-        "form": {k: request.query.get(k, "")[:200] for k in PARAMS}, "kinds": KINDS, "total": total,
+        "form": form, "kinds": KINDS, "total": total,
         "more": total > limit, "count_limit": format_decimal(limit, locale=babel_locale(who.ui)),
         "searched": not query.empty, "nodes": await indexed_nodes(db), "next_url": next_url,
+        "themes": offer["themes"], "languages": [(t, language_name(t)) for t in offer["languages"]],
         "prev_url": _page_url(request, query.page - 1) if query.page > 1 else None,
         "results": [{"hit": h, "url": pages.get(h.iri, h.iri), "parts": snippet_parts(h.snippet),
                      "language": language_name(h.lang)} for h in hits],

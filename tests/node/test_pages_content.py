@@ -55,7 +55,7 @@ async def examples(client: TestClient) -> Examples:
 async def test_practice_page_shows_every_section(client: TestClient, examples: Examples, lang: str) -> None:
     ex = examples[("practice", lang)]
     meta = ex.meta
-    html = await get_page(client, f"/practices/{ex.slug}?lang={lang}")
+    html = await get_page(client, f"/practices/{ex.slug}?lang={lang}&ui={lang}")  # text and interface
     assert f'<html lang="{lang}">' in html
     assert f"<h1>{esc(meta['title'])}</h1>" in html
     assert esc(meta["summary"]) in html  # after the territory and themes of the teaser
@@ -95,7 +95,7 @@ async def test_practice_page_shows_every_section(client: TestClient, examples: E
 async def test_journey_page_shows_every_section(client: TestClient, examples: Examples, lang: str) -> None:
     ex = examples[("journey", lang)]
     meta = ex.meta
-    html = await get_page(client, f"/journeys/{ex.slug}?lang={lang}")
+    html = await get_page(client, f"/journeys/{ex.slug}?lang={lang}&ui={lang}")
     assert f"<h1>{esc(meta['title'])}</h1>" in html
     start, end = wall_time(meta["start"]), wall_time(meta["end"])
     when = section(html, "when")
@@ -135,7 +135,7 @@ async def test_journey_page_counts_participants_and_seats(client: TestClient, ex
             await tx.execute("INSERT INTO participations (object_id, actor_iri, state, source, created_at, updated_at)"
                              " VALUES (?, ?, ?, 'join', ?, ?)", (journey_id, f"https://x.example/u/{n}", state,
                                                                   clock.iso(), clock.iso()))
-    participation = section(await get_page(client, f"/journeys/{ex.slug}?lang=en"), "participation")
+    participation = section(await get_page(client, f"/journeys/{ex.slug}?ui=en"), "participation")
     capacity = int(ex.meta["capacity"])
     assert f"Capacity: <strong>{capacity}</strong>" in participation
     assert "Participants: <strong>2</strong>" in participation
@@ -215,7 +215,9 @@ async def test_language_follows_query_then_cookie_then_accept_language(client: T
     html = await get_page(client, path, **{"Accept-Language": "de"})
     assert '<html lang="fr">' in html and title["fr"] in html
 
-    resp = await client.get(f"{path}?lang=en", headers={"Accept-Language": "fr"})
+    resp = await client.get(f"{path}?lang=en", headers={"Accept-Language": "fr"})  # the text only
+    assert title["en"] in await resp.text() and "lang" not in resp.cookies
+    resp = await client.get(f"{path}?ui=en", headers={"Accept-Language": "fr"})  # the language switcher
     assert title["en"] in await resp.text()
     assert resp.headers["Vary"] == "Accept, Accept-Language, Cookie"
     cookie = resp.cookies["lang"]
@@ -223,8 +225,10 @@ async def test_language_follows_query_then_cookie_then_accept_language(client: T
     assert cookie["httponly"] and not cookie["secure"]  # http://node.test: no Secure flag
     html = await get_page(client, path, **{"Accept-Language": "fr"})  # the cookie beats Accept-Language
     assert '<html lang="en">' in html and title["en"] in html
-    html = await get_page(client, f"{path}?lang=fr")  # the query beats the cookie, and replaces it
-    assert title["fr"] in html
+    html = await get_page(client, f"{path}?lang=fr")  # the query beats the cookie, for the text only
+    assert title["fr"] in html and '<html lang="en">' in html
+    html = await get_page(client, f"{path}?ui=fr")  # the switcher beats the cookie, and replaces it
+    assert title["fr"] in html and '<html lang="fr">' in html
     assert client.session.cookie_jar.filter_cookies(client.make_url("/"))["lang"].value == "fr"
     assert en.slug == fr.slug
 

@@ -57,7 +57,7 @@ async def test_a_peers_journey_says_how_to_join_at_its_origin_and_lists_its_outc
     assert 'id="when"' in html and 'id="programme"' in html and "Halle de Crest" in html
     assert "Les inscriptions se font sur le nœud des organisateurs" in html
     assert f'<a href="{journey["url"]}" rel="noopener">s’inscrire sur sa page</a>' in html
-    assert "Ajouter à mon agenda" not in html and 'rel="alternate" type="text/calendar"' not in html  # ours only
+    assert f'<a href="{path}.ics" type="text/calendar">Ajouter à mon agenda (.ics)</a>' in html  # its own .ics here
     assert re.search(rf'<a href="{outcome_path}">[^<]+</a>', html)
     report = await page(client, outcome_path, "fr")
     assert f'<a href="{path}">' in report  # the journey it reports on, on its page here

@@ -20,6 +20,7 @@ from tests.support.peer import Peer
 
 MIGRATION = next(name for _, name, _ in node_db._migrations() if name.endswith("_search_social.sql"))
 NODE_COLUMN = next(name for _, name, _ in node_db._migrations() if name.endswith("_search_node.sql"))
+THEMES = next(name for _, name, _ in node_db._migrations() if name.endswith("_search_themes.sql"))
 
 
 @pytest.fixture(autouse=True)
@@ -110,11 +111,11 @@ async def test_backfill_and_reindex_agree(client: TestClient, peer: Peer) -> Non
     assert {row[4] for row in indexed} == {0, 1} and len(indexed) == 7  # 3 items x 2 languages, and the peer's
     assert all(row[-1] == search.node_token(row[3]) for row in indexed)
     create_0006 = next(s for s in _statements(MIGRATION) if s.startswith("CREATE VIRTUAL TABLE search_fts"))
-    async with db.transaction() as tx:  # the index as 0006 left it, then 0008
+    async with db.transaction() as tx:  # the index as 0006 left it, then 0008 and 0023
         await tx.execute("DROP TABLE search_fts")
         await tx.execute(create_0006)
         await tx.execute("DELETE FROM search_entries")
-        for statement in [*_backfill_statements(), *_statements(NODE_COLUMN)]:
+        for statement in [*_backfill_statements(), *_statements(NODE_COLUMN), *_statements(THEMES)]:
             await tx.execute(statement)
     assert await _index(db) == indexed
 

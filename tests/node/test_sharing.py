@@ -102,7 +102,7 @@ async def test_likes_and_announces_are_counted_once_per_actor_and_undone(client:
     assert await handled(client, peer, "alice", boost) == "done"
     assert await counts(client, iri) == (2, 1)
     html = await get_page(client, "/practices/monnaie-locale")
-    assert "2 j’aime · 1 partages" in html
+    assert "2 j’aime · 1 partage" in html  # one re-share, singular
     # Bob cannot undo Alice's like; Alice undoes hers (embedded, with the first id), then her boost by IRI.
     forged = activity(peer, "bob", "Undo", {"id": alice_like["id"], "type": "Like", "actor": peer.actor_iri("alice"),
                                             "object": iri})
