@@ -70,4 +70,4 @@ async def listed(db: Database) -> list[dict[str, str]]:
         "SELECT b.iri, b.reason, b.created_at, ra.username, ra.host, ra.name FROM blocked_accounts b"
         " LEFT JOIN remote_actors ra ON ra.iri = b.iri ORDER BY b.created_at DESC, b.iri")
     return [{"iri": r["iri"], "reason": r["reason"], "created_at": r["created_at"], "name": r["name"],
-             "handle": handle_text(r["username"], r["host"])} for r in rows]
+             "handle": handle_text(r["username"], r["host"]) or ""} for r in rows]

@@ -10,6 +10,7 @@ import aiohttp
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from protocol.handles import handle_text
 
@@ -25,8 +26,9 @@ from .db import Database
 from .delivery import DeliveryWorker
 from .fetch import Fetcher, Signer
 from .i18n import load_catalogs
+from .inbox_context import InboxContext
 from .inbox_limit import inbox_rate_limit
-from .inbox_worker import InboxContext, InboxWorker
+from .inbox_worker import InboxWorker
 from .middleware import error_middleware, security_headers
 from .netguard import connector_kwargs
 from .page_images import image_src, place_images
@@ -118,9 +120,10 @@ async def _workers(app: web.Application) -> AsyncIterator[None]:
 
 def create_app(config: Config, *, workers: bool = True) -> web.Application:
     cache = ResponseCache(config.response_cache_mb * 1_000_000)
-    middlewares = [forwarded_middleware(config.trusted_proxies), response_cache_middleware(cache), security_headers,
-                   error_pages, error_middleware, inbox_rate_limit(config.inbox_rate_per_minute), sessions(config),
-                   csrf_middleware]
+    middlewares: list[Middleware] = [
+        forwarded_middleware(config.trusted_proxies), response_cache_middleware(cache), security_headers,
+        error_pages, error_middleware, inbox_rate_limit(config.inbox_rate_per_minute), sessions(config),
+        csrf_middleware]
     app = web.Application(middlewares=middlewares, client_max_size=1_048_576)
     app[CONFIG] = config
     app[RESPONSE_CACHE] = cache

@@ -41,7 +41,7 @@ COOKIE = "maillage_session"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Routes that authenticate every request with an HTTP Signature: no session, no CSRF token.
 CSRF_EXEMPT_ROUTES = frozenset({"/inbox", "/actor/inbox", "/users/{username}/inbox"})
-_USER_KEY = web.RequestKey("maillage_user", Login | None)  # type: ignore[arg-type]
+_USER_KEY = web.RequestKey[Login | None]("maillage_user")
 DEFAULT_NEXT, MAX_NEXT_LENGTH = "/desk", 2000
 # Controls and spaces (browsers drop or strip them) and backslashes (browsers read them as slashes).
 _UNSAFE_IN_NEXT = re.compile(r"[\x00-\x20\x7f\\]")

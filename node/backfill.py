@@ -68,7 +68,7 @@ class BackfillState:
 
 def retry_delay(attempt: int) -> float:
     """10 s, 1 min, 6 min, 36 min: a peer that is down is usually restarting or being upgraded."""
-    return 10.0 * 6 ** (attempt - 1)
+    return 10.0 * 6.0 ** (attempt - 1)
 
 
 async def schedule(tx: Transaction, actor_iri: str, *, restart: bool = True) -> None:

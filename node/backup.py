@@ -54,7 +54,8 @@ def _snapshot(db_path: Path, target: Path) -> int | None:
         if check != "ok":
             raise BackupError(f"the database copy fails its integrity check: {check}")
         try:
-            version = copy.execute("SELECT MAX(version) FROM schema_migrations").fetchone()[0]
+            found = copy.execute("SELECT MAX(version) FROM schema_migrations").fetchone()[0]
+            version = int(found) if found is not None else None
         except sqlite3.Error:
             version = None
     except sqlite3.Error as exc:

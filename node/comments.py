@@ -103,7 +103,7 @@ async def file_reply(tx: Transaction, urls: Urls, *, iri: str, document: dict[st
         return not ours
     existing = await tx.fetch_value("SELECT state FROM comments WHERE iri = ?", (iri,))
     if existing is not None:
-        return existing != "rejected"
+        return bool(existing != "rejected")
     await tx.execute(
         "INSERT INTO comments (iri, root_iri, in_reply_to, author_iri, state, created_at) VALUES (?, ?, ?, ?, ?, ?)",
         (iri, root, parent, author, state, clock.iso()))

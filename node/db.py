@@ -152,7 +152,9 @@ class Database:
 
     async def _write_on_thread(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """`work` in a transaction on the writer's thread; the caller holds the lock."""
-        return await self._writer._execute(_run_transaction, self._writer._conn, work)
+        result: T = await self._writer._execute(  # type: ignore[no-untyped-call]  # aiosqlite's internal call
+            _run_transaction, self._writer._conn, work)
+        return result
 
     async def write_quick(self, work: Callable[[sqlite3.Connection], T], *, size: int) -> T:
         """`write`, run on the event loop's thread: for a short transaction on a hot path (a few indexed

@@ -69,4 +69,4 @@ def atom_feed(*, feed_iri: str, site_url: str, title: str, lang: str, entries: S
             _add(item, "category", term=term, scheme=scheme, label=f"#{term}")
         _add(item, "summary", entry.summary, type="text")
         _add(item, "content", entry.content_html, type="html")
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True))

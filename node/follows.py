@@ -89,6 +89,7 @@ async def list_follows(
     limit: int = 50,
 ) -> list[tuple[int, str]]:
     """(row id, IRI of the other side) of accepted follows, oldest first, for collection pages."""
+    arg: str | None
     if followee_iri is not None:
         sql, arg, col = "followee_iri = ?", followee_iri, "follower_iri"
     else:

@@ -155,7 +155,8 @@ class PeerWorker:
     async def _refresh(self, host: str, base_url: str, actor_iri: str | None, direct: bool) -> None:
         """NodeInfo for the node's name, languages and counts; its network actor for name, territory and
         summary; for a node we have a follow with, its `following` for peers of peers."""
-        errors, values = [], {}
+        errors: list[str] = []
+        values: dict[str, Any] = {}
         try:
             info = await self._nodeinfo(base_url)
             values.update(software=info.software, name=info.name, summary=info.description, users=info.users,
@@ -202,7 +203,9 @@ async def directory(db: Database, local_base: str) -> list[dict[str, Any]]:
     """Every known peer with its relation to us (follows read live): first the nodes we have a follow
     with (either way, even pending), then peers of peers and nodes we heard from, by name."""
     local = f"{local_base}/"
-    followed, following, asked = set(), set(), set()
+    followed: set[str] = set()
+    following: set[str] = set()
+    asked: set[str] = set()
     for r in await db.fetch_all("SELECT follower_iri, followee_iri, state FROM follows"):
         ours = r["follower_iri"].startswith(local)
         host = iri_host(r["followee_iri"] if ours else r["follower_iri"])

@@ -9,7 +9,7 @@ from protocol.langmap import pick
 from protocol.polls import RSVP_CHOICES, build_rsvp_question
 
 from .content import StoredObject, participation_counts, rsvp_iri, titles
-from .db import Transaction
+from .db import Database, Transaction
 from .outbox import send
 from .urls import Urls
 
@@ -20,7 +20,8 @@ QUESTION = {
 }
 
 
-async def build_question_for(tx: Transaction, urls: Urls, journey: StoredObject, network: str) -> dict[str, Any]:
+async def build_question_for(tx: Database | Transaction, urls: Urls, journey: StoredObject,
+                             network: str) -> dict[str, Any]:
     """The Question document for a journey, with current counts, asked in each of the journey's languages
     we have the words for (in its own language always); votes close when the journey starts."""
     counts = await participation_counts(tx, journey.id)

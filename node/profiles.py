@@ -83,7 +83,8 @@ async def send_actor_update(tx: Transaction, urls: Urls, username: str) -> None:
     actor = await get_actor(tx, username)
     assert actor is not None
     document = local_actor_document(actor, urls)
-    update = build_update(iri=urls.new_activity(), actor=document["id"], obj=document, published=clock.iso())
+    actor_iri = str(document["id"])
+    update = build_update(iri=urls.new_activity(), actor=actor_iri, obj=document, published=clock.iso())
     update["to"] = [AS_PUBLIC]
     update["cc"] = [urls.followers(username)]
-    await send(tx, actor_id=actor.id, document=update, inboxes=await follower_inboxes(tx, [document["id"]]))
+    await send(tx, actor_id=actor.id, document=update, inboxes=await follower_inboxes(tx, [actor_iri]))

@@ -8,10 +8,10 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -64,11 +64,11 @@ def forwarded_middleware(trusted_proxies: Iterable[str]) -> Middleware:
         )
         if client is None and scheme is None:
             return await handler(request)
-        changes: dict[str, str] = {}
+        if client is not None and scheme is not None:
+            return await handler(request.clone(remote=client, scheme=scheme))
         if client is not None:
-            changes["remote"] = client
-        if scheme is not None:
-            changes["scheme"] = scheme
-        return await handler(request.clone(**changes))
+            return await handler(request.clone(remote=client))
+        assert scheme is not None
+        return await handler(request.clone(scheme=scheme))
 
     return forwarded

@@ -78,7 +78,7 @@ def merge_fields(stored: Any, new: Any, *, translation: bool = False) -> Any:
 async def _can_edit(tx: Transaction, existing: StoredObject, author: ActorRow) -> bool:
     if existing.actor_id == author.id:
         return True
-    return await tx.fetch_value("SELECT role FROM users WHERE actor_id = ?", (author.id,)) == "admin"
+    return bool(await tx.fetch_value("SELECT role FROM users WHERE actor_id = ?", (author.id,)) == "admin")
 
 
 async def _journey_id(tx: Transaction, urls: Urls, reference: str) -> int:

@@ -31,9 +31,10 @@ def _sanitized(pub: RemotePublication) -> RemotePublication:
     translations = tuple(dataclasses.replace(t, content_html=sanitize(t.content_html)) for t in pub.translations)
     details = pub.details
     if isinstance(details, PracticeDetails):
-        details = dataclasses.replace(details, **{
+        sections: dict[str, Any] = {
             section: {lang: sanitize(html) for lang, html in getattr(details, section).items()}
-            for section in TEXT_SECTIONS})
+            for section in TEXT_SECTIONS}
+        details = dataclasses.replace(details, **sections)
     elif isinstance(details, OutcomeDetails):
         details = dataclasses.replace(details, feedback={k: sanitize(v) for k, v in details.feedback.items()})
     return dataclasses.replace(pub, translations=translations, details=details)
@@ -233,7 +234,7 @@ async def page_paths(db: Database, iris: list[str]) -> dict[str, str]:
 async def latest_remote(db: Database, limit: int = 20, *, kind: str | None = None,
                         origin: str | None = None) -> list[RemoteItem]:
     """Peers' items, newest first (by when we received them), optionally of one kind or one node."""
-    where, params = "c.deleted_at IS NULL", []
+    where, params = "c.deleted_at IS NULL", list[str]()
     if kind is not None:
         where, params = f"{where} AND c.kind = ?", [*params, kind]
     if origin is not None:

@@ -82,7 +82,7 @@ async def reply(db: Database, urls: Urls, fetcher: Fetcher, *, network: str, org
         raise CommentError(f"cannot reach the author of {target}: {exc.reason}") from exc
     author_iri, group_iri, now = urls.actor(organizer.username), urls.actor(network), clock.iso()
     content = markdown_to_html(text_md).strip()
-    note = {
+    note: dict[str, Any] = {
         "id": urls.note(str(uuid.uuid4())), "type": "Note", "attributedTo": author_iri, "inReplyTo": target,
         "content": content, "contentMap": {lang: content}, "published": now, "to": [AS_PUBLIC],
         "cc": [urls.followers(organizer.username), urls.followers(network), *remote],

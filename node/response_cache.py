@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from aiohttp import hdrs, web
+from aiohttp.typedefs import Middleware
 from multidict import CIMultiDict
 
 from .appkeys import DB
@@ -116,7 +117,7 @@ class ResponseCache:
 RESPONSE_CACHE = web.AppKey("response_cache", ResponseCache)
 
 
-def response_cache_middleware(cache: ResponseCache) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+def response_cache_middleware(cache: ResponseCache) -> Middleware:
     @web.middleware
     async def cached(request: web.Request, handler: Handler) -> web.StreamResponse:
         key = ResponseCache.key(request) if cache.max_bytes > 0 else None

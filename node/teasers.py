@@ -71,7 +71,7 @@ def outcome_teaser(summary: str, details: Mapping[str, Any], lang: str, default_
     achievements = details.get("achievements") or {}
     items: list[str] = []
     if isinstance(achievements, Mapping):
-        chosen = achievements.get(lang) or achievements.get(default_lang) or next(iter(achievements.values()), [])
+        chosen: Any = achievements.get(lang) or achievements.get(default_lang) or next(iter(achievements.values()), [])
         items = [a for a in chosen if isinstance(a, str)][:3]
     head = " · ".join(filter(None, (journey_name or "", "; ".join(items))))
     return f"{head} — {summary}" if head else summary
