@@ -3,6 +3,14 @@
 One row per (activity, inbox), so a crash or restart loses nothing: whatever is still `pending`
 is sent when the worker next runs (at-least-once; receivers dedupe on activity ids).
 
+Fair to every host (node/hosts.py), so one dead or slow server never delays the others: a pass claims
+due rows host by host (every host's first row, then every host's second...), keeps at most `per_host`
+POSTs in flight to one host (one while it fails) and `concurrency` in all, of which hosts that have not
+proven they answer (no delivery accepted yet, or failing) hold at most half, and serves proven hosts
+first. A slot freed by an answer (or a timeout) goes to the next job at once, and results are written a
+few at a time as they come: nothing waits for the slowest POST of a batch. After a few failed POSTs in a
+row a host's deliveries wait (protocol/retry.host_wait) instead of each being tried in turn.
+
 POSTs double-knock (node/signing.py): signed with the scheme the domain is known to accept, else
 draft-cavage, and sent again at once with the other after a 400 or 401.
 """
@@ -11,12 +19,14 @@ import asyncio
 import dataclasses
 import functools
 import itertools
+import json
 import logging
 import os
 import random
+from collections import Counter, deque
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import aiohttp
@@ -26,12 +36,19 @@ from protocol.retry import UNAVAILABLE_AFTER_SECONDS, classify, retry_after_seco
 
 from . import clock
 from .db import Database, Transaction
+from .hosts import DEFER, DELIVERED, Change, HostBook, Standing, expire, fail_unavailable
 from .netguard import BlockedAddressError, blocked_cause, check_url
 from .signing import KNOCK_AGAIN, REMEMBER_SCHEME, KnownSchemes, other_scheme, sign_request
 from .urls import Urls
 
-BATCH_SIZE = 200
+BATCH_SIZE = 200  # rows claimed at once
+LOW_WATER = BATCH_SIZE // 2  # claim again once fewer jobs than this wait to be sent
+CLAIM_WINDOW = 10 * BATCH_SIZE  # the oldest due rows a claim shares out between their hosts
+PER_HOST = 4  # POSTs in flight to one host (one while it fails)
 SIGN_CHUNK = 8  # POSTs signed per trip to a signing thread: fewer hand-offs between the loop and the threads
+RECORD_AFTER = 0.5  # seconds a result waits at most before it is written (BATCH_SIZE of them at once)
+RECLAIM_AFTER = 0.5  # seconds between looks for newly due rows while POSTs are in flight
+CONNECT_TIMEOUT = 5.0  # seconds to open a connection (as Mastodon); the whole POST has `timeout`
 log = logging.getLogger(__name__)
 
 
@@ -48,9 +65,17 @@ async def enqueue(tx: Transaction, activity_id: int, inboxes: Iterable[str]) -> 
     return len(rows)
 
 
-_DOMAIN_RESPONDS = "UPDATE domains SET failing_since = NULL, unavailable = 0 WHERE host = ?"
-_DOMAIN_FAILS = ("INSERT INTO domains (host, failing_since) VALUES (?, ?) ON CONFLICT (host) DO UPDATE"
-                 " SET failing_since = COALESCE(failing_since, excluded.failing_since)")
+# Due rows not held by this pass, from hosts whose deliveries are not waiting, the oldest CLAIM_WINDOW of
+# them taken host by host: each host's first row, then each host's second, and so on.
+_CLAIM = (
+    "SELECT q.id, q.inbox, q.host, q.attempts, q.activity_id, a.username, a.private_key_pem,"
+    " COALESCE(m.failures, 0) AS failures, m.delivered_at IS NOT NULL AS proven FROM ("
+    "  SELECT d.*, row_number() OVER (PARTITION BY d.host ORDER BY d.next_attempt_at, d.id) AS turn FROM ("
+    "   SELECT id, inbox, host, attempts, activity_id, next_attempt_at FROM deliveries"
+    "   WHERE state = 'pending' AND next_attempt_at <= ? AND id NOT IN (SELECT value FROM json_each(?))"
+    "   AND host NOT IN (SELECT host FROM domains WHERE retry_at > ?) ORDER BY next_attempt_at, id LIMIT ?) d) q"
+    " JOIN activities act ON act.id = q.activity_id JOIN actors a ON a.id = act.actor_id"
+    " LEFT JOIN domains m ON m.host = q.host ORDER BY q.turn, q.next_attempt_at, q.id LIMIT ?")
 
 
 @functools.cache
@@ -79,6 +104,52 @@ class _Result:
     scheme: str | None = None  # a signature scheme the domain accepted, to remember
 
 
+@dataclass
+class _Pass:
+    """One `run_once`: the jobs it claimed and has not recorded (`held`), those signed and waiting for a
+    slot by host (`ready`, hosts taking turns), the POSTs in flight, the results not yet written."""
+
+    hosts: HostBook
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+    held: set[int] = field(default_factory=set)
+    signing: int = 0
+    ready: dict[str, deque[tuple[_Job, bytes, dict[str, str]]]] = field(default_factory=dict)
+    in_flight: Counter[str] = field(default_factory=Counter)
+    tasks: dict["asyncio.Task[_Result]", tuple[str, bool]] = field(default_factory=dict)  # -> host, unproven
+    unproven: int = 0  # POSTs in flight to hosts not proven
+    done: list["asyncio.Task[_Result]"] = field(default_factory=list)
+    results: list[tuple[_Result, Change]] = field(default_factory=list)
+    oldest_result: float | None = None
+    record_now: bool = False
+    error: BaseException | None = None
+
+    @property
+    def idle(self) -> bool:
+        return not (self.signing or self.ready or self.tasks or self.done)
+
+    def unstarted(self) -> int:
+        return self.signing + sum(len(q) for q in self.ready.values())
+
+    def drop(self, host: str | None = None) -> None:
+        """Forget the signed jobs not started (of one host): they stay pending for a later pass."""
+        for name in [host] if host is not None else list(self.ready):
+            for job, _, _ in self.ready.pop(name, ()):
+                self.held.discard(job.id)
+
+
+class _Wakeup(asyncio.Event):
+    """The worker's `wakeup`: setting it also wakes a pass waiting for its POSTs, so that what was queued
+    meanwhile leaves at once rather than at the pass's next look (RECLAIM_AFTER)."""
+
+    def __init__(self, worker: "DeliveryWorker") -> None:
+        super().__init__()
+        self.worker = worker
+
+    def set(self) -> None:
+        super().set()
+        if self.worker._pass is not None:
+            self.worker._pass.changed.set()
+
 
 class DeliveryWorker:
     """Sends due deliveries with signed POSTs; `run_once()` is one pass, for tests and the loop."""
@@ -86,48 +157,156 @@ class DeliveryWorker:
     def __init__(
         self, *, db: Database, session: aiohttp.ClientSession, urls: Urls, allow_private: bool,
         concurrency: int = 16, timeout: float = 10.0, user_agent: str = "Maillage", rng: random.Random | None = None,
-        schemes: KnownSchemes | None = None,
+        schemes: KnownSchemes | None = None, per_host: int = PER_HOST,
     ) -> None:
         self.db = db
         self.session = session
         self.urls = urls
         self.allow_private = allow_private
         self.concurrency = concurrency
-        self.timeout = aiohttp.ClientTimeout(total=timeout)
+        self.per_host = per_host
+        self.unproven_share = max(1, concurrency // 2)  # slots hosts not proven may hold: the rest wait for proven ones
+        self.timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=min(CONNECT_TIMEOUT, timeout))
         self.user_agent = user_agent
         self.rng = rng or random.Random()
-        self.wakeup = asyncio.Event()
+        self._pass: _Pass | None = None
+        self.wakeup = _Wakeup(self)
         self.stopping = asyncio.Event()
         self.schemes = schemes or KnownSchemes(db)  # the app's, shared with its fetcher
 
     def stop(self) -> None:
-        """Ask `run()` to return once the batch in flight is sent and recorded (graceful shutdown)."""
+        """Ask `run()` to return once the POSTs in flight are answered (or time out) and recorded; the jobs
+        not started stay pending (graceful shutdown)."""
         self.stopping.set()
         self.wakeup.set()
 
     async def run_once(self) -> int:
-        """Deliver every due row (in batches); returns how many attempts were made."""
-        total = 0
-        semaphore = asyncio.Semaphore(self.concurrency)
+        """Deliver every due row; returns how many attempts were made. Rows that fall due or are queued
+        while POSTs are in flight join the pass."""
         await self.schemes.load()
+        await fail_unavailable(self.db)
+        self._pass = p = _Pass(HostBook(self.rng))
+        loop = asyncio.get_running_loop()
+        attempts, more, claimed_at = 0, True, loop.time()
+        try:
+            while True:
+                now = loop.time()
+                if self.stopping.is_set():
+                    p.drop()
+                    more = False
+                elif p.unstarted() < LOW_WATER and (more or self.wakeup.is_set() or now - claimed_at >= RECLAIM_AFTER):
+                    self.wakeup.clear()
+                    jobs = await self._due_jobs()
+                    more, claimed_at = len(jobs) >= BATCH_SIZE, loop.time()
+                    await self._claim(p, jobs)
+                self._start(p)
+                attempts += self._collect(p)
+                if p.error is not None:
+                    raise p.error
+                if p.results and (p.record_now or p.idle or len(p.results) >= BATCH_SIZE
+                                  or loop.time() - (p.oldest_result or 0) >= RECORD_AFTER):
+                    await self._record(p)
+                if p.idle and (self.stopping.is_set() or not (more or self.wakeup.is_set())):
+                    return attempts
+                if p.idle:
+                    continue
+                due = [claimed_at + RECLAIM_AFTER]
+                if p.oldest_result is not None:
+                    due.append(p.oldest_result + RECORD_AFTER)
+                p.changed.clear()
+                if not p.done:
+                    try:
+                        await asyncio.wait_for(p.changed.wait(), max(0.0, min(due) - loop.time()))
+                    except TimeoutError:
+                        pass
+        finally:
+            for task in p.tasks:  # only after an error or a cancellation: what they sent is sent again later
+                task.cancel()
+            if p.results:
+                await self._record(p)
+            self._pass = None
 
-        async def attempt(job: _Job, body: bytes, headers: "asyncio.Future[list[dict[str, str]]]", n: int) -> _Result:
-            first_headers = (await headers)[n]
-            async with semaphore:
-                return await self._post(job, body, first_headers)
+    async def _claim(self, p: _Pass, jobs: list[tuple[_Job, int, bool]]) -> None:
+        """Hold the claimed jobs and queue them on the signing threads, SIGN_CHUNK per trip; each chunk's
+        jobs become ready to send when it is signed."""
+        now = clock.timestamp()
+        fresh = []
+        for job, failures, proven in jobs:
+            p.hosts.observe(job.host, failures, proven)
+            if not p.hosts.waiting(job.host, now):
+                p.held.add(job.id)
+                fresh.append(job)
+        if not fresh:
+            return
+        bodies = await self._bodies({j.activity_id for j in fresh})
+        for chunk, signed in self._presign(fresh, bodies):
+            p.signing += len(chunk)
+            signed.add_done_callback(functools.partial(self._signed, p, chunk, bodies))
 
-        while True:
-            jobs = await self._due_jobs()
-            if not jobs:
-                return total
-            bodies = await self._bodies({j.activity_id for j in jobs})
-            results = await asyncio.gather(*(
-                attempt(job, bodies[job.activity_id], signed, n)
-                for chunk, signed in self._presign(jobs, bodies) for n, job in enumerate(chunk)))
-            await self._record(results)
-            total += len(results)
-            if len(jobs) < BATCH_SIZE or self.stopping.is_set():
-                return total
+    def _signed(self, p: _Pass, chunk: list[_Job], bodies: dict[int, bytes],
+                signed: "asyncio.Future[list[dict[str, str]]]") -> None:
+        p.signing -= len(chunk)
+        p.changed.set()
+        if signed.cancelled() or (error := signed.exception()) is not None:
+            p.error = p.error or error or asyncio.CancelledError()
+            return
+        now = clock.timestamp()
+        for job, headers in zip(chunk, signed.result(), strict=True):
+            if self.stopping.is_set() or p.hosts.waiting(job.host, now):
+                p.held.discard(job.id)
+            else:
+                p.ready.setdefault(job.host, deque()).append((job, bodies[job.activity_id], headers))
+
+    def _start(self, p: _Pass) -> None:
+        """Start POSTs while slots are free: proven hosts first, each host in turn, within its cap."""
+        started = True
+        while started and p.ready and len(p.tasks) < self.concurrency:
+            started = False
+            for proven_first in (True, False):
+                for host in list(p.ready):
+                    proven = p.hosts.standing(host) is Standing.PROVEN
+                    if (proven != proven_first or len(p.tasks) >= self.concurrency
+                            or p.in_flight[host] >= p.hosts.cap(host, self.per_host)
+                            or (not proven and p.unproven >= self.unproven_share)):
+                        continue
+                    queue = p.ready.pop(host)
+                    job, body, headers = queue.popleft()
+                    if queue:
+                        p.ready[host] = queue  # to the back: hosts take turns
+                    task = asyncio.create_task(self._post(job, body, headers))
+                    task.add_done_callback(functools.partial(self._finished, p))
+                    p.tasks[task] = (host, not proven)
+                    p.in_flight[host] += 1
+                    p.unproven += not proven
+                    started = True
+
+    @staticmethod
+    def _finished(p: _Pass, task: "asyncio.Task[_Result]") -> None:
+        p.done.append(task)
+        p.changed.set()
+
+    def _collect(self, p: _Pass) -> int:
+        """Take the answered POSTs' results: free their slots, note each host's outcome; a host whose
+        deliveries now wait loses its jobs not started, and the results are written at once."""
+        finished, p.done = p.done, []
+        now = clock.timestamp()
+        taken = 0
+        for task in finished:
+            host, unproven = p.tasks.pop(task)
+            p.in_flight[host] -= 1
+            p.unproven -= unproven
+            if task.cancelled() or task.exception() is not None:
+                p.error = p.error or task.exception() or asyncio.CancelledError()
+                continue
+            result = task.result()
+            taken += 1
+            change = p.hosts.result(result.job.host, result.status, now)
+            p.results.append((result, change))
+            p.oldest_result = p.oldest_result or asyncio.get_running_loop().time()
+            if change.waits_until is not None:
+                p.drop(result.job.host)
+                p.record_now = True
+        return taken
 
     def _presign(self, jobs: list[_Job], bodies: dict[int, bytes]
                  ) -> list[tuple[list[_Job], "asyncio.Future[list[dict[str, str]]]"]]:
@@ -170,17 +349,15 @@ class DeliveryWorker:
             except TimeoutError:
                 pass
 
-    async def _due_jobs(self) -> list[_Job]:
-        await self._fail_unavailable()
-        rows = await self.db.fetch_all(
-            "SELECT d.id, d.inbox, d.host, d.attempts, d.activity_id, a.username, a.private_key_pem"
-            " FROM deliveries d JOIN activities act ON act.id = d.activity_id JOIN actors a ON a.id = act.actor_id"
-            " WHERE d.state = 'pending' AND d.next_attempt_at <= ? ORDER BY d.next_attempt_at, d.id LIMIT ?",
-            (clock.timestamp(), BATCH_SIZE),
-        )
+    async def _due_jobs(self) -> list[tuple[_Job, int, bool]]:
+        """Claim due jobs, with their host's failures in a row and whether it has accepted a delivery."""
+        await fail_unavailable(self.db)
+        held = json.dumps(sorted(self._pass.held)) if self._pass is not None else "[]"
+        now = clock.timestamp()
+        rows = await self.db.fetch_all(_CLAIM, (now, held, now, CLAIM_WINDOW, BATCH_SIZE))
         return [
-            _Job(r["id"], r["inbox"], r["host"], r["attempts"], r["activity_id"], self.urls.key_id(r["username"]),
-                 r["private_key_pem"])
+            (_Job(r["id"], r["inbox"], r["host"], r["attempts"], r["activity_id"], self.urls.key_id(r["username"]),
+                  r["private_key_pem"]), r["failures"], bool(r["proven"]))
             for r in rows
         ]
 
@@ -219,22 +396,25 @@ class DeliveryWorker:
                 return _Result(job, 403, f"refused: {blocked}", None)
             return _Result(job, None, f"{exc.__class__.__name__}: {exc}"[:500], None)
 
-    async def _record(self, results: list[_Result]) -> None:
-        """Record a batch's outcomes in one transaction: the statements one result at a time would run,
-        as one executemany per run of the same statement (each statement is a trip to the database thread)."""
+    async def _record(self, p: _Pass) -> None:
+        """Write the results taken so far in one transaction: the statements one result at a time would run,
+        as one executemany per run of the same statement (each statement is a trip to the database thread).
+        A host whose deliveries now wait has its pending rows put off until then; the followers on hosts that
+        failed may expire (node/hosts.expire)."""
+        batch, p.results, p.oldest_result, p.record_now = p.results, [], None, False
         now_ts, now_iso = clock.timestamp(), clock.iso()
-        deliveries, domains = [], []
-        for r in results:
+        deliveries, waits = [], {}
+        domains: list[tuple[str, tuple[object, ...]]] = []
+        for r, change in batch:
             attempt = r.job.attempts + 1
             outcome = classify(status=r.status, attempt=attempt, retry_after=r.retry_after, rng=self.rng)
             state = "delivered" if outcome.delivered else "pending" if outcome.retry else "failed"
             deliveries.append((state, attempt, now_ts + outcome.delay, r.status, r.error, now_iso, r.job.id))
             if r.scheme is not None and self.schemes.learn(r.job.host, r.scheme):
                 domains.append((REMEMBER_SCHEME, (r.job.host, r.scheme)))
-            if outcome.delivered:
-                domains.append((_DOMAIN_RESPONDS, (r.job.host,)))
-            elif r.status is None or r.status >= 500:
-                domains.append((_DOMAIN_FAILS, (r.job.host, now_ts)))
+            domains.append((change.sql, change.params))
+            if change.waits_until is not None:
+                waits[r.job.host] = change.waits_until
         async with self.db.transaction() as tx:
             await tx.execute_many(
                 "UPDATE deliveries SET state = ?, attempts = ?, next_attempt_at = ?, last_status = ?,"
@@ -248,15 +428,6 @@ class DeliveryWorker:
                 "UPDATE domains SET unavailable = 1 WHERE unavailable = 0 AND failing_since < ?",
                 (now_ts - UNAVAILABLE_AFTER_SECONDS,),
             )
-
-    async def _fail_unavailable(self) -> None:
-        """Deliveries to a domain that has failed for 7 days stop here instead of piling up."""
-        if not await self.db.fetch_value("SELECT 1 FROM domains WHERE unavailable = 1 OR blocked = 1 LIMIT 1"):
-            return
-        async with self.db.transaction() as tx:
-            await tx.execute(
-                "UPDATE deliveries SET state = 'failed', last_error = 'domain unavailable or blocked', updated_at = ?"
-                " WHERE state = 'pending' AND host IN (SELECT host FROM domains WHERE unavailable = 1 OR blocked = 1)",
-                (clock.iso(),),
-            )
-
+            await tx.execute_many(DEFER, [(until, now_iso, host, until) for host, until in waits.items()])
+        p.held.difference_update(r.job.id for r, _ in batch)
+        await expire(self.db, {r.job.host for r, change in batch if change.sql is not DELIVERED})
