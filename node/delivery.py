@@ -18,8 +18,6 @@ draft-cavage, and sent again at once with the other after a 400 or 401.
 import asyncio
 import dataclasses
 import functools
-import itertools
-import json
 import logging
 import os
 import random
@@ -32,13 +30,14 @@ from datetime import datetime
 import aiohttp
 
 from protocol.iri import iri_host
-from protocol.retry import UNAVAILABLE_AFTER_SECONDS, classify, retry_after_seconds
+from protocol.retry import retry_after_seconds
 
 from . import clock
 from .db import Database, Transaction
-from .hosts import DEFER, DELIVERED, Change, HostBook, Standing, expire, fail_unavailable
+from .delivery_store import Claimed, Job, Result, bodies, claim, record
+from .hosts import Change, HostBook, Standing, fail_unavailable
 from .netguard import BlockedAddressError, blocked_cause, check_url
-from .signing import KNOCK_AGAIN, REMEMBER_SCHEME, KnownSchemes, other_scheme, sign_request
+from .signing import KNOCK_AGAIN, KnownSchemes, other_scheme, sign_request
 from .urls import Urls
 
 BATCH_SIZE = 200  # rows claimed at once
@@ -65,43 +64,10 @@ async def enqueue(tx: Transaction, activity_id: int, inboxes: Iterable[str]) -> 
     return len(rows)
 
 
-# Due rows not held by this pass, from hosts whose deliveries are not waiting, the oldest CLAIM_WINDOW of
-# them taken host by host: each host's first row, then each host's second, and so on.
-_CLAIM = (
-    "SELECT q.id, q.inbox, q.host, q.attempts, q.activity_id, a.username, a.private_key_pem,"
-    " COALESCE(m.failures, 0) AS failures, m.delivered_at IS NOT NULL AS proven FROM ("
-    "  SELECT d.*, row_number() OVER (PARTITION BY d.host ORDER BY d.next_attempt_at, d.id) AS turn FROM ("
-    "   SELECT id, inbox, host, attempts, activity_id, next_attempt_at FROM deliveries"
-    "   WHERE state = 'pending' AND next_attempt_at <= ? AND id NOT IN (SELECT value FROM json_each(?))"
-    "   AND host NOT IN (SELECT host FROM domains WHERE retry_at > ?) ORDER BY next_attempt_at, id LIMIT ?) d) q"
-    " JOIN activities act ON act.id = q.activity_id JOIN actors a ON a.id = act.actor_id"
-    " LEFT JOIN domains m ON m.host = q.host ORDER BY q.turn, q.next_attempt_at, q.id LIMIT ?")
-
-
 @functools.cache
 def _signing_threads() -> ThreadPoolExecutor:
     """The threads that sign outgoing POSTs, one per core, shared by every worker of the process."""
     return ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="maillage-sign")
-
-
-@dataclass(frozen=True)
-class _Job:
-    id: int
-    inbox: str
-    host: str
-    attempts: int
-    activity_id: int
-    key_id: str
-    private_key_pem: str
-
-
-@dataclass(frozen=True)
-class _Result:
-    job: _Job
-    status: int | None
-    error: str | None
-    retry_after: float | None
-    scheme: str | None = None  # a signature scheme the domain accepted, to remember
 
 
 @dataclass
@@ -113,12 +79,12 @@ class _Pass:
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     held: set[int] = field(default_factory=set)
     signing: int = 0
-    ready: dict[str, deque[tuple[_Job, bytes, dict[str, str]]]] = field(default_factory=dict)
+    ready: dict[str, deque[tuple[Job, bytes, dict[str, str]]]] = field(default_factory=dict)
     in_flight: Counter[str] = field(default_factory=Counter)
-    tasks: dict["asyncio.Task[_Result]", tuple[str, bool]] = field(default_factory=dict)  # -> host, unproven
+    tasks: dict["asyncio.Task[Result]", tuple[str, bool]] = field(default_factory=dict)  # -> host, unproven
     unproven: int = 0  # POSTs in flight to hosts not proven
-    done: list["asyncio.Task[_Result]"] = field(default_factory=list)
-    results: list[tuple[_Result, Change]] = field(default_factory=list)
+    done: list["asyncio.Task[Result]"] = field(default_factory=list)
+    results: list[tuple[Result, Change]] = field(default_factory=list)
     oldest_result: float | None = None
     record_now: bool = False
     error: BaseException | None = None
@@ -196,9 +162,11 @@ class DeliveryWorker:
                     more = False
                 elif p.unstarted() < LOW_WATER and (more or self.wakeup.is_set() or now - claimed_at >= RECLAIM_AFTER):
                     self.wakeup.clear()
-                    jobs = await self._due_jobs()
-                    more, claimed_at = len(jobs) >= BATCH_SIZE, loop.time()
-                    await self._claim(p, jobs)
+                    claimed = await self._due_jobs()
+                    # More may be due; not when all were of hosts that wait (they would come back each time).
+                    held = await self._claim(p, claimed)
+                    more = len(claimed) >= BATCH_SIZE and held > 0
+                    claimed_at = loop.time()
                 self._start(p)
                 attempts += self._collect(p)
                 if p.error is not None:
@@ -226,24 +194,24 @@ class DeliveryWorker:
                 await self._record(p)
             self._pass = None
 
-    async def _claim(self, p: _Pass, jobs: list[tuple[_Job, int, bool]]) -> None:
+    async def _claim(self, p: _Pass, claimed: list[Claimed]) -> int:
         """Hold the claimed jobs and queue them on the signing threads, SIGN_CHUNK per trip; each chunk's
-        jobs become ready to send when it is signed."""
+        jobs become ready to send when it is signed. Returns how many were held."""
         now = clock.timestamp()
         fresh = []
-        for job, failures, proven in jobs:
-            p.hosts.observe(job.host, failures, proven)
-            if not p.hosts.waiting(job.host, now):
-                p.held.add(job.id)
-                fresh.append(job)
-        if not fresh:
-            return
-        bodies = await self._bodies({j.activity_id for j in fresh})
-        for chunk, signed in self._presign(fresh, bodies):
-            p.signing += len(chunk)
-            signed.add_done_callback(functools.partial(self._signed, p, chunk, bodies))
+        for c in claimed:
+            p.hosts.observe(c.job.host, c.failures, c.proven)
+            if not p.hosts.waiting(c.job.host, now):
+                p.held.add(c.job.id)
+                fresh.append(c.job)
+        if fresh:
+            documents = await bodies(self.db, {j.activity_id for j in fresh})
+            for chunk, signed in self._presign(fresh, documents):
+                p.signing += len(chunk)
+                signed.add_done_callback(functools.partial(self._signed, p, chunk, documents))
+        return len(fresh)
 
-    def _signed(self, p: _Pass, chunk: list[_Job], bodies: dict[int, bytes],
+    def _signed(self, p: _Pass, chunk: list[Job], bodies: dict[int, bytes],
                 signed: "asyncio.Future[list[dict[str, str]]]") -> None:
         p.signing -= len(chunk)
         p.changed.set()
@@ -281,7 +249,7 @@ class DeliveryWorker:
                     started = True
 
     @staticmethod
-    def _finished(p: _Pass, task: "asyncio.Task[_Result]") -> None:
+    def _finished(p: _Pass, task: "asyncio.Task[Result]") -> None:
         p.done.append(task)
         p.changed.set()
 
@@ -308,8 +276,8 @@ class DeliveryWorker:
                 p.record_now = True
         return taken
 
-    def _presign(self, jobs: list[_Job], bodies: dict[int, bytes]
-                 ) -> list[tuple[list[_Job], "asyncio.Future[list[dict[str, str]]]"]]:
+    def _presign(self, jobs: list[Job], bodies: dict[int, bytes]
+                 ) -> list[tuple[list[Job], "asyncio.Future[list[dict[str, str]]]"]]:
         """Each chunk of jobs with the future headers of their first POST (signed with the scheme their
         domain is known to accept), all queued on the signing threads at once: POSTs start as their chunk
         is signed. RSA signing is most of a delivery's CPU time and cryptography releases the GIL while it
@@ -321,14 +289,14 @@ class DeliveryWorker:
             self._sign_all, [(job, bodies[job.activity_id], self._scheme(job)) for job in chunk], now)))
             for chunk in chunks]
 
-    def _scheme(self, job: _Job) -> str:
+    def _scheme(self, job: Job) -> str:
         return self.schemes.of(job.host)
 
-    def _sign_all(self, jobs: list[tuple[_Job, bytes, str]], now: datetime) -> list[dict[str, str]]:
+    def _sign_all(self, jobs: list[tuple[Job, bytes, str]], now: datetime) -> list[dict[str, str]]:
         """Signature headers for each (job, body, scheme); runs in a signing thread."""
         return [self._sign(job, body, scheme, now) for job, body, scheme in jobs]
 
-    def _sign(self, job: _Job, body: bytes, scheme: str, now: datetime) -> dict[str, str]:
+    def _sign(self, job: Job, body: bytes, scheme: str, now: datetime) -> dict[str, str]:
         return sign_request(scheme, method="POST", url=job.inbox, body=body, key_id=job.key_id,
                             private_key_pem=job.private_key_pem, now=now,
                             headers={"Content-Type": "application/activity+json", "User-Agent": self.user_agent})
@@ -349,28 +317,16 @@ class DeliveryWorker:
             except TimeoutError:
                 pass
 
-    async def _due_jobs(self) -> list[tuple[_Job, int, bool]]:
-        """Claim due jobs, with their host's failures in a row and whether it has accepted a delivery."""
+    async def _due_jobs(self) -> list[Claimed]:
         await fail_unavailable(self.db)
-        held = json.dumps(sorted(self._pass.held)) if self._pass is not None else "[]"
-        now = clock.timestamp()
-        rows = await self.db.fetch_all(_CLAIM, (now, held, now, CLAIM_WINDOW, BATCH_SIZE))
-        return [
-            (_Job(r["id"], r["inbox"], r["host"], r["attempts"], r["activity_id"], self.urls.key_id(r["username"]),
-                  r["private_key_pem"]), r["failures"], bool(r["proven"]))
-            for r in rows
-        ]
+        held = self._pass.held if self._pass is not None else set()
+        return await claim(self.db, self.urls, held, window=CLAIM_WINDOW, limit=BATCH_SIZE)
 
-    async def _bodies(self, activity_ids: set[int]) -> dict[int, bytes]:
-        marks = ",".join("?" * len(activity_ids))
-        rows = await self.db.fetch_all(f"SELECT id, document FROM activities WHERE id IN ({marks})", list(activity_ids))
-        return {r["id"]: r["document"].encode() for r in rows}
-
-    async def _post(self, job: _Job, body: bytes, headers: dict[str, str]) -> _Result:
+    async def _post(self, job: Job, body: bytes, headers: dict[str, str]) -> Result:
         try:
             check_url(job.inbox, self.allow_private)
         except BlockedAddressError as exc:
-            return _Result(job, 403, f"refused: {exc}", None)
+            return Result(job, 403, f"refused: {exc}", None)
         first = await self._send(job, body, headers)
         if first.status not in KNOCK_AGAIN:
             return first
@@ -381,7 +337,7 @@ class DeliveryWorker:
         accepted = second.status is not None and 200 <= second.status < 300
         return dataclasses.replace(second, scheme=other if accepted else None)
 
-    async def _send(self, job: _Job, body: bytes, headers: dict[str, str]) -> _Result:
+    async def _send(self, job: Job, body: bytes, headers: dict[str, str]) -> Result:
         """One signed POST."""
         try:
             async with self.session.post(
@@ -390,44 +346,14 @@ class DeliveryWorker:
                 await resp.content.read(65536)
                 retry_after = retry_after_seconds(resp.headers.get("Retry-After"), clock.now())
                 error = None if resp.status < 300 else f"HTTP {resp.status}"
-                return _Result(job, resp.status, error, retry_after)
+                return Result(job, resp.status, error, retry_after)
         except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as exc:  # ValueError: a host IDNA refuses
             if blocked := blocked_cause(exc):  # a name that resolves to a private address: final, like a literal
-                return _Result(job, 403, f"refused: {blocked}", None)
-            return _Result(job, None, f"{exc.__class__.__name__}: {exc}"[:500], None)
+                return Result(job, 403, f"refused: {blocked}", None)
+            return Result(job, None, f"{exc.__class__.__name__}: {exc}"[:500], None)
 
     async def _record(self, p: _Pass) -> None:
-        """Write the results taken so far in one transaction: the statements one result at a time would run,
-        as one executemany per run of the same statement (each statement is a trip to the database thread).
-        A host whose deliveries now wait has its pending rows put off until then; the followers on hosts that
-        failed may expire (node/hosts.expire)."""
+        """Write the results taken so far; their rows may then be claimed again (retries)."""
         batch, p.results, p.oldest_result, p.record_now = p.results, [], None, False
-        now_ts, now_iso = clock.timestamp(), clock.iso()
-        deliveries, waits = [], {}
-        domains: list[tuple[str, tuple[object, ...]]] = []
-        for r, change in batch:
-            attempt = r.job.attempts + 1
-            outcome = classify(status=r.status, attempt=attempt, retry_after=r.retry_after, rng=self.rng)
-            state = "delivered" if outcome.delivered else "pending" if outcome.retry else "failed"
-            deliveries.append((state, attempt, now_ts + outcome.delay, r.status, r.error, now_iso, r.job.id))
-            if r.scheme is not None and self.schemes.learn(r.job.host, r.scheme):
-                domains.append((REMEMBER_SCHEME, (r.job.host, r.scheme)))
-            domains.append((change.sql, change.params))
-            if change.waits_until is not None:
-                waits[r.job.host] = change.waits_until
-        async with self.db.transaction() as tx:
-            await tx.execute_many(
-                "UPDATE deliveries SET state = ?, attempts = ?, next_attempt_at = ?, last_status = ?,"
-                " last_error = ?, updated_at = ? WHERE id = ?",
-                deliveries,
-            )
-            # Domain statements keep their order; in a run of one statement a host's repeats change nothing.
-            for sql, run in itertools.groupby(domains, key=lambda d: d[0]):
-                await tx.execute_many(sql, list(dict.fromkeys(params for _, params in run)))
-            await tx.execute(
-                "UPDATE domains SET unavailable = 1 WHERE unavailable = 0 AND failing_since < ?",
-                (now_ts - UNAVAILABLE_AFTER_SECONDS,),
-            )
-            await tx.execute_many(DEFER, [(until, now_iso, host, until) for host, until in waits.items()])
+        await record(self.db, batch, self.rng, self.schemes)
         p.held.difference_update(r.job.id for r, _ in batch)
-        await expire(self.db, {r.job.host for r, change in batch if change.sql is not DELIVERED})
