@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import aiohttp
 
@@ -103,6 +104,11 @@ class _Pass:
                 self.held.discard(job.id)
 
 
+def _failure(done: "asyncio.Future[Any]") -> BaseException:
+    """What stopped a signing or a POST that did not give its result (a bug, or a cancellation)."""
+    return asyncio.CancelledError() if done.cancelled() else done.exception() or RuntimeError("no result")
+
+
 class _Wakeup(asyncio.Event):
     """The worker's `wakeup`: setting it also wakes a pass waiting for its POSTs, so that what was queued
     meanwhile leaves at once rather than at the pass's next look (RECLAIM_AFTER)."""
@@ -156,6 +162,7 @@ class DeliveryWorker:
         attempts, more, claimed_at = 0, True, loop.time()
         try:
             while True:
+                p.changed.clear()  # what happens from here on (an answer, a signed chunk, a wakeup) ends the wait below
                 now = loop.time()
                 if self.stopping.is_set():
                     p.drop()
@@ -178,15 +185,13 @@ class DeliveryWorker:
                     return attempts
                 if p.idle:
                     continue
-                due = [claimed_at + RECLAIM_AFTER]
+                due = [claimed_at + RECLAIM_AFTER] if p.unstarted() < LOW_WATER else []
                 if p.oldest_result is not None:
                     due.append(p.oldest_result + RECORD_AFTER)
-                p.changed.clear()
-                if not p.done:
-                    try:
-                        await asyncio.wait_for(p.changed.wait(), max(0.0, min(due) - loop.time()))
-                    except TimeoutError:
-                        pass
+                try:
+                    await asyncio.wait_for(p.changed.wait(), max(0.0, min(due) - loop.time()) if due else None)
+                except TimeoutError:
+                    pass
         finally:
             for task in p.tasks:  # only after an error or a cancellation: what they sent is sent again later
                 task.cancel()
@@ -215,8 +220,8 @@ class DeliveryWorker:
                 signed: "asyncio.Future[list[dict[str, str]]]") -> None:
         p.signing -= len(chunk)
         p.changed.set()
-        if signed.cancelled() or (error := signed.exception()) is not None:
-            p.error = p.error or error or asyncio.CancelledError()
+        if signed.cancelled() or signed.exception() is not None:
+            p.error = p.error or _failure(signed)
             return
         now = clock.timestamp()
         for job, headers in zip(chunk, signed.result(), strict=True):
@@ -264,7 +269,7 @@ class DeliveryWorker:
             p.in_flight[host] -= 1
             p.unproven -= unproven
             if task.cancelled() or task.exception() is not None:
-                p.error = p.error or task.exception() or asyncio.CancelledError()
+                p.error = p.error or _failure(task)
                 continue
             result = task.result()
             taken += 1
