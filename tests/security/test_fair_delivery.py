@@ -177,6 +177,20 @@ async def test_a_slow_host_does_not_hold_back_what_is_queued_for_another(
         print(f"the fast server got the next activity {took:.2f}s after it was queued, the slow one still holding")
 
 
+async def test_a_host_with_a_long_queue_does_not_hold_back_one_row_for_another(
+        client: TestClient, worker_task: Callable[[DeliveryWorker], None]) -> None:
+    """300 rows for one slow host queued first, then one for another host: claimed host by host, that one
+    goes at once. Before: it waited for the first batch of 200 rows, all for the slow host (about 4 s)."""
+    app = client.app
+    async with Inboxes("127.0.0.44", delay=0.3) as crowded, Inboxes("127.0.0.45") as other:
+        await queue(app, *(crowded.inbox(n) for n in range(300)))
+        await queue(app, other.inbox())
+        worker_task(app[DELIVERY])
+        took = await within(1.5, "the other host's delivery", lambda: len(other.arrived) == 1)
+        assert len(crowded.arrived) < 20
+        print(f"the other host got its delivery in {took:.2f}s, the crowded one {len(crowded.arrived)} so far")
+
+
 async def test_tarpits_do_not_hold_back_a_host_that_accepts_deliveries(
         client: TestClient, peer: Peer, worker_task: Callable[[DeliveryWorker], None]) -> None:
     """48 hosts that accept TCP and never answer, queued before a host that has accepted our deliveries:
@@ -186,8 +200,8 @@ async def test_tarpits_do_not_hold_back_a_host_that_accepts_deliveries(
     worker = fast_worker(app, timeout=2.0)
     await queue(app, f"{peer.base}/inbox")
     assert await worker.run_once() == 1  # the peer accepts a delivery: it is proven
-    with Tarpits(48, first=10) as pits:
-        # http://127.0.0.10… sorts before http://127.0.0.1:…: the tarpits' rows come first in the queue.
+    with Tarpits(48, first=100) as pits:
+        # http://127.0.0.100… to 147… sort before http://127.0.0.1:…: the tarpits' rows come first in the queue.
         await queue(app, *(pits.inbox(n) for n in range(48)), f"{peer.base}/inbox")
         worker_task(worker)
         took = await within(1.5, "the proven host's delivery", lambda: len(peer.inbox) == 2)

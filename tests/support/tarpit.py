@@ -24,7 +24,7 @@ AS_CONTEXT = ["https://www.w3.org/ns/activitystreams", "https://w3id.org/securit
 class Tarpits:
     """`count` tarpit hosts at 127.0.0.FIRST, 127.0.0.FIRST+1, ... (`with Tarpits(64) as pits:`)."""
 
-    def __init__(self, count: int, *, first: int = 10) -> None:
+    def __init__(self, count: int, *, first: int = 100) -> None:
         assert first + count <= 255
         self.addresses = [f"127.0.0.{first + n}" for n in range(count)]
         self.ports: dict[str, int] = {}
