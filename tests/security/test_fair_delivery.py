@@ -17,13 +17,12 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from node import clock, ops
-from node.accounts import get_actor
 from node.appkeys import CONFIG, DB, DELIVERY, HTTP, URLS
 from node.delivery import PER_HOST, DeliveryWorker
-from node.outbox import send
 from protocol.retry import FOLLOWERS_EXPIRE_AFTER_SECONDS, HOST_FAILURES_TO_WAIT, backoff_delay, host_wait
+from tests.security.test_limits import queue  # one activity of the network Group, queued for these inboxes
 from tests.support.desk import login
-from tests.support.node import AS_CONTEXT, PUBLIC, activity, follow_network, post_signed, process
+from tests.support.node import activity, follow_network, post_signed, process
 from tests.support.peer import Peer
 from tests.support.tarpit import Tarpits
 
@@ -80,16 +79,6 @@ class Tick:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.now = clock.timestamp()
         monkeypatch.setattr(clock, "timestamp", lambda: self.now)
-
-
-async def queue(app: Any, *inboxes: str) -> None:
-    """One activity of the network Group, queued for these inboxes."""
-    group = await get_actor(app[DB], "reseau")
-    assert group is not None
-    doc = {"@context": AS_CONTEXT, "id": app[URLS].new_activity(), "type": "Announce", "actor": GROUP,
-           "object": f"{app[URLS].base}/practices/x", "to": [PUBLIC]}
-    async with app[DB].transaction() as tx:
-        await send(tx, actor_id=group.id, document=doc, inboxes=inboxes)
 
 
 async def host_row(app: Any, host: str) -> dict[str, Any]:
