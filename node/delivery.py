@@ -163,6 +163,12 @@ class DeliveryWorker:
         try:
             while True:
                 p.changed.clear()  # what happens from here on (an answer, a signed chunk, a wakeup) ends the wait below
+                attempts += self._collect(p)
+                if p.error is not None:
+                    raise p.error
+                if p.results and (p.record_now or p.idle or len(p.results) >= BATCH_SIZE
+                                  or loop.time() - (p.oldest_result or 0) >= RECORD_AFTER):
+                    await self._record(p)
                 now = loop.time()
                 if self.stopping.is_set():
                     p.drop()
@@ -174,13 +180,7 @@ class DeliveryWorker:
                     held = await self._claim(p, claimed)
                     more = len(claimed) >= BATCH_SIZE and held > 0
                     claimed_at = loop.time()
-                self._start(p)
-                attempts += self._collect(p)
-                if p.error is not None:
-                    raise p.error
-                if p.results and (p.record_now or p.idle or len(p.results) >= BATCH_SIZE
-                                  or loop.time() - (p.oldest_result or 0) >= RECORD_AFTER):
-                    await self._record(p)
+                self._start(p)  # after the answers were taken: the slots they freed go to the next jobs
                 if p.idle and (self.stopping.is_set() or not (more or self.wakeup.is_set())):
                     return attempts
                 if p.idle:
@@ -188,8 +188,8 @@ class DeliveryWorker:
                 due = [claimed_at + RECLAIM_AFTER] if p.unstarted() < LOW_WATER else []
                 if p.oldest_result is not None:
                     due.append(p.oldest_result + RECORD_AFTER)
-                try:
-                    await asyncio.wait_for(p.changed.wait(), max(0.0, min(due) - loop.time()) if due else None)
+                try:  # a second at most even with nothing due: a look costs little, a wake-up missed would hang
+                    await asyncio.wait_for(p.changed.wait(), max(0.0, min(due) - loop.time()) if due else 1.0)
                 except TimeoutError:
                     pass
         finally:
