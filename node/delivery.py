@@ -42,8 +42,9 @@ from .signing import KNOCK_AGAIN, KnownSchemes, other_scheme, sign_request
 from .urls import Urls
 
 BATCH_SIZE = 200  # rows claimed at once
-LOW_WATER = BATCH_SIZE // 2  # claim again once fewer jobs than this wait to be sent
-CLAIM_WINDOW = 10 * BATCH_SIZE  # the oldest due rows a claim shares out between their hosts
+LOW_WATER = BATCH_SIZE // 2  # claim the next rows at once when fewer jobs than this wait to be sent
+HOST_BACKLOG = 50  # jobs of one host a pass holds waiting to be sent: a long queue at one host leaves room
+CLAIM_WINDOW = 50 * BATCH_SIZE  # the oldest due rows a claim shares out between their hosts (a bound on its cost)
 PER_HOST = 4  # POSTs in flight to one host (one while it fails)
 SIGN_CHUNK = 8  # POSTs signed per trip to a signing thread: fewer hand-offs between the loop and the threads
 RECORD_AFTER = 0.5  # seconds a result waits at most before it is written (BATCH_SIZE of them at once)
@@ -81,6 +82,7 @@ class _Pass:
     held: set[int] = field(default_factory=set)
     signing: int = 0
     ready: dict[str, deque[tuple[Job, bytes, dict[str, str]]]] = field(default_factory=dict)
+    backlog: Counter[str] = field(default_factory=Counter)  # jobs held and not started, by host
     in_flight: Counter[str] = field(default_factory=Counter)
     tasks: dict["asyncio.Task[Result]", tuple[str, bool]] = field(default_factory=dict)  # -> host, unproven
     unproven: int = 0  # POSTs in flight to hosts not proven
@@ -97,11 +99,16 @@ class _Pass:
     def unstarted(self) -> int:
         return self.signing + sum(len(q) for q in self.ready.values())
 
+    def release(self, job: Job) -> None:
+        """Let go of a job not started: its row stays pending, for a later claim."""
+        self.held.discard(job.id)
+        self.backlog[job.host] -= 1
+
     def drop(self, host: str | None = None) -> None:
-        """Forget the signed jobs not started (of one host): they stay pending for a later pass."""
+        """Let go of the signed jobs not started (of one host)."""
         for name in [host] if host is not None else list(self.ready):
             for job, _, _ in self.ready.pop(name, ()):
-                self.held.discard(job.id)
+                self.release(job)
 
 
 def _failure(done: "asyncio.Future[Any]") -> BaseException:
@@ -173,7 +180,8 @@ class DeliveryWorker:
                 if self.stopping.is_set():
                     p.drop()
                     more = False
-                elif p.unstarted() < LOW_WATER and (more or self.wakeup.is_set() or now - claimed_at >= RECLAIM_AFTER):
+                elif (more and p.unstarted() < LOW_WATER) or self.wakeup.is_set() or now - claimed_at >= RECLAIM_AFTER:
+                    # Also while many jobs wait for slots: what was queued since may go to a host with slots free.
                     self.wakeup.clear()
                     claimed = await self._due_jobs()
                     # More may be due; not when all were of hosts that wait (they would come back each time).
@@ -185,11 +193,11 @@ class DeliveryWorker:
                     return attempts
                 if p.idle:
                     continue
-                due = [claimed_at + RECLAIM_AFTER] if p.unstarted() < LOW_WATER else []
+                due = (loop.time() if self.stopping.is_set() else claimed_at) + RECLAIM_AFTER
                 if p.oldest_result is not None:
-                    due.append(p.oldest_result + RECORD_AFTER)
-                try:  # a second at most even with nothing due: a look costs little, a wake-up missed would hang
-                    await asyncio.wait_for(p.changed.wait(), max(0.0, min(due) - loop.time()) if due else 1.0)
+                    due = min(due, p.oldest_result + RECORD_AFTER)
+                try:
+                    await asyncio.wait_for(p.changed.wait(), max(0.0, due - loop.time()))
                 except TimeoutError:
                     pass
         finally:
@@ -200,14 +208,16 @@ class DeliveryWorker:
             self._pass = None
 
     async def _claim(self, p: _Pass, claimed: list[Claimed]) -> int:
-        """Hold the claimed jobs and queue them on the signing threads, SIGN_CHUNK per trip; each chunk's
-        jobs become ready to send when it is signed. Returns how many were held."""
+        """Hold the claimed jobs (at most HOST_BACKLOG waiting per host) and queue them on the signing
+        threads, SIGN_CHUNK per trip; each chunk's jobs become ready to send when it is signed. Returns how
+        many were held."""
         now = clock.timestamp()
         fresh = []
         for c in claimed:
             p.hosts.observe(c.job.host, c.failures, c.proven)
-            if not p.hosts.waiting(c.job.host, now):
+            if not p.hosts.waiting(c.job.host, now) and p.backlog[c.job.host] < HOST_BACKLOG:
                 p.held.add(c.job.id)
+                p.backlog[c.job.host] += 1
                 fresh.append(c.job)
         if fresh:
             documents = await bodies(self.db, {j.activity_id for j in fresh})
@@ -226,7 +236,7 @@ class DeliveryWorker:
         now = clock.timestamp()
         for job, headers in zip(chunk, signed.result(), strict=True):
             if self.stopping.is_set() or p.hosts.waiting(job.host, now):
-                p.held.discard(job.id)
+                p.release(job)
             else:
                 p.ready.setdefault(job.host, deque()).append((job, bodies[job.activity_id], headers))
 
@@ -244,6 +254,7 @@ class DeliveryWorker:
                         continue
                     queue = p.ready.pop(host)
                     job, body, headers = queue.popleft()
+                    p.backlog[host] -= 1
                     if queue:
                         p.ready[host] = queue  # to the back: hosts take turns
                     task = asyncio.create_task(self._post(job, body, headers))
@@ -325,7 +336,7 @@ class DeliveryWorker:
     async def _due_jobs(self) -> list[Claimed]:
         await fail_unavailable(self.db)
         held = self._pass.held if self._pass is not None else set()
-        return await claim(self.db, self.urls, held, window=CLAIM_WINDOW, limit=BATCH_SIZE)
+        return await claim(self.db, self.urls, held, window=CLAIM_WINDOW, per_host=HOST_BACKLOG, limit=BATCH_SIZE)
 
     async def _post(self, job: Job, body: bytes, headers: dict[str, str]) -> Result:
         try:

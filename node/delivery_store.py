@@ -15,7 +15,8 @@ from .signing import REMEMBER_SCHEME, KnownSchemes
 from .urls import Urls
 
 # Due rows not held by the pass, from hosts whose deliveries are not waiting, the oldest `window` of them
-# taken host by host: each host's first row, then each host's second, and so on.
+# taken host by host: proven hosts' first, then each host's first row, each host's second, and so on, at
+# most `per_host` of one host.
 _CLAIM = (
     "SELECT q.id, q.inbox, q.host, q.attempts, q.activity_id, a.username, a.private_key_pem,"
     " COALESCE(m.failures, 0) AS failures, m.delivered_at IS NOT NULL AS proven FROM ("
@@ -24,7 +25,8 @@ _CLAIM = (
     "   WHERE state = 'pending' AND next_attempt_at <= ? AND id NOT IN (SELECT value FROM json_each(?))"
     "   AND host NOT IN (SELECT host FROM domains WHERE retry_at > ?) ORDER BY next_attempt_at, id LIMIT ?) d) q"
     " JOIN activities act ON act.id = q.activity_id JOIN actors a ON a.id = act.actor_id"
-    " LEFT JOIN domains m ON m.host = q.host ORDER BY q.turn, q.next_attempt_at, q.id LIMIT ?")
+    " LEFT JOIN domains m ON m.host = q.host WHERE q.turn <= ?"
+    " ORDER BY m.delivered_at IS NOT NULL AND m.failures = 0 DESC, q.turn, q.next_attempt_at, q.id LIMIT ?")
 
 
 @dataclass(frozen=True)
@@ -56,9 +58,10 @@ class Result:
     scheme: str | None = None  # a signature scheme the domain accepted, to remember
 
 
-async def claim(db: Database, urls: Urls, held: set[int], *, window: int, limit: int) -> list[Claimed]:
+async def claim(db: Database, urls: Urls, held: set[int], *, window: int, per_host: int,
+                limit: int) -> list[Claimed]:
     now = clock.timestamp()
-    rows = await db.fetch_all(_CLAIM, (now, json.dumps(sorted(held)), now, window, limit))
+    rows = await db.fetch_all(_CLAIM, (now, json.dumps(sorted(held)), now, window, per_host, limit))
     return [Claimed(Job(r["id"], r["inbox"], r["host"], r["attempts"], r["activity_id"], urls.key_id(r["username"]),
                         r["private_key_pem"]), r["failures"], bool(r["proven"]))
             for r in rows]

@@ -6,6 +6,7 @@ deliveries, and removes the followers whose server accepted no delivery for 30 d
 clock (node/clock.py), moved by hand; the servers are real, on loopback addresses 127.0.0.N (one host each)."""
 
 import asyncio
+import contextlib
 import random
 import time
 from collections import Counter
@@ -107,16 +108,13 @@ async def within(seconds: float, what: str, done: Callable[[], bool]) -> float:
     return time.monotonic() - start
 
 
-@pytest.fixture
-async def worker_task(client: TestClient) -> AsyncIterator[Callable[[DeliveryWorker], None]]:
-    """Run a worker's loop (as `serve` does) for the test; stopped (drained) at its end."""
-    running: list[tuple[DeliveryWorker, asyncio.Task[None]]] = []
-
-    def start(worker: DeliveryWorker) -> None:
-        running.append((worker, asyncio.create_task(worker.run(poll_interval=0.05))))
-
-    yield start
-    for worker, task in running:
+@contextlib.asynccontextmanager
+async def running(worker: DeliveryWorker) -> AsyncIterator[None]:
+    """The worker's loop, as `serve` runs it, stopped (drained) on leaving: before the servers it talks to."""
+    task = asyncio.create_task(worker.run(poll_interval=0.05))
+    try:
+        yield
+    finally:
         worker.stop()
         await asyncio.wait_for(task, 15)
 
@@ -149,13 +147,12 @@ async def test_one_host_gets_at_most_four_posts_at_once(client: TestClient) -> N
 
 
 async def test_a_slow_host_does_not_hold_back_what_is_queued_for_another(
-        client: TestClient, worker_task: Callable[[DeliveryWorker], None]) -> None:
+        client: TestClient) -> None:
     """Before: a batch waited for its slowest POST, so what was queued meanwhile waited too (a 3 s server
     held the next activity to a fast one for 3 s)."""
     app = client.app
-    async with Inboxes("127.0.0.41", delay=3.0) as slow, Inboxes("127.0.0.42") as fast:
-        worker = app[DELIVERY]
-        worker_task(worker)
+    worker = app[DELIVERY]
+    async with Inboxes("127.0.0.41", delay=3.0) as slow, Inboxes("127.0.0.42") as fast, running(worker):
         await queue(app, slow.inbox(), fast.inbox())
         worker.wakeup.set()
         await within(2, "the first activity to reach the fast server", lambda: len(fast.arrived) == 1)
@@ -167,21 +164,40 @@ async def test_a_slow_host_does_not_hold_back_what_is_queued_for_another(
 
 
 async def test_a_host_with_a_long_queue_does_not_hold_back_one_row_for_another(
-        client: TestClient, worker_task: Callable[[DeliveryWorker], None]) -> None:
+        client: TestClient) -> None:
     """300 rows for one slow host queued first, then one for another host: claimed host by host, that one
     goes at once. Before: it waited for the first batch of 200 rows, all for the slow host (about 4 s)."""
     app = client.app
     async with Inboxes("127.0.0.44", delay=0.3) as crowded, Inboxes("127.0.0.45") as other:
         await queue(app, *(crowded.inbox(n) for n in range(300)))
         await queue(app, other.inbox())
-        worker_task(app[DELIVERY])
-        took = await within(1.5, "the other host's delivery", lambda: len(other.arrived) == 1)
-        assert len(crowded.arrived) < 20
+        async with running(app[DELIVERY]):
+            took = await within(1.5, "the other host's delivery", lambda: len(other.arrived) == 1)
+            assert len(crowded.arrived) < 20
         print(f"the other host got its delivery in {took:.2f}s, the crowded one {len(crowded.arrived)} so far")
 
 
+async def test_a_backlog_for_slow_hosts_does_not_hold_back_what_is_queued_for_another(
+        client: TestClient, peer: Peer) -> None:
+    """Three slow new hosts with 100 rows each keep more than a hundred jobs waiting for their slots; a row
+    queued meanwhile for a host that accepts deliveries (by another process: no wakeup) goes at the pass's
+    next look for new rows (every 0.5 s). Before: a batch of 200 slow rows went first (about 26 s)."""
+    app = client.app
+    await queue(app, f"{peer.base}/inbox")
+    assert await app[DELIVERY].run_once() == 1  # the peer accepts a delivery: it is proven
+    async with Inboxes("127.0.0.46", delay=2.0) as s1, Inboxes("127.0.0.47", delay=2.0) as s2, \
+            Inboxes("127.0.0.48", delay=2.0) as s3:
+        await queue(app, *(server.inbox(n) for n in range(100) for server in (s1, s2, s3)))
+        async with running(app[DELIVERY]):
+            await within(2, "the slow hosts' first deliveries", lambda: len(s1.arrived) + len(s2.arrived) > 0)
+            await queue(app, f"{peer.base}/inbox")
+            took = await within(1.5, "the proven host's delivery", lambda: len(peer.inbox) == 2)
+        print(f"the proven host got its delivery in {took:.2f}s, the slow ones"
+              f" {len(s1.arrived) + len(s2.arrived) + len(s3.arrived)} of 300 so far")
+
+
 async def test_tarpits_do_not_hold_back_a_host_that_accepts_deliveries(
-        client: TestClient, peer: Peer, worker_task: Callable[[DeliveryWorker], None]) -> None:
+        client: TestClient, peer: Peer) -> None:
     """48 hosts that accept TCP and never answer, queued before a host that has accepted our deliveries:
     that host is served at once; the tarpits hold at most half the slots. Before: the 16 slots went to
     the first 16 POSTs in the queue, all tarpits, and the good host waited for them to time out."""
@@ -192,9 +208,9 @@ async def test_tarpits_do_not_hold_back_a_host_that_accepts_deliveries(
     with Tarpits(48, first=100) as pits:
         # http://127.0.0.100… to 147… sort before http://127.0.0.1:…: the tarpits' rows come first in the queue.
         await queue(app, *(pits.inbox(n) for n in range(48)), f"{peer.base}/inbox")
-        worker_task(worker)
-        took = await within(1.5, "the proven host's delivery", lambda: len(peer.inbox) == 2)
-        assert sum(pits.held.values()) <= worker.concurrency // 2
+        async with running(worker):
+            took = await within(1.5, "the proven host's delivery", lambda: len(peer.inbox) == 2)
+            assert sum(pits.held.values()) <= worker.concurrency // 2
         print(f"the proven host got its delivery in {took:.2f}s; the tarpits held {sum(pits.held.values())}")
 
 
