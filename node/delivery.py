@@ -4,12 +4,13 @@ One row per (activity, inbox), so a crash or restart loses nothing: whatever is 
 is sent when the worker next runs (at-least-once; receivers dedupe on activity ids).
 
 Fair to every host (node/hosts.py), so one dead or slow server never delays the others: a pass claims
-due rows host by host (every host's first row, then every host's second...), keeps at most `per_host`
-POSTs in flight to one host (one while it fails) and `concurrency` in all, of which hosts that have not
-proven they answer (no delivery accepted yet, or failing) hold at most half, and serves proven hosts
-first. A slot freed by an answer (or a timeout) goes to the next job at once, and results are written a
-few at a time as they come: nothing waits for the slowest POST of a batch. After a few failed POSTs in a
-row a host's deliveries wait (protocol/retry.host_wait) instead of each being tried in turn.
+due rows host by host (proven hosts' first, then every host's first row, every host's second...; at most
+HOST_BACKLOG waiting per host) and looks for new ones every RECLAIM_AFTER while it runs; it keeps at
+most `per_host` POSTs in flight to one host (one while it fails) and `concurrency` in all, of which hosts
+that have not proven they answer (no delivery accepted yet, or failing) hold at most half, and serves
+proven hosts first. A slot freed by an answer (or a timeout) goes to the next job at once, and results
+are written a few at a time as they come: nothing waits for the slowest POST of a batch. After a few
+failed POSTs in a row a host's deliveries wait (protocol/retry.host_wait) instead of each being tried.
 
 POSTs double-knock (node/signing.py): signed with the scheme the domain is known to accept, else
 draft-cavage, and sent again at once with the other after a 400 or 401.
