@@ -93,7 +93,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
 
 async def _workers(app: web.Application) -> AsyncIterator[None]:
     """Background loops for serving; tests build the app with `workers=False` and call run_once().
-    On shutdown (after the server stopped accepting) the delivery batch in flight may finish, for at
+    On shutdown (after the server stopped accepting) the delivery POSTs in flight may finish, for at
     most DRAIN_SECONDS, so a SIGTERM does not throw away POSTs already on the wire; what is left stays
     `pending` in the queue for the next start. The inbox worker is cancelled: its rows roll back."""
     delivery = asyncio.create_task(app[DELIVERY].run(), name="delivery")

@@ -3,6 +3,15 @@
 One row per (activity, inbox), so a crash or restart loses nothing: whatever is still `pending`
 is sent when the worker next runs (at-least-once; receivers dedupe on activity ids).
 
+Fair to every host (node/hosts.py), so one dead or slow server never delays the others: a pass claims
+due rows host by host (proven hosts' first, then every host's first row, every host's second...; at most
+HOST_BACKLOG waiting per host) and looks for new ones every RECLAIM_AFTER while it runs; it keeps at
+most `per_host` POSTs in flight to one host (one while it fails) and `concurrency` in all, of which hosts
+that have not proven they answer (no delivery accepted yet, or failing) hold at most half, and serves
+proven hosts first. A slot freed by an answer (or a timeout) goes to the next job at once, and results
+are written a few at a time as they come: nothing waits for the slowest POST of a batch. After a few
+failed POSTs in a row a host's deliveries wait (protocol/retry.host_wait) instead of each being tried.
+
 POSTs double-knock (node/signing.py): signed with the scheme the domain is known to accept, else
 draft-cavage, and sent again at once with the other after a 400 or 401.
 """
@@ -10,28 +19,38 @@ draft-cavage, and sent again at once with the other after a 400 or 401.
 import asyncio
 import dataclasses
 import functools
-import itertools
 import logging
 import os
 import random
+from collections import Counter, deque
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import aiohttp
 
 from protocol.iri import iri_host
-from protocol.retry import UNAVAILABLE_AFTER_SECONDS, classify, retry_after_seconds
+from protocol.retry import retry_after_seconds
 
 from . import clock
 from .db import Database, Transaction
+from .delivery_store import Claimed, Job, Result, bodies, claim, record
+from .hosts import Change, HostBook, Standing, fail_unavailable
 from .netguard import BlockedAddressError, blocked_cause, check_url
-from .signing import KNOCK_AGAIN, REMEMBER_SCHEME, KnownSchemes, other_scheme, sign_request
+from .signing import KNOCK_AGAIN, KnownSchemes, other_scheme, sign_request
 from .urls import Urls
 
-BATCH_SIZE = 200
+BATCH_SIZE = 200  # rows claimed at once
+LOW_WATER = BATCH_SIZE // 2  # claim the next rows at once when fewer jobs than this wait to be sent
+HOST_BACKLOG = 50  # jobs of one host a pass holds waiting to be sent: a long queue at one host leaves room
+CLAIM_WINDOW = 50 * BATCH_SIZE  # the oldest due rows a claim shares out between their hosts (a bound on its cost)
+PER_HOST = 4  # POSTs in flight to one host (one while it fails)
 SIGN_CHUNK = 8  # POSTs signed per trip to a signing thread: fewer hand-offs between the loop and the threads
+RECORD_AFTER = 0.5  # seconds a result waits at most before it is written (BATCH_SIZE of them at once)
+RECLAIM_AFTER = 0.5  # seconds between looks for newly due rows while POSTs are in flight
+CONNECT_TIMEOUT = 5.0  # seconds to open a connection (as Mastodon); the whole POST has `timeout`
 log = logging.getLogger(__name__)
 
 
@@ -48,36 +67,68 @@ async def enqueue(tx: Transaction, activity_id: int, inboxes: Iterable[str]) -> 
     return len(rows)
 
 
-_DOMAIN_RESPONDS = "UPDATE domains SET failing_since = NULL, unavailable = 0 WHERE host = ?"
-_DOMAIN_FAILS = ("INSERT INTO domains (host, failing_since) VALUES (?, ?) ON CONFLICT (host) DO UPDATE"
-                 " SET failing_since = COALESCE(failing_since, excluded.failing_since)")
-
-
 @functools.cache
 def _signing_threads() -> ThreadPoolExecutor:
     """The threads that sign outgoing POSTs, one per core, shared by every worker of the process."""
     return ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="maillage-sign")
 
 
-@dataclass(frozen=True)
-class _Job:
-    id: int
-    inbox: str
-    host: str
-    attempts: int
-    activity_id: int
-    key_id: str
-    private_key_pem: str
+@dataclass
+class _Pass:
+    """One `run_once`: the jobs it claimed and has not recorded (`held`), those signed and waiting for a
+    slot by host (`ready`, hosts taking turns), the POSTs in flight, the results not yet written."""
+
+    hosts: HostBook
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+    held: set[int] = field(default_factory=set)
+    signing: int = 0
+    ready: dict[str, deque[tuple[Job, bytes, dict[str, str]]]] = field(default_factory=dict)
+    backlog: Counter[str] = field(default_factory=Counter)  # jobs held and not started, by host
+    in_flight: Counter[str] = field(default_factory=Counter)
+    tasks: dict["asyncio.Task[Result]", tuple[str, bool]] = field(default_factory=dict)  # -> host, unproven
+    unproven: int = 0  # POSTs in flight to hosts not proven
+    done: list["asyncio.Task[Result]"] = field(default_factory=list)
+    results: list[tuple[Result, Change]] = field(default_factory=list)
+    oldest_result: float | None = None
+    record_now: bool = False
+    error: BaseException | None = None
+
+    @property
+    def idle(self) -> bool:
+        return not (self.signing or self.ready or self.tasks or self.done)
+
+    def unstarted(self) -> int:
+        return self.signing + sum(len(q) for q in self.ready.values())
+
+    def release(self, job: Job) -> None:
+        """Let go of a job not started: its row stays pending, for a later claim."""
+        self.held.discard(job.id)
+        self.backlog[job.host] -= 1
+
+    def drop(self, host: str | None = None) -> None:
+        """Let go of the signed jobs not started (of one host)."""
+        for name in [host] if host is not None else list(self.ready):
+            for job, _, _ in self.ready.pop(name, ()):
+                self.release(job)
 
 
-@dataclass(frozen=True)
-class _Result:
-    job: _Job
-    status: int | None
-    error: str | None
-    retry_after: float | None
-    scheme: str | None = None  # a signature scheme the domain accepted, to remember
+def _failure(done: "asyncio.Future[Any]") -> BaseException:
+    """What stopped a signing or a POST that did not give its result (a bug, or a cancellation)."""
+    return asyncio.CancelledError() if done.cancelled() else done.exception() or RuntimeError("no result")
 
+
+class _Wakeup(asyncio.Event):
+    """The worker's `wakeup`: setting it also wakes a pass waiting for its POSTs, so that what was queued
+    meanwhile leaves at once rather than at the pass's next look (RECLAIM_AFTER)."""
+
+    def __init__(self, worker: "DeliveryWorker") -> None:
+        super().__init__()
+        self.worker = worker
+
+    def set(self) -> None:
+        super().set()
+        if self.worker._pass is not None:
+            self.worker._pass.changed.set()
 
 
 class DeliveryWorker:
@@ -86,51 +137,164 @@ class DeliveryWorker:
     def __init__(
         self, *, db: Database, session: aiohttp.ClientSession, urls: Urls, allow_private: bool,
         concurrency: int = 16, timeout: float = 10.0, user_agent: str = "Maillage", rng: random.Random | None = None,
-        schemes: KnownSchemes | None = None,
+        schemes: KnownSchemes | None = None, per_host: int = PER_HOST,
     ) -> None:
         self.db = db
         self.session = session
         self.urls = urls
         self.allow_private = allow_private
         self.concurrency = concurrency
-        self.timeout = aiohttp.ClientTimeout(total=timeout)
+        self.per_host = per_host
+        self.unproven_share = max(1, concurrency // 2)  # slots hosts not proven may hold: the rest wait for proven ones
+        self.timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=min(CONNECT_TIMEOUT, timeout))
         self.user_agent = user_agent
         self.rng = rng or random.Random()
-        self.wakeup = asyncio.Event()
+        self._pass: _Pass | None = None
+        self.wakeup = _Wakeup(self)
         self.stopping = asyncio.Event()
         self.schemes = schemes or KnownSchemes(db)  # the app's, shared with its fetcher
 
     def stop(self) -> None:
-        """Ask `run()` to return once the batch in flight is sent and recorded (graceful shutdown)."""
+        """Ask `run()` to return once the POSTs in flight are answered (or time out) and recorded; the jobs
+        not started stay pending (graceful shutdown)."""
         self.stopping.set()
         self.wakeup.set()
 
     async def run_once(self) -> int:
-        """Deliver every due row (in batches); returns how many attempts were made."""
-        total = 0
-        semaphore = asyncio.Semaphore(self.concurrency)
+        """Deliver every due row; returns how many attempts were made. Rows that fall due or are queued
+        while POSTs are in flight join the pass."""
         await self.schemes.load()
+        await fail_unavailable(self.db)
+        self._pass = p = _Pass(HostBook(self.rng))
+        loop = asyncio.get_running_loop()
+        attempts, more, claimed_at = 0, True, loop.time()
+        try:
+            while True:
+                p.changed.clear()  # what happens from here on (an answer, a signed chunk, a wakeup) ends the wait below
+                attempts += self._collect(p)
+                if p.error is not None:
+                    raise p.error
+                if p.results and (p.record_now or p.idle or len(p.results) >= BATCH_SIZE
+                                  or loop.time() - (p.oldest_result or 0) >= RECORD_AFTER):
+                    await self._record(p)
+                now = loop.time()
+                if self.stopping.is_set():
+                    p.drop()
+                    more = False
+                elif (more and p.unstarted() < LOW_WATER) or self.wakeup.is_set() or now - claimed_at >= RECLAIM_AFTER:
+                    # Also while many jobs wait for slots: what was queued since may go to a host with slots free.
+                    self.wakeup.clear()
+                    claimed = await self._due_jobs()
+                    # More may be due; not when all were of hosts that wait (they would come back each time).
+                    held = await self._claim(p, claimed)
+                    more = len(claimed) >= BATCH_SIZE and held > 0
+                    claimed_at = loop.time()
+                self._start(p)  # after the answers were taken: the slots they freed go to the next jobs
+                if p.idle and (self.stopping.is_set() or not (more or self.wakeup.is_set())):
+                    return attempts
+                if p.idle:
+                    continue
+                due = (loop.time() if self.stopping.is_set() else claimed_at) + RECLAIM_AFTER
+                if p.oldest_result is not None:
+                    due = min(due, p.oldest_result + RECORD_AFTER)
+                try:
+                    await asyncio.wait_for(p.changed.wait(), max(0.0, due - loop.time()))
+                except TimeoutError:
+                    pass
+        finally:
+            for task in p.tasks:  # only after an error or a cancellation: what they sent is sent again later
+                task.cancel()
+            if p.results:
+                await self._record(p)
+            self._pass = None
 
-        async def attempt(job: _Job, body: bytes, headers: "asyncio.Future[list[dict[str, str]]]", n: int) -> _Result:
-            first_headers = (await headers)[n]
-            async with semaphore:
-                return await self._post(job, body, first_headers)
+    async def _claim(self, p: _Pass, claimed: list[Claimed]) -> int:
+        """Hold the claimed jobs (at most HOST_BACKLOG waiting per host) and queue them on the signing
+        threads, SIGN_CHUNK per trip; each chunk's jobs become ready to send when it is signed. Returns how
+        many were held."""
+        now = clock.timestamp()
+        fresh = []
+        for c in claimed:
+            p.hosts.observe(c.job.host, c.failures, c.proven)
+            if not p.hosts.waiting(c.job.host, now) and p.backlog[c.job.host] < HOST_BACKLOG:
+                p.held.add(c.job.id)
+                p.backlog[c.job.host] += 1
+                fresh.append(c.job)
+        if fresh:
+            documents = await bodies(self.db, {j.activity_id for j in fresh})
+            for chunk, signed in self._presign(fresh, documents):
+                p.signing += len(chunk)
+                signed.add_done_callback(functools.partial(self._signed, p, chunk, documents))
+        return len(fresh)
 
-        while True:
-            jobs = await self._due_jobs()
-            if not jobs:
-                return total
-            bodies = await self._bodies({j.activity_id for j in jobs})
-            results = await asyncio.gather(*(
-                attempt(job, bodies[job.activity_id], signed, n)
-                for chunk, signed in self._presign(jobs, bodies) for n, job in enumerate(chunk)))
-            await self._record(results)
-            total += len(results)
-            if len(jobs) < BATCH_SIZE or self.stopping.is_set():
-                return total
+    def _signed(self, p: _Pass, chunk: list[Job], bodies: dict[int, bytes],
+                signed: "asyncio.Future[list[dict[str, str]]]") -> None:
+        p.signing -= len(chunk)
+        p.changed.set()
+        if signed.cancelled() or signed.exception() is not None:
+            p.error = p.error or _failure(signed)
+            return
+        now = clock.timestamp()
+        for job, headers in zip(chunk, signed.result(), strict=True):
+            if self.stopping.is_set() or p.hosts.waiting(job.host, now):
+                p.release(job)
+            else:
+                p.ready.setdefault(job.host, deque()).append((job, bodies[job.activity_id], headers))
 
-    def _presign(self, jobs: list[_Job], bodies: dict[int, bytes]
-                 ) -> list[tuple[list[_Job], "asyncio.Future[list[dict[str, str]]]"]]:
+    def _start(self, p: _Pass) -> None:
+        """Start POSTs while slots are free: proven hosts first, each host in turn, within its cap."""
+        started = True
+        while started and p.ready and len(p.tasks) < self.concurrency:
+            started = False
+            for proven_first in (True, False):
+                for host in list(p.ready):
+                    proven = p.hosts.standing(host) is Standing.PROVEN
+                    if (proven != proven_first or len(p.tasks) >= self.concurrency
+                            or p.in_flight[host] >= p.hosts.cap(host, self.per_host)
+                            or (not proven and p.unproven >= self.unproven_share)):
+                        continue
+                    queue = p.ready.pop(host)
+                    job, body, headers = queue.popleft()
+                    p.backlog[host] -= 1
+                    if queue:
+                        p.ready[host] = queue  # to the back: hosts take turns
+                    task = asyncio.create_task(self._post(job, body, headers))
+                    task.add_done_callback(functools.partial(self._finished, p))
+                    p.tasks[task] = (host, not proven)
+                    p.in_flight[host] += 1
+                    p.unproven += not proven
+                    started = True
+
+    @staticmethod
+    def _finished(p: _Pass, task: "asyncio.Task[Result]") -> None:
+        p.done.append(task)
+        p.changed.set()
+
+    def _collect(self, p: _Pass) -> int:
+        """Take the answered POSTs' results: free their slots, note each host's outcome; a host whose
+        deliveries now wait loses its jobs not started, and the results are written at once."""
+        finished, p.done = p.done, []
+        now = clock.timestamp()
+        taken = 0
+        for task in finished:
+            host, unproven = p.tasks.pop(task)
+            p.in_flight[host] -= 1
+            p.unproven -= unproven
+            if task.cancelled() or task.exception() is not None:
+                p.error = p.error or _failure(task)
+                continue
+            result = task.result()
+            taken += 1
+            change = p.hosts.result(result.job.host, result.status, now)
+            p.results.append((result, change))
+            p.oldest_result = p.oldest_result or asyncio.get_running_loop().time()
+            if change.waits_until is not None:
+                p.drop(result.job.host)
+                p.record_now = True
+        return taken
+
+    def _presign(self, jobs: list[Job], bodies: dict[int, bytes]
+                 ) -> list[tuple[list[Job], "asyncio.Future[list[dict[str, str]]]"]]:
         """Each chunk of jobs with the future headers of their first POST (signed with the scheme their
         domain is known to accept), all queued on the signing threads at once: POSTs start as their chunk
         is signed. RSA signing is most of a delivery's CPU time and cryptography releases the GIL while it
@@ -142,14 +306,14 @@ class DeliveryWorker:
             self._sign_all, [(job, bodies[job.activity_id], self._scheme(job)) for job in chunk], now)))
             for chunk in chunks]
 
-    def _scheme(self, job: _Job) -> str:
+    def _scheme(self, job: Job) -> str:
         return self.schemes.of(job.host)
 
-    def _sign_all(self, jobs: list[tuple[_Job, bytes, str]], now: datetime) -> list[dict[str, str]]:
+    def _sign_all(self, jobs: list[tuple[Job, bytes, str]], now: datetime) -> list[dict[str, str]]:
         """Signature headers for each (job, body, scheme); runs in a signing thread."""
         return [self._sign(job, body, scheme, now) for job, body, scheme in jobs]
 
-    def _sign(self, job: _Job, body: bytes, scheme: str, now: datetime) -> dict[str, str]:
+    def _sign(self, job: Job, body: bytes, scheme: str, now: datetime) -> dict[str, str]:
         return sign_request(scheme, method="POST", url=job.inbox, body=body, key_id=job.key_id,
                             private_key_pem=job.private_key_pem, now=now,
                             headers={"Content-Type": "application/activity+json", "User-Agent": self.user_agent})
@@ -170,30 +334,16 @@ class DeliveryWorker:
             except TimeoutError:
                 pass
 
-    async def _due_jobs(self) -> list[_Job]:
-        await self._fail_unavailable()
-        rows = await self.db.fetch_all(
-            "SELECT d.id, d.inbox, d.host, d.attempts, d.activity_id, a.username, a.private_key_pem"
-            " FROM deliveries d JOIN activities act ON act.id = d.activity_id JOIN actors a ON a.id = act.actor_id"
-            " WHERE d.state = 'pending' AND d.next_attempt_at <= ? ORDER BY d.next_attempt_at, d.id LIMIT ?",
-            (clock.timestamp(), BATCH_SIZE),
-        )
-        return [
-            _Job(r["id"], r["inbox"], r["host"], r["attempts"], r["activity_id"], self.urls.key_id(r["username"]),
-                 r["private_key_pem"])
-            for r in rows
-        ]
+    async def _due_jobs(self) -> list[Claimed]:
+        await fail_unavailable(self.db)
+        held = self._pass.held if self._pass is not None else set()
+        return await claim(self.db, self.urls, held, window=CLAIM_WINDOW, per_host=HOST_BACKLOG, limit=BATCH_SIZE)
 
-    async def _bodies(self, activity_ids: set[int]) -> dict[int, bytes]:
-        marks = ",".join("?" * len(activity_ids))
-        rows = await self.db.fetch_all(f"SELECT id, document FROM activities WHERE id IN ({marks})", list(activity_ids))
-        return {r["id"]: r["document"].encode() for r in rows}
-
-    async def _post(self, job: _Job, body: bytes, headers: dict[str, str]) -> _Result:
+    async def _post(self, job: Job, body: bytes, headers: dict[str, str]) -> Result:
         try:
             check_url(job.inbox, self.allow_private)
         except BlockedAddressError as exc:
-            return _Result(job, 403, f"refused: {exc}", None)
+            return Result(job, 403, f"refused: {exc}", None)
         first = await self._send(job, body, headers)
         if first.status not in KNOCK_AGAIN:
             return first
@@ -204,7 +354,7 @@ class DeliveryWorker:
         accepted = second.status is not None and 200 <= second.status < 300
         return dataclasses.replace(second, scheme=other if accepted else None)
 
-    async def _send(self, job: _Job, body: bytes, headers: dict[str, str]) -> _Result:
+    async def _send(self, job: Job, body: bytes, headers: dict[str, str]) -> Result:
         """One signed POST."""
         try:
             async with self.session.post(
@@ -213,50 +363,14 @@ class DeliveryWorker:
                 await resp.content.read(65536)
                 retry_after = retry_after_seconds(resp.headers.get("Retry-After"), clock.now())
                 error = None if resp.status < 300 else f"HTTP {resp.status}"
-                return _Result(job, resp.status, error, retry_after)
+                return Result(job, resp.status, error, retry_after)
         except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as exc:  # ValueError: a host IDNA refuses
             if blocked := blocked_cause(exc):  # a name that resolves to a private address: final, like a literal
-                return _Result(job, 403, f"refused: {blocked}", None)
-            return _Result(job, None, f"{exc.__class__.__name__}: {exc}"[:500], None)
+                return Result(job, 403, f"refused: {blocked}", None)
+            return Result(job, None, f"{exc.__class__.__name__}: {exc}"[:500], None)
 
-    async def _record(self, results: list[_Result]) -> None:
-        """Record a batch's outcomes in one transaction: the statements one result at a time would run,
-        as one executemany per run of the same statement (each statement is a trip to the database thread)."""
-        now_ts, now_iso = clock.timestamp(), clock.iso()
-        deliveries, domains = [], []
-        for r in results:
-            attempt = r.job.attempts + 1
-            outcome = classify(status=r.status, attempt=attempt, retry_after=r.retry_after, rng=self.rng)
-            state = "delivered" if outcome.delivered else "pending" if outcome.retry else "failed"
-            deliveries.append((state, attempt, now_ts + outcome.delay, r.status, r.error, now_iso, r.job.id))
-            if r.scheme is not None and self.schemes.learn(r.job.host, r.scheme):
-                domains.append((REMEMBER_SCHEME, (r.job.host, r.scheme)))
-            if outcome.delivered:
-                domains.append((_DOMAIN_RESPONDS, (r.job.host,)))
-            elif r.status is None or r.status >= 500:
-                domains.append((_DOMAIN_FAILS, (r.job.host, now_ts)))
-        async with self.db.transaction() as tx:
-            await tx.execute_many(
-                "UPDATE deliveries SET state = ?, attempts = ?, next_attempt_at = ?, last_status = ?,"
-                " last_error = ?, updated_at = ? WHERE id = ?",
-                deliveries,
-            )
-            # Domain statements keep their order; in a run of one statement a host's repeats change nothing.
-            for sql, run in itertools.groupby(domains, key=lambda d: d[0]):
-                await tx.execute_many(sql, list(dict.fromkeys(params for _, params in run)))
-            await tx.execute(
-                "UPDATE domains SET unavailable = 1 WHERE unavailable = 0 AND failing_since < ?",
-                (now_ts - UNAVAILABLE_AFTER_SECONDS,),
-            )
-
-    async def _fail_unavailable(self) -> None:
-        """Deliveries to a domain that has failed for 7 days stop here instead of piling up."""
-        if not await self.db.fetch_value("SELECT 1 FROM domains WHERE unavailable = 1 OR blocked = 1 LIMIT 1"):
-            return
-        async with self.db.transaction() as tx:
-            await tx.execute(
-                "UPDATE deliveries SET state = 'failed', last_error = 'domain unavailable or blocked', updated_at = ?"
-                " WHERE state = 'pending' AND host IN (SELECT host FROM domains WHERE unavailable = 1 OR blocked = 1)",
-                (clock.iso(),),
-            )
-
+    async def _record(self, p: _Pass) -> None:
+        """Write the results taken so far; their rows may then be claimed again (retries)."""
+        batch, p.results, p.oldest_result, p.record_now = p.results, [], None, False
+        await record(self.db, batch, self.rng, self.schemes)
+        p.held.difference_update(r.job.id for r, _ in batch)

@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from protocol.activities import build_accept, build_reject
+from protocol.iri import iri_host
 
 from . import clock
 from .db import Database, Transaction
@@ -74,6 +75,23 @@ async def follower_inboxes(db: Database | Transaction, followee_iris: Sequence[s
         list(followee_iris),
     )
     return [r["inbox"] for r in rows]
+
+
+async def expire_followers(tx: Transaction, hosts: set[str]) -> dict[str, int]:
+    """Remove the follows of remote actors whose inbox (the shared one first, where deliveries go) is on
+    one of `hosts`; returns how many per host (node/hosts.expire says when)."""
+    rows = await tx.fetch_all("SELECT f.id, COALESCE(ra.shared_inbox, ra.inbox) AS inbox FROM follows f"
+                              " JOIN remote_actors ra ON ra.iri = f.follower_iri")
+    removed: dict[str, int] = {}
+    ids = []
+    for row in rows:
+        if (host := iri_host(row["inbox"])) in hosts:
+            ids.append(row["id"])
+            removed[host] = removed.get(host, 0) + 1
+    if ids:
+        changed(tx)
+        await tx.execute_many("DELETE FROM follows WHERE id = ?", [(i,) for i in ids])
+    return removed
 
 
 async def count_follows(db: Database, *, followee_iri: str | None = None, follower_iri: str | None = None) -> int:

@@ -21,6 +21,7 @@ import aiohttp
 from yarl import URL
 
 from protocol.keys import public_key_pem
+from protocol.retry import FOLLOWERS_EXPIRE_AFTER_SECONDS
 from protocol.webfinger import parse_jrd_actor_iri
 
 from . import clock
@@ -296,12 +297,15 @@ def status(config: Config) -> dict[str, Any]:
             "SELECT COUNT(DISTINCT host) FROM remote_actors WHERE iri IN (SELECT follower_iri FROM follows"
             " WHERE state = 'accepted' UNION SELECT followee_iri FROM follows WHERE state = 'accepted')").fetchone()[0]
         unavailable = conn.execute("SELECT COUNT(*) FROM domains WHERE unavailable = 1").fetchone()[0]
+        waiting, expired = conn.execute(
+            "SELECT count(*) FILTER (WHERE retry_at > ?), COALESCE(sum(followers_expired), 0) FROM domains",
+            (clock.timestamp(),)).fetchone()
         deliveries = by_state("SELECT state, COUNT(*) FROM deliveries GROUP BY state")
         inbox = by_state("SELECT state, COUNT(*) FROM inbox GROUP BY state")
         version = conn.execute("SELECT MAX(version) FROM schema_migrations").fetchone()[0]
     return {"node": f"@{config.network}@{config.domain}", "base_url": config.base_url, "schema_version": version,
             "followers": followers, "following": following, "peers": peers, "unavailable_domains": unavailable,
-            "deliveries": deliveries, "inbox": inbox}
+            "waiting_domains": waiting, "followers_expired": expired, "deliveries": deliveries, "inbox": inbox}
 
 
 def format_status(info: dict[str, Any]) -> str:
@@ -310,9 +314,11 @@ def format_status(info: dict[str, Any]) -> str:
 
     return "\n".join([
         f"node        {info['node']} ({info['base_url']}), schema {info['schema_version']}",
-        f"followers   {states(info['followers'], ('accepted', 'pending'))}",
+        f"followers   {states(info['followers'], ('accepted', 'pending'))}, {info['followers_expired']} expired"
+        f" (their server accepted no delivery for {FOLLOWERS_EXPIRE_AFTER_SECONDS // 86400} days)",
         f"following   {states(info['following'], ('accepted', 'pending', 'rejected'))}",
-        f"peers       {info['peers']} hosts, {info['unavailable_domains']} unavailable",
+        f"peers       {info['peers']} hosts, {info['unavailable_domains']} unavailable,"
+        f" {info['waiting_domains']} waiting after failed deliveries",
         f"deliveries  {states(info['deliveries'], ('pending', 'delivered', 'failed'))}",
         f"inbox       {states(info['inbox'], ('new', 'done', 'ignored', 'failed'))}",
     ])

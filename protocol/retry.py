@@ -1,7 +1,9 @@
-"""Delivery retry policy: one pure function of the attempt number and the response.
+"""Delivery retry policy: one pure function of the attempt number and the response, and its rules per host.
 
 Mastodon retries a delivery 16 times over about 2.6 days with a polynomial backoff plus jitter
-(app/workers/activitypub/delivery_worker.rb, `sidekiq_retry_in`); we follow the same shape.
+(app/workers/activitypub/delivery_worker.rb, `sidekiq_retry_in`); we follow the same shape. A host whose
+POSTs fail several times in a row waits as a delivery would before its next attempt (a circuit breaker,
+as Mastodon's Stoplight around each inbox host), so its other deliveries are not each tried in turn.
 """
 
 import random
@@ -13,6 +15,11 @@ MAX_ATTEMPTS = 16
 UNAVAILABLE_AFTER_SECONDS = 7 * 24 * 3600
 # 401: keys may have rotated; 408/429: the server asked us to come back.
 RETRYABLE_4XX = frozenset({401, 408, 429})
+HOST_FAILURES_TO_WAIT = 3  # failed POSTs in a row after which a host's deliveries wait (host_wait)
+HOST_WAIT_CAP_SECONDS = 86400.0
+# Followers whose inbox's host accepted no delivery for this long, while deliveries to it kept failing,
+# are removed: fake followers whose inboxes never answer cost a row per post until then, no more.
+FOLLOWERS_EXPIRE_AFTER_SECONDS = 30 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -65,3 +72,19 @@ def classify(
     if retry_after is not None:
         delay = max(delay, min(retry_after, 86400.0))
     return Outcome(delivered=False, retry=True, delay=delay)
+
+
+def host_failed(status: int | None) -> bool:
+    """Whether a POST's outcome counts against its host: no answer (network error, timeout) or a 5xx.
+    Any other answer shows the host is there, whatever it thought of the activity."""
+    return status is None or status >= 500
+
+
+def host_wait(failures: int, rng: random.Random) -> float | None:
+    """Seconds a host's deliveries wait after its `failures`-th failed POST in a row: none below
+    HOST_FAILURES_TO_WAIT, then the backoff of a delivery's retry number `failures - 2` (16-46 s, then
+    31-91 s, 96-186 s...), at most a day. A dead host is then tried about as often as one delivery to it
+    would be, whatever the number of deliveries it has waiting."""
+    if failures < HOST_FAILURES_TO_WAIT:
+        return None
+    return min(backoff_delay(failures - HOST_FAILURES_TO_WAIT + 1, rng), HOST_WAIT_CAP_SECONDS)

@@ -9,7 +9,9 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from .. import media
+from protocol.retry import FOLLOWERS_EXPIRE_AFTER_SECONDS, HOST_FAILURES_TO_WAIT
+
+from .. import hosts, media
 from ..accounts import (
     ROLES,
     AccountError,
@@ -265,4 +267,6 @@ async def get_deliveries(request: web.Request) -> web.Response:
         " FROM deliveries d JOIN activities a ON a.id = d.activity_id WHERE d.state = 'failed'"
         " ORDER BY d.id DESC LIMIT 100")]
     return await page(request, "admin/deliveries.html", {
-        "by_state": by_state, "by_domain": by_domain, "failed": failed, "section": "admin"})
+        "by_state": by_state, "by_domain": by_domain, "failed": failed, "troubled": await hosts.troubled(db),
+        "waits_after": HOST_FAILURES_TO_WAIT, "expire_days": FOLLOWERS_EXPIRE_AFTER_SECONDS // 86400,
+        "section": "admin"})

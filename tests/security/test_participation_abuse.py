@@ -29,7 +29,7 @@ from tests.support.journeys import (
 from tests.support.node import handled, post_signed
 from tests.support.peer import Peer
 
-OUTBOX = frozenset({"activities", "deliveries"})
+OUTBOX = frozenset({"activities", "deliveries", "domains"})  # an answer sent, and its host's record (node/hosts.py)
 
 
 @pytest.fixture

@@ -1,0 +1,174 @@
+"""What the delivery worker knows of each host it delivers to, so that one dead or slow server never
+delays the others: how many POSTs it may have in flight, whether it is served first, whether its
+deliveries wait (a circuit breaker), and when the followers whose inboxes it holds expire.
+
+The state is kept in `domains` (migration 0017). A delivery pass reads it with the jobs it claims and
+keeps it in memory until the pass ends (only `serve` delivers, so nothing else changes it meanwhile);
+each result's change is written with the batch of results it belongs to.
+"""
+
+import logging
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from protocol.retry import FOLLOWERS_EXPIRE_AFTER_SECONDS, host_failed, host_wait
+
+from . import clock
+from .db import Database
+
+log = logging.getLogger(__name__)
+
+# One statement per kind of outcome, each an upsert: a host gets its row with its first delivery.
+DELIVERED = ("INSERT INTO domains (host, delivered_at) VALUES (?, ?) ON CONFLICT (host) DO UPDATE SET"
+             " failing_since = NULL, unavailable = 0, failures = 0, retry_at = NULL,"
+             " delivered_at = excluded.delivered_at, undelivered_since = NULL")
+ANSWERED = ("INSERT INTO domains (host, undelivered_since) VALUES (?, ?) ON CONFLICT (host) DO UPDATE SET"
+            " failures = 0, retry_at = NULL,"
+            " undelivered_since = COALESCE(undelivered_since, excluded.undelivered_since)")
+FAILED = ("INSERT INTO domains (host, failing_since, undelivered_since, failures, retry_at) VALUES (?, ?, ?, ?, ?)"
+          " ON CONFLICT (host) DO UPDATE SET failing_since = COALESCE(failing_since, excluded.failing_since),"
+          " undelivered_since = COALESCE(undelivered_since, excluded.undelivered_since),"
+          " failures = excluded.failures, retry_at = excluded.retry_at")
+DEFER = ("UPDATE deliveries SET next_attempt_at = ?, updated_at = ? WHERE state = 'pending' AND host = ?"
+         " AND next_attempt_at < ?")
+
+
+class Standing(StrEnum):
+    PROVEN = "proven"  # accepted a delivery, and nothing failed since: served first
+    NEW = "new"  # never accepted one (yet)
+    FAILING = "failing"  # its last POST got no answer or a 5xx: one POST at a time
+
+
+@dataclass
+class HostState:
+    failures: int = 0
+    proven: bool = False
+    retry_at: float | None = None
+
+    @property
+    def standing(self) -> Standing:
+        if self.failures:
+            return Standing.FAILING
+        return Standing.PROVEN if self.proven else Standing.NEW
+
+
+@dataclass(frozen=True)
+class Change:
+    """A result's effect on its host: the `domains` statement to run, and whether its deliveries now wait."""
+
+    sql: str
+    params: tuple[object, ...]
+    waits_until: float | None = None
+
+
+class HostBook:
+    """The hosts of one delivery pass."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.hosts: dict[str, HostState] = {}
+
+    def observe(self, host: str, failures: int, proven: bool) -> None:
+        """What `domains` says of a host a claimed job goes to; what the pass learned since comes first."""
+        self.hosts.setdefault(host, HostState(failures=failures, proven=proven))
+
+    def standing(self, host: str) -> Standing:
+        return self.hosts[host].standing
+
+    def cap(self, host: str, per_host: int) -> int:
+        """POSTs the host may have in flight: one while failing, so a dead host holds one slot, not `per_host`."""
+        return 1 if self.hosts[host].failures else per_host
+
+    def waiting(self, host: str, now: float) -> bool:
+        retry_at = self.hosts[host].retry_at
+        return retry_at is not None and retry_at > now
+
+    def result(self, host: str, status: int | None, now: float) -> Change:
+        """Note a POST's outcome; returns what to write, and when the host's deliveries wait from now on."""
+        state = self.hosts[host]
+        if status is not None and 200 <= status < 300:
+            state.failures, state.proven, state.retry_at = 0, True, None
+            return Change(DELIVERED, (host, now))
+        if not host_failed(status):
+            state.failures, state.retry_at = 0, None
+            return Change(ANSWERED, (host, now))
+        state.failures += 1
+        wait = host_wait(state.failures, self.rng)
+        if wait is not None:  # a later failure never shortens the wait
+            state.retry_at = max(state.retry_at or 0.0, now + wait)
+        return Change(FAILED, (host, now, now, state.failures, state.retry_at), waits_until=state.retry_at)
+
+
+async def expire(db: Database, hosts: set[str]) -> int:
+    """Remove the followers whose inboxes are on those of `hosts` that have accepted no delivery for
+    FOLLOWERS_EXPIRE_AFTER_SECONDS, while deliveries to them kept failing (the caller has just seen one fail:
+    a host that was down when the node last posted, a month ago, is not judged by that alone). Returns how
+    many follows were removed; each host counts its own in `followers_expired`."""
+    if not hosts:
+        return 0
+    now = clock.timestamp()
+    marks = ",".join("?" * len(hosts))
+    expired = {r["host"] for r in await db.fetch_all(
+        f"SELECT host FROM domains WHERE host IN ({marks}) AND undelivered_since < ?",
+        [*sorted(hosts), now - FOLLOWERS_EXPIRE_AFTER_SECONDS])}
+    if not expired:
+        return 0
+    from .follows import expire_followers  # here: follows imports outbox, which imports delivery, which imports this
+
+    async with db.transaction() as tx:
+        removed = await expire_followers(tx, expired)
+        await tx.execute_many(
+            "UPDATE domains SET followers_expired = followers_expired + ?, followers_expired_at = ?,"
+            " undelivered_since = NULL WHERE host = ?", [(removed.get(h, 0), now, h) for h in sorted(expired)])
+    for host in sorted(expired):
+        log.warning("removed %d followers on %s: it accepted no delivery for %d days", removed.get(host, 0), host,
+                    FOLLOWERS_EXPIRE_AFTER_SECONDS // 86400)
+    return sum(removed.values())
+
+
+async def fail_unavailable(db: Database) -> None:
+    """Deliveries to a domain that has failed for 7 days, or is blocked, stop here instead of piling up;
+    for an unavailable one they count as deliveries not accepted (its followers may expire)."""
+    if not await db.fetch_value("SELECT 1 FROM domains WHERE unavailable = 1 OR blocked = 1 LIMIT 1"):
+        return
+    now = clock.timestamp()
+    async with db.transaction() as tx:
+        unavailable = {r["host"] for r in await tx.fetch_all(
+            "SELECT DISTINCT host FROM deliveries WHERE state = 'pending' AND host IN"
+            " (SELECT host FROM domains WHERE unavailable = 1 AND blocked = 0)")}
+        await tx.execute(
+            "UPDATE deliveries SET state = 'failed', last_error = 'domain unavailable or blocked', updated_at = ?"
+            " WHERE state = 'pending' AND host IN (SELECT host FROM domains WHERE unavailable = 1 OR blocked = 1)",
+            (clock.iso(),),
+        )
+        await tx.execute_many("UPDATE domains SET undelivered_since = COALESCE(undelivered_since, ?) WHERE host = ?",
+                              [(now, h) for h in sorted(unavailable)])
+    await expire(db, unavailable)
+
+
+@dataclass(frozen=True)
+class Trouble:
+    """A host whose deliveries fail or wait, or whose followers here expired (the admin's deliveries page)."""
+
+    host: str
+    failures: int
+    waits_until: str | None
+    undelivered_since: str | None
+    followers_expired: int
+    followers_expired_at: str | None
+
+
+async def troubled(db: Database, limit: int = 100) -> list[Trouble]:
+    def iso(ts: float | None) -> str | None:
+        return None if ts is None else clock.iso(datetime.fromtimestamp(ts, UTC))
+
+    now = clock.timestamp()
+    rows = await db.fetch_all(
+        "SELECT host, failures, retry_at, undelivered_since, followers_expired, followers_expired_at FROM domains"
+        " WHERE failures > 0 OR undelivered_since IS NOT NULL OR followers_expired > 0"
+        " ORDER BY retry_at > ? DESC, failures DESC, followers_expired_at DESC, host LIMIT ?", (now, limit))
+    return [Trouble(r["host"], r["failures"], iso(r["retry_at"]) if (r["retry_at"] or 0) > now else None,
+                    iso(r["undelivered_since"]), r["followers_expired"], iso(r["followers_expired_at"]))
+            for r in rows]
