@@ -97,7 +97,8 @@ async def _context(request: web.Request, kind: str, mode: str, form: dict[str, s
 async def get_new(request: web.Request) -> web.Response:
     kind = _kind(request)
     who, _ = gettext(request)
-    form = {"lang": who.ui, "comments": "on", "join_mode": "free", "status": "confirmed", "timezone": "Europe/Paris"}
+    form = {"lang": who.ui, "comments": "on", "join_mode": "free", "status": "confirmed",
+            "timezone": request.app[CONFIG].time_zone}
     if kind == "outcome" and request.query.get("journey"):
         form["journey"] = request.query["journey"]
     return await page(request, "desk/item_form.html", await _context(request, kind, "new", form))
@@ -146,20 +147,28 @@ async def _submit(request: web.Request, kind: str, mode: str, stored: StoredObje
         form["slug"] = stored.slug  # the address of an item never changes
     elif not form.get("slug", "").strip() and form.get("title", "").strip():
         form["slug"] = slugify(form["title"])
+    refused: list[FieldError] = []  # every mistake at once, each beside its field
+    untitled = not form.get("slug", "").strip()
+    if untitled:
+        refused.append(FieldError("title", _("The title is required.")))
+    media = await list_media(db, config.base_url, user.actor_id, limit=100)
+    meta, body = to_mapping(kind, {k: v for k, v in form.items() if k in FIELDS[kind]},
+                            form_attachments(form, media), refused)
+    try:
+        await _check_mode(request, kind, mode, stored, form)
+    except FieldError as exc:
+        refused.append(exc)
     errors: dict[str, str] = {}
+    for problem in refused:
+        _add(errors, problem.field, problem.text(_))
     draft = None
     try:
-        if not form.get("slug", "").strip():
-            raise FieldError("title", _("The title is required."))
-        media = await list_media(db, config.base_url, user.actor_id, limit=100)
-        meta, body = to_mapping(kind, {k: v for k, v in form.items() if k in FIELDS[kind]},
-                                form_attachments(form, media))
-        await _check_mode(request, kind, mode, stored, form)
         draft = draft_from_mapping(meta, body, default_lang=config.default_lang)
-    except FieldError as exc:
-        errors[exc.field] = exc.text(_)
     except DraftError as exc:
-        errors[field_of(exc.about, kind)] = shown(exc.message, who.ui, translation=mode == "translate")
+        for found in exc.problems:
+            if not (untitled and found.about in ("slug", "title")):  # "The title is required." says it
+                _add(errors, field_of(found.about, kind), shown(found.message, who.ui,
+                                                                translation=mode == "translate"))
     if errors or draft is None or form.get("action") == "preview":
         context = await _context(request, kind, mode, form, stored=stored, errors=errors,
                                  preview=_preview(draft) if draft is not None and not errors else None)
@@ -175,6 +184,11 @@ async def _submit(request: web.Request, kind: str, mode: str, stored: StoredObje
                           await _context(request, kind, mode, form, stored=stored, errors=errors), status=400)
     await notice(request, _("Published: %(title)s", title=draft.title))
     raise redirect(f"/desk?published={quote(urlsplit(result.iri).path)}")
+
+
+def _add(errors: dict[str, str], field: str, message: str) -> None:
+    """`message` beside `field`, after those already there."""
+    errors[field] = f"{errors[field]} {message}" if field in errors else message
 
 
 def _publish_error(exc: PublishError, draft: Draft, lang: str) -> tuple[str, str]:

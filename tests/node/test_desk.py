@@ -72,7 +72,7 @@ PRACTICE_ERRORS = [
     ({"title": "", "slug": ""}, "title", "The title is required."),
     ({"summary": ""}, "summary", "“Summary” is required"),
     ({"slug": "Not A Slug"}, "slug", "lowercase letters"),
-    ({"themes": "two words"}, "themes", "must be one word"),
+    ({"themes": "commons, ?!"}, "themes", "must have letters or digits"),
     ({"stakeholders": "Name | role | not-a-url"}, "stakeholders", "Line 1 (web address) must be an http(s) URL"),
     ({"resources": "Grant | monetary | sideways"}, "resources", "Line 1: the origin is public, private or mixed."),
     ({"contact_email": "nobody"}, "contact_email", "is not an e-mail address"),

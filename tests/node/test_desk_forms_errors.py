@@ -1,0 +1,138 @@
+"""Issue 20, forms and the desk: every mistake of a submission shown at once (desk and `maillage
+publish`), themes of several words, the slug field's label, the node's own time zone."""
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from node.app import create_app
+from node.appkeys import DB
+from node.cli import main
+from node.config import Config, load_config
+from node.content import find_object
+from node.drafts import DraftError, draft_from_mapping
+from node.timezones import default_zone
+from tests.node.test_desk import JOURNEY, PRACTICE
+from tests.support.dbstate import row_counts
+from tests.support.desk import field_error, login, post_form
+
+SIX_MISTAKES = {"start": "", "timezone": "Mars/Olympus", "location_name": "", "online": "visio.example",
+                "programme": "soon | Visit | Coop", "capacity": "twenty", "join_mode": "external", "external_url": ""}
+
+
+async def test_an_empty_practice_flags_every_required_field(organizer_client: TestClient) -> None:
+    before = await row_counts(organizer_client.app[DB])
+    resp = await post_form(organizer_client, "/desk/new/practice", {"lang": "en", "action": "publish"})
+    page = await resp.text()
+    assert resp.status == 400
+    assert field_error(page, "title") == "The title is required."
+    assert field_error(page, "summary") == "“Summary” is required"
+    assert await row_counts(organizer_client.app[DB]) == before
+
+
+async def test_a_journey_with_six_mistakes_shows_them_in_one_submit(organizer_client: TestClient) -> None:
+    before = await row_counts(organizer_client.app[DB])
+    resp = await post_form(organizer_client, "/desk/new/journey", {**JOURNEY, "lang": "en", **SIX_MISTAKES})
+    page = await resp.text()
+    assert resp.status == 400
+    shown = {f: field_error(page, f) for f in ("timezone", "start", "online", "programme", "capacity",
+                                              "external_url")}
+    assert all(shown.values()), shown
+    assert "IANA" in (shown["timezone"] or "") and "Line 1" in (shown["programme"] or "")
+    assert await row_counts(organizer_client.app[DB]) == before
+
+
+async def test_what_was_typed_stays_beside_the_errors(organizer_client: TestClient) -> None:
+    resp = await post_form(organizer_client, "/desk/new/practice",
+                           {**PRACTICE, "summary": "", "contact_email": "nobody", "resources": "Grant | x | sideways"})
+    page = await resp.text()
+    assert resp.status == 400
+    assert field_error(page, "summary") and field_error(page, "contact_email") and field_error(page, "resources")
+    assert "La Luciole | issuer | https://luciole.example" in page and "The whole **story**." in page
+
+
+def test_drafts_refuse_with_every_problem() -> None:
+    meta: dict[str, Any] = {"type": "outcome", "slug": "Bad Slug", "lang": "fr", "summary": "",
+                            "achievements": ["ok", ""], "participants": [{"url": "x"}], "journey": "Mon voyage"}
+    with pytest.raises(DraftError) as refused:
+        draft_from_mapping(meta, "", default_lang="fr")
+    assert [p.about for p in refused.value.problems] == [
+        "slug", "title", "summary", "journey", "achievements[1]", "participants[0].name"]
+    assert str(refused.value).count("\n") == 5
+
+
+def test_publish_lists_every_problem_one_a_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "node"
+    assert main(["init", "--data", str(data), "--url", "http://127.0.0.1:8080", "--name", "reseau", "--dev"]) == 0
+    draft = tmp_path / "draft.md"
+    draft.write_text("---\ntype: practice\nslug: Bad Slug\nlang: fr_FR\n---\nbody\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["publish", "--data", str(data), "--as", "admin", str(draft)]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and err.splitlines() == [
+        f"error: {draft}: front matter: 'slug' must be lowercase letters, digits and '-', got 'Bad Slug'",
+        f"error: {draft}: front matter: 'lang' is not a BCP 47 language tag: 'fr_FR'",
+        f"error: {draft}: front matter: 'title' is required",
+        f"error: {draft}: front matter: 'summary' is required"]
+
+
+@pytest.mark.parametrize(("typed", "themes"), [
+    ("monnaie locale, Économie sociale & solidaire", ("monnaie-locale", "économie-sociale-solidaire")),
+    ("#Commons, commons,  food   sovereignty ", ("commons", "food-sovereignty")),
+    ("l'entraide, social_finance", ("l-entraide", "social_finance")),
+])
+def test_themes_of_several_words_become_slugs(typed: str, themes: tuple[str, ...]) -> None:
+    meta = {"type": "practice", "slug": "a", "title": "T", "summary": "S", "themes": typed}
+    assert draft_from_mapping(meta, "", default_lang="fr").themes == themes
+
+
+async def test_a_multi_word_theme_from_the_desk(organizer_client: TestClient) -> None:
+    resp = await post_form(organizer_client, "/desk/new/practice", {**PRACTICE, "themes": "monnaie locale"})
+    assert resp.status == 303, await resp.text()
+    stored = await find_object(organizer_client.app[DB], "practice", "a-local-currency")
+    assert stored is not None
+    tags = await organizer_client.app[DB].fetch_all("SELECT name FROM object_tags WHERE object_id = ?", (stored.id,))
+    assert [r["name"] for r in tags] == ["monnaie-locale"]
+
+
+@pytest.mark.parametrize(("lang", "label"), [("en", "Short name in the address (slug)"),
+                                             ("fr", "Identifiant dans l’adresse"),
+                                             ("es", "Identificador en la dirección (slug)")])
+async def test_the_slug_field_says_what_it_is(organizer_client: TestClient, lang: str, label: str) -> None:
+    page = await (await organizer_client.get(f"/desk/new/practice?lang={lang}")).text()
+    assert f'<label for="f-slug">{label}</label>' in page
+
+
+def test_default_zone_follows_the_language_region() -> None:
+    assert [default_zone(t) for t in ("fr", "es", "pt-BR", "en-GB", "de", "eo")] == [
+        "Europe/Paris", "Europe/Madrid", "America/Sao_Paulo", "Europe/London", "Europe/Berlin", "UTC"]
+
+
+@pytest.mark.parametrize(("timezone", "lang", "shown"), [("America/Montreal", "fr", "America/Montreal"),
+                                                      (None, "es", "Europe/Madrid")])
+async def test_a_new_journey_starts_in_the_nodes_time_zone(node_config: Config, timezone: str | None, lang: str,
+                                                           shown: str) -> None:
+    config = replace(node_config, timezone=timezone, default_lang=lang)
+    async with TestClient(TestServer(create_app(config, workers=False))) as client:
+        await login(client)
+        page = await (await client.get("/desk/new/journey")).text()
+    assert f'id="f-timezone" name="timezone" value="{shown}"' in page
+
+
+def test_init_asks_for_a_time_zone(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    base = ["init", "--url", "http://127.0.0.1:8080", "--name", "reseau", "--dev"]
+    assert main([*base, "--data", str(tmp_path / "a"), "--timezone", "America/Montreal"]) == 0
+    assert load_config(tmp_path / "a", {}).time_zone == "America/Montreal"
+    assert main([*base, "--data", str(tmp_path / "b"), "--lang", "es"]) == 0
+    assert load_config(tmp_path / "b", {}).time_zone == "Europe/Madrid"
+    capsys.readouterr()
+    assert main([*base, "--data", str(tmp_path / "c"), "--timezone", "Mars/Olympus"]) == 1
+    assert "--timezone is not an IANA time zone" in capsys.readouterr().err
+    assert not (tmp_path / "c").exists()
+
+
+def test_an_older_config_without_timezone_uses_the_language(node_config: Config) -> None:
+    assert replace(node_config, timezone=None, default_lang="fr").time_zone == "Europe/Paris"
