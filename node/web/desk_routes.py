@@ -50,6 +50,7 @@ def setup_desk_routes(r: web.UrlDispatcher) -> None:
     r.add_get("/admin/network", admin_network.get_network)
     r.add_post("/admin/follow-requests", admin_network.post_follow_request)
     r.add_post("/admin/peers", admin_network.post_peer)
+    r.add_get("/admin/peers/unfollow", admin_network.get_unfollow)
     r.add_get("/admin/moderation", admin_network.get_moderation)
     r.add_post("/admin/comments", admin_network.post_comment_decision)
     r.add_post("/admin/reports", admin_network.post_report_decision)

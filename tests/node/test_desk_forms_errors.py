@@ -1,9 +1,13 @@
 """Issue 20, forms and the desk: every mistake of a submission shown at once (desk and `maillage
-publish`), themes of several words, the slug field's label, the node's own time zone."""
+publish`), themes of several words, the slug field's label, the node's own time zone, unfollowing a peer
+confirmed first."""
 
+import html
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -18,6 +22,7 @@ from node.timezones import default_zone
 from tests.node.test_desk import JOURNEY, PRACTICE
 from tests.support.dbstate import row_counts
 from tests.support.desk import field_error, login, post_form
+from tests.support.peer import Peer
 
 SIX_MISTAKES = {"start": "", "timezone": "Mars/Olympus", "location_name": "", "online": "visio.example",
                 "programme": "soon | Visit | Coop", "capacity": "twenty", "join_mode": "external", "external_url": ""}
@@ -136,3 +141,29 @@ def test_init_asks_for_a_time_zone(tmp_path: Path, capsys: pytest.CaptureFixture
 
 def test_an_older_config_without_timezone_uses_the_language(node_config: Config) -> None:
     assert replace(node_config, timezone=None, default_lang="fr").time_zone == "Europe/Paris"
+
+
+async def test_unfollowing_a_peer_asks_for_confirmation(admin_client: TestClient, peer: Peer) -> None:
+    client, alice = admin_client, peer.actor_iri("alice")
+    db = client.app[DB]
+    assert (await post_form(client, "/admin/peers", {"handle": alice, "action": "follow"},
+                            token_from="/admin/network")).status == 303
+    network = await (await client.get("/admin/network")).text()
+    link = re.search(r'<a class="button secondary" href="(/admin/peers/unfollow\?handle=[^"]+)">Unfollow…</a>', network)
+    assert link, "the Unfollow of the list is a secondary link to a confirmation page"
+    assert 'value="unfollow"' not in network  # no one-click unfollow form left on the list
+    # The old one-click POST changes nothing: it is sent to the confirmation page.
+    once = await post_form(client, "/admin/peers", {"handle": alice, "action": "unfollow"}, token_from="/admin/network")
+    sent_to = urlsplit(once.headers["Location"])
+    assert once.status == 303 and (sent_to.path, parse_qs(sent_to.query)) == ("/admin/peers/unfollow",
+                                                                             {"handle": [alice]})
+    assert await db.fetch_value("SELECT count(*) FROM follows") == 1
+    confirm = await client.get(html.unescape(link[1]))
+    page = await confirm.text()
+    assert confirm.status == 200 and "Stop following" in page
+    assert '<button type="submit" class="danger">Unfollow</button>' in page
+    assert (await client.get("/admin/peers/unfollow?handle=https%3A%2F%2Fnobody.example%2Fu")).status == 404
+    resp = await post_form(client, "/admin/peers", {"handle": alice, "action": "unfollow", "confirm": "yes"},
+                           token_from=html.unescape(link[1]))
+    assert resp.status == 303 and resp.headers["Location"] == "/admin/network"
+    assert await db.fetch_value("SELECT count(*) FROM follows") == 0
