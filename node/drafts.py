@@ -26,7 +26,8 @@ from protocol.langmap import canonical_lang_tag, is_lang_tag
 from protocol.outcomes import OutcomeDetails, Participant, build_outcome_details
 from protocol.practices import RESOURCE_ORIGINS, Contact, PracticeDetails, Resource, Stakeholder, build_practice_details
 
-from .draft_checks import MAX_TEXT, Checks, DraftError
+from .draft_checks import MAX_TEXT, Checks
+from .draft_checks import DraftError as DraftError  # where every caller imports it from
 from .draft_checks import read_localized as _localized
 from .draft_checks import read_markdown as _markdown
 from .draft_checks import read_place as _place

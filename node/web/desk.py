@@ -21,7 +21,7 @@ from protocol.practices import parse_practice_details
 
 from ..accounts import get_actor
 from ..appkeys import CONFIG, DB, SETTINGS, URLS
-from ..auth import login_required
+from ..auth import accepts_long_form, login_required
 from ..content import StoredObject, find_object
 from ..drafts import Draft, DraftError, draft_from_mapping
 from ..formerrors import FieldError, Message, Typed
@@ -36,6 +36,9 @@ from .desk_forms import FIELDS, MAX_ATTACHMENTS, field_of, form_attachments, sho
 from .forms import fields, gettext, notice, page, redirect, user_of
 
 KINDS = tuple(KIND_PATHS)
+# An item's form is long texts: a body of MAX_BODY (200,000) accented characters is 1.8 MB url-encoded, over
+# the app's 1 MiB; up to this, a text too long comes back with its error and nothing typed is lost.
+MAX_FORM_BODY = 4 * 1_048_576
 
 
 @lru_cache(maxsize=1)
@@ -224,17 +227,20 @@ async def _check_mode(request: web.Request, kind: str, mode: str, stored: Stored
 
 
 @login_required
+@accepts_long_form(MAX_FORM_BODY)
 async def post_new(request: web.Request) -> web.Response:
     return await _submit(request, _kind(request), "new", None)
 
 
 @login_required
+@accepts_long_form(MAX_FORM_BODY)
 async def post_edit(request: web.Request) -> web.Response:
     kind = _kind(request)
     return await _submit(request, kind, "edit", await _editable(request, kind))
 
 
 @login_required
+@accepts_long_form(MAX_FORM_BODY)
 async def post_translate(request: web.Request) -> web.Response:
     kind = _kind(request)
     return await _submit(request, kind, "translate", await _editable(request, kind))

@@ -86,7 +86,7 @@ async def _media_page(request: web.Request, form: dict[str, str], errors: dict[s
 
 
 @login_required
-@accepts_upload(media.MAX_BODY)
+@accepts_upload(media.MAX_BYTES)
 async def post_media(request: web.Request) -> web.Response:
     """Upload an image with its alt text; stored under a random name, served at /media/NAME."""
     config = request.app[CONFIG]
@@ -98,7 +98,7 @@ async def post_media(request: web.Request) -> web.Response:
         await media.store(request.app[DB], config.data_dir, config.base_url, actor_id=user.actor_id, data=data,
                           alt=form.get("alt", ""), lang=form.get("lang", "") or config.default_lang)
     except FieldError as exc:
-        return await _media_page(request, form, {exc.field: exc.text(_)}, status=400)
+        return await _media_page(request, form, {exc.field: exc.text(_)}, status=exc.status)
     await notice(request, _("The image was uploaded. Attach it from the form of a post."))
     raise redirect("/desk/media")
 

@@ -1,15 +1,17 @@
 """Issue 20, forms and the desk: every mistake of a submission shown at once (desk and `maillage
 publish`), themes of several words, the slug field's label, the node's own time zone, unfollowing a peer
-confirmed first."""
+confirmed first, a too-large upload or text coming back with what was typed."""
 
 import html
+import io
 import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+from aiohttp import ClientResponse, FormData
 from aiohttp.test_utils import TestClient, TestServer
 
 from node.app import create_app
@@ -21,7 +23,7 @@ from node.drafts import DraftError, draft_from_mapping
 from node.timezones import default_zone
 from tests.node.test_desk import JOURNEY, PRACTICE
 from tests.support.dbstate import row_counts
-from tests.support.desk import field_error, login, post_form
+from tests.support.desk import csrf_token, field_error, login, post_form
 from tests.support.peer import Peer
 
 SIX_MISTAKES = {"start": "", "timezone": "Mars/Olympus", "location_name": "", "online": "visio.example",
@@ -167,3 +169,60 @@ async def test_unfollowing_a_peer_asks_for_confirmation(admin_client: TestClient
                            token_from=html.unescape(link[1]))
     assert resp.status == 303 and resp.headers["Location"] == "/admin/network"
     assert await db.fetch_value("SELECT count(*) FROM follows") == 0
+
+
+async def _multipart(client: TestClient, path: str, parts: list[tuple[str, Any]]) -> ClientResponse:
+    """POST a multipart form whose parts come in the order given (a browser sends them in the page's order)."""
+    form = FormData()
+    form.add_field("csrf_token", await csrf_token(client, path))
+    for name, value in parts:
+        if isinstance(value, tuple):
+            form.add_field(name, io.BytesIO(value[1]), filename=value[0], content_type=value[2])
+        else:
+            form.add_field(name, value)
+    return await client.post(path, data=form, allow_redirects=False)
+
+
+PHOTO = b"\xff\xd8\xff\xe0" + b"\x00" * (12 * 1_048_576)  # a 12 MB phone photo
+
+
+async def test_a_too_large_image_comes_back_with_the_text_kept(organizer_client: TestClient) -> None:
+    client = organizer_client
+    before = await row_counts(client.app[DB])
+    resp = await _multipart(client, "/desk/media", [("file", ("photo.jpg", PHOTO, "image/jpeg")),
+                                                    ("alt", "Les billets de la Luciole sur le marché de Crest"),
+                                                    ("lang", "fr")])
+    page = await resp.text()
+    assert resp.status == 413 and resp.content_type == "text/html"
+    assert field_error(page, "file") == "The image is larger than 5 MB."
+    assert ">Les billets de la Luciole sur le marché de Crest</textarea>" in page
+    assert await row_counts(client.app[DB]) == before
+
+
+async def test_a_too_large_avatar_keeps_the_profile_text(organizer_client: TestClient) -> None:
+    resp = await _multipart(organizer_client, "/account/profile", [
+        ("name", "Olga Martin"), ("bio", "Animatrice du réseau depuis 2019."),
+        ("avatar", ("me.jpg", PHOTO, "image/jpeg"))])
+    page = await resp.text()
+    assert resp.status == 413 and "larger than 5 MB" in (field_error(page, "avatar") or "")
+    assert 'value="Olga Martin"' in page and "Animatrice du réseau depuis 2019." in page
+
+
+async def test_an_upload_past_the_drain_limit_is_refused_without_reading_it_all(
+        organizer_client: TestClient) -> None:
+    from node.uploads import MAX_DRAINED
+    huge = b"\xff\xd8\xff\xe0" + b"\x00" * (MAX_DRAINED + 1)
+    resp = await _multipart(organizer_client, "/desk/media", [("alt", "x"), ("file", ("h.jpg", huge, "image/jpeg"))])
+    assert resp.status == 413
+
+
+async def test_a_text_too_long_for_the_form_is_kept_and_flagged(organizer_client: TestClient) -> None:
+    # 250,000 accented characters: 1.5 MB url-encoded, over the app's 1 MiB (a bare 413 page before).
+    body = "é" * 250_000
+    fields = {**PRACTICE, "body": body, "csrf_token": await csrf_token(organizer_client, "/desk/new/practice")}
+    resp = await organizer_client.post("/desk/new/practice", data=io.BytesIO(urlencode(fields).encode()),
+                                       headers={"Content-Type": "application/x-www-form-urlencoded"})
+    page = await resp.text()
+    assert resp.status == 400
+    assert field_error(page, "body") == "The body is longer than 200,000 characters"
+    assert 'value="A local currency"' in page and body in page
