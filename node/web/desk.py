@@ -14,10 +14,7 @@ from zoneinfo import available_timezones
 
 from aiohttp import web
 
-from protocol.attachments import parse_attachments
-from protocol.journeys import JOIN_MODES, parse_journey_details
-from protocol.outcomes import parse_outcome_details
-from protocol.practices import parse_practice_details
+from protocol.journeys import JOIN_MODES
 
 from ..accounts import get_actor
 from ..appkeys import CONFIG, DB, SETTINGS, URLS
@@ -29,11 +26,10 @@ from ..formerrors import _ as N_
 from ..i18n import language_name
 from ..media import list_media
 from ..publishing import PublishError, delete, publish
-from ..render import markdown_to_html
 from ..urls import KIND_PATHS
-from ..views import when
 from .desk_forms import FIELDS, MAX_ATTACHMENTS, field_of, form_attachments, shown, slugify, stored_form, to_mapping
 from .forms import fields, gettext, notice, page, redirect, user_of
+from .preview import preview_html
 
 KINDS = tuple(KIND_PATHS)
 # An item's form is long texts: a body of MAX_BODY (200,000) accented characters is 1.8 MB url-encoded, over
@@ -66,7 +62,7 @@ async def _editable(request: web.Request, kind: str) -> StoredObject:
 
 async def _context(request: web.Request, kind: str, mode: str, form: dict[str, str], *,
                    stored: StoredObject | None = None, errors: dict[str, str] | None = None,
-                   preview: dict[str, Any] | None = None) -> dict[str, Any]:
+                   preview: str | None = None) -> dict[str, Any]:
     db, config = request.app[DB], request.app[CONFIG]
     user = await user_of(request)
     media = await list_media(db, config.base_url, user.actor_id)
@@ -125,22 +121,6 @@ async def get_translate(request: web.Request) -> web.Response:
     return await page(request, "desk/item_form.html", await _context(request, kind, "translate", form, stored=stored))
 
 
-def _preview(draft: Draft) -> dict[str, Any]:
-    """What the item will look like: its texts rendered, its details read back as pages read them."""
-    details: Any
-    if draft.kind == "practice":
-        details = parse_practice_details(draft.details, draft.lang)
-    elif draft.kind == "journey":
-        details = parse_journey_details(draft.details, draft.lang)
-    else:
-        details = parse_outcome_details(draft.details, draft.lang)
-    preview: dict[str, Any] = {"draft": draft, "body_html": markdown_to_html(draft.body_md), "details": details,
-                               "attachments": parse_attachments(draft.details.get("attachment"), draft.lang)}
-    if draft.kind == "journey" and details is not None:
-        preview["when"] = when(details.start_time, details.end_time, details.timezone, draft.lang)
-    return preview
-
-
 async def _submit(request: web.Request, kind: str, mode: str, stored: StoredObject | None) -> web.Response:
     db, config, urls = request.app[DB], request.app[CONFIG], request.app[URLS]
     user = await user_of(request)
@@ -173,8 +153,9 @@ async def _submit(request: web.Request, kind: str, mode: str, stored: StoredObje
                 _add(errors, field_of(found.about, kind), shown(found.message, who.ui,
                                                                 translation=mode == "translate"))
     if errors or draft is None or form.get("action") == "preview":
-        context = await _context(request, kind, mode, form, stored=stored, errors=errors,
-                                 preview=_preview(draft) if draft is not None and not errors else None)
+        shown_preview = await preview_html(request, draft, stored, user) if draft is not None and not errors \
+            else None
+        context = await _context(request, kind, mode, form, stored=stored, errors=errors, preview=shown_preview)
         return await page(request, "desk/item_form.html", context, status=400 if errors else 200)
     author = await get_actor(db, user.username)
     assert author is not None

@@ -226,3 +226,38 @@ async def test_a_text_too_long_for_the_form_is_kept_and_flagged(organizer_client
     assert resp.status == 400
     assert field_error(page, "body") == "The body is longer than 200,000 characters"
     assert 'value="A local currency"' in page and body in page
+
+
+def _preview_part(page: str) -> str:
+    start = page.index('<section class="preview"')
+    return page[start:page.index("</section>\n", page.index("</article>", start))]
+
+
+@pytest.mark.parametrize(("kind", "form", "shown"), [
+    ("practice", {**PRACTICE, "needs": "Keep money local.", "lessons": "Start with farmers.",
+                  "transferability": "Anywhere with a market.", "results": "140 shops."},
+     ["Keep money local.", "A grant", "Volunteers", "140 shops.", "Start with farmers.", "Anywhere with a market.",
+      "La Luciole", "contact@luciole.example", "#social-currency", 'id="needs"', 'id="resources"', 'id="results"',
+      'id="lessons"', 'id="transferability"']),
+    ("journey", {**JOURNEY, "lang": "en", "programme": "09:30-11:00 | Visit of the coop | Coop",
+                 "online": "https://visio.example/v"},
+     ["Visit of the coop", "Halle de Crest", "https://visio.example/v", 'id="when"', 'id="programme"',
+      'id="participation"']),
+    ("outcome", {"lang": "en", "title": "Report", "summary": "What we learned.", "achievements": "A shared charter",
+                 "feedback": "Calm *and* precise.", "participants": "Network A | https://a.example\nNetwork B",
+                 "journey": "voyage-en-drome"},
+     ["A shared charter", "Calm <em>and</em> precise.", "Network A", "Network B", 'id="feedback"',
+      'id="participants"']),
+])
+async def test_the_preview_is_the_page_readers_will_see(organizer_client: TestClient, kind: str,
+                                                        form: dict[str, str], shown: list[str]) -> None:
+    if kind == "outcome":
+        await post_form(organizer_client, "/desk/new/journey", JOURNEY)
+    before = await row_counts(organizer_client.app[DB])
+    resp = await post_form(organizer_client, f"/desk/new/{kind}", {**form, "action": "preview"})
+    page = await resp.text()
+    assert resp.status == 200, field_error(page, "")
+    preview = _preview_part(page)
+    assert f'<article class="publication {kind}">' in preview
+    assert [s for s in shown if s not in preview] == []
+    assert await row_counts(organizer_client.app[DB]) == before
