@@ -16,6 +16,7 @@ from aiohttp import web
 
 from protocol.journeys import JOIN_MODES
 
+from .. import desk_drafts
 from ..accounts import get_actor
 from ..appkeys import CONFIG, DB, SETTINGS, URLS
 from ..auth import accepts_long_form, login_required
@@ -126,6 +127,8 @@ async def _submit(request: web.Request, kind: str, mode: str, stored: StoredObje
     user = await user_of(request)
     who, _ = gettext(request)
     form = await fields(request)
+    if form.get("action") == "save_draft":
+        return await _save_draft(request, kind, mode, stored, form)
     if stored is not None:
         form["slug"] = stored.slug  # the address of an item never changes
     elif not form.get("slug", "").strip() and form.get("title", "").strip():
@@ -166,8 +169,64 @@ async def _submit(request: web.Request, kind: str, mode: str, stored: StoredObje
         errors[field] = message
         return await page(request, "desk/item_form.html",
                           await _context(request, kind, mode, form, stored=stored, errors=errors), status=400)
+    if form.get("draft_id", "").isdigit():  # published: the draft it was is done
+        await desk_drafts.remove(db, int(form["draft_id"]), user.actor_id)
     await notice(request, _("Published: %(title)s", title=draft.title))
     raise redirect(f"/desk?published={quote(urlsplit(result.iri).path)}")
+
+
+async def _save_draft(request: web.Request, kind: str, mode: str, stored: StoredObject | None,
+                      form: dict[str, str]) -> web.Response:
+    """Keep the form as typed, unchecked and unpublished: nothing is sent to anyone."""
+    user = await user_of(request)
+    _who, _ = gettext(request)
+    kept = {k: v for k, v in form.items() if k not in ("action", "draft_id")}
+    draft_id = int(form["draft_id"]) if form.get("draft_id", "").isdigit() else None
+    try:
+        saved = await desk_drafts.save(request.app[DB], actor_id=user.actor_id, kind=kind, mode=mode,
+                                       object_id=stored.id if stored else None, form=kept, draft_id=draft_id)
+    except desk_drafts.DraftLimit:
+        errors = {"": _("You have %(num)s drafts already: publish or delete some first.", num=desk_drafts.MAX_DRAFTS)}
+        return await page(request, "desk/item_form.html",
+                          await _context(request, kind, mode, form, stored=stored, errors=errors), status=400)
+    await notice(request, _("Draft saved: nothing is published or sent until you press Publish."))
+    raise redirect(f"/desk/drafts/{saved}")
+
+
+@login_required
+async def get_draft(request: web.Request) -> web.Response:
+    """A saved draft back in its form, to finish it: the form posts where it would have (new, edit or
+    translate), with the draft's id, so that saving again updates it and publishing removes it."""
+    user = await user_of(request)
+    draft_id = request.match_info["id"]
+    saved = await desk_drafts.load(request.app[DB], int(draft_id), user.actor_id) if draft_id.isdigit() else None
+    if saved is None:
+        raise web.HTTPNotFound(text="Not found")
+    stored = None
+    action = f"/desk/new/{saved.kind}"
+    if saved.mode != "new" and saved.slug is not None:
+        stored = await find_object(request.app[DB], saved.kind, saved.slug)
+        action = f"/desk/{saved.kind}/{saved.slug}/{saved.mode}"
+    context = await _context(request, saved.kind, saved.mode, {**saved.form, "draft_id": str(saved.id)},
+                             stored=stored)
+    context["action"] = action
+    return await page(request, "desk/item_form.html", context)
+
+
+@login_required
+async def post_delete_draft(request: web.Request) -> web.Response:
+    """Throw a draft away, once the box saying so is ticked (no JavaScript needed to confirm)."""
+    user = await user_of(request)
+    _who, _ = gettext(request)
+    form = await fields(request)
+    draft_id = request.match_info["id"]
+    if form.get("confirm") != "on":
+        await notice(request, _("Tick the box to confirm, then delete."))
+        raise redirect("/desk#drafts")
+    if not draft_id.isdigit() or not await desk_drafts.remove(request.app[DB], int(draft_id), user.actor_id):
+        raise web.HTTPNotFound(text="Not found")
+    await notice(request, _("The draft was deleted."))
+    raise redirect("/desk#drafts")
 
 
 def _add(errors: dict[str, str], field: str, message: str) -> None:

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from protocol.handles import handle_text
 
-from .. import media, mentions, participation, unseen
+from .. import desk_drafts, media, mentions, participation, unseen
 from ..accounts import get_actor
 from ..appkeys import CONFIG, DB, FETCHER, SETTINGS, URLS
 from ..auth import accepts_upload, login_required
@@ -66,6 +66,7 @@ async def get_desk(request: web.Request) -> web.Response:
         post["deliveries"] = sorted(status.get(post["iri"], {}).values(), key=lambda d: d["host"])
         post["waiting"] = waiting.get(post["id"], 0)
     return await page(request, "desk/home.html", {"posts": posts, "older": older, "before": before,
+                                                  "drafts": await desk_drafts.list_drafts(db, user.actor_id),
                                                   "section": "desk"})
 
 

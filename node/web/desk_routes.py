@@ -25,6 +25,8 @@ def setup_desk_routes(r: web.UrlDispatcher) -> None:
     r.add_post("/desk/{kind:practice|journey|outcome}/{slug}/translate", desk.post_translate)
     r.add_get("/desk/{kind:practice|journey|outcome}/{slug}/delete", desk.get_delete)
     r.add_post("/desk/{kind:practice|journey|outcome}/{slug}/delete", desk.post_delete)
+    r.add_get("/desk/drafts/{id}", desk.get_draft)
+    r.add_post("/desk/drafts/{id}/delete", desk.post_delete_draft)
     r.add_get("/desk/media", desk_more.get_media_page)
     r.add_post("/desk/media", desk_more.post_media)
     r.add_get("/desk/journeys/{slug}/participants", desk_more.get_participants)

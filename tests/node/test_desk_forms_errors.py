@@ -23,7 +23,7 @@ from node.drafts import DraftError, draft_from_mapping
 from node.timezones import default_zone
 from tests.node.test_desk import JOURNEY, PRACTICE
 from tests.support.dbstate import row_counts
-from tests.support.desk import csrf_token, field_error, login, post_form
+from tests.support.desk import ORGANIZER, ORGANIZER_PASSWORD, csrf_token, field_error, login, post_form
 from tests.support.peer import Peer
 
 SIX_MISTAKES = {"start": "", "timezone": "Mars/Olympus", "location_name": "", "online": "visio.example",
@@ -261,3 +261,65 @@ async def test_the_preview_is_the_page_readers_will_see(organizer_client: TestCl
     assert f'<article class="publication {kind}">' in preview
     assert [s for s in shown if s not in preview] == []
     assert await row_counts(organizer_client.app[DB]) == before
+
+
+async def _count(client: TestClient, table: str) -> int:
+    return int(await client.app[DB].fetch_value(f"SELECT count(*) FROM {table}"))
+
+
+async def test_a_draft_is_saved_without_publishing_then_published_from_the_desk(
+        organizer_client: TestClient) -> None:
+    client = organizer_client
+    before = {t: await _count(client, t) for t in ("objects", "activities", "deliveries")}
+    half = {**PRACTICE, "summary": "", "results": "Not sure yet.", "action": "save_draft"}
+    saved = await post_form(client, "/desk/new/practice", half)
+    assert saved.status == 303 and saved.headers["Location"].startswith("/desk/drafts/")
+    draft_path = saved.headers["Location"]
+    assert {t: await _count(client, t) for t in before} == before  # nothing stored as an item, nothing sent
+    desk = await (await client.get("/desk")).text()
+    assert f'href="{draft_path}">A local currency</a>' in desk
+    form = await (await client.get(draft_path)).text()
+    assert "Not sure yet.</textarea>" in form and 'action="/desk/new/practice"' in form
+    draft_id = draft_path.rsplit("/", 1)[1]
+    assert f'name="draft_id" value="{draft_id}"' in form
+    again = await post_form(client, "/desk/new/practice", {**half, "results": "It works.", "draft_id": draft_id},
+                            token_from=draft_path)
+    assert again.headers["Location"] == draft_path  # saved over, not a second draft
+    assert await _count(client, "desk_drafts") == 1
+    published = await post_form(client, "/desk/new/practice", {**PRACTICE, "draft_id": draft_id},
+                                token_from=draft_path)
+    assert published.status == 303 and published.headers["Location"].startswith("/desk?published=")
+    assert await _count(client, "objects") == before["objects"] + 1
+    assert await _count(client, "desk_drafts") == 0
+    assert (await client.get(draft_path)).status == 404
+
+
+async def test_an_edit_saved_as_draft_sends_no_update(organizer_client: TestClient) -> None:
+    client = organizer_client
+    assert (await post_form(client, "/desk/new/practice", PRACTICE)).status == 303
+    activities = await _count(client, "activities")
+    edit = "/desk/practice/a-local-currency/edit"
+    saved = await post_form(client, edit, {**PRACTICE, "title": "A local currency, two years on",
+                                           "action": "save_draft"})
+    assert saved.status == 303 and await _count(client, "activities") == activities
+    page = await (await client.get("/practices/a-local-currency")).text()
+    assert "two years on" not in page
+    form = await (await client.get(saved.headers["Location"])).text()
+    assert f'action="{edit}"' in form and 'value="A local currency, two years on"' in form
+
+
+async def test_a_draft_is_its_authors_and_deleted_only_when_confirmed(organizer_client: TestClient) -> None:
+    client = organizer_client
+    saved = await post_form(client, "/desk/new/journey", {**JOURNEY, "action": "save_draft"})
+    draft_path = saved.headers["Location"]
+    kept = await post_form(client, f"{draft_path}/delete", {}, token_from="/desk")
+    assert kept.status == 303 and await _count(client, "desk_drafts") == 1
+    client.session.cookie_jar.clear()
+    await login(client)  # the admin: not the draft's author
+    assert (await client.get(draft_path)).status == 404
+    refused = await post_form(client, f"{draft_path}/delete", {"confirm": "on"}, token_from="/desk")
+    assert refused.status == 404 and await _count(client, "desk_drafts") == 1
+    client.session.cookie_jar.clear()
+    await login(client, ORGANIZER, ORGANIZER_PASSWORD)
+    gone = await post_form(client, f"{draft_path}/delete", {"confirm": "on"}, token_from="/desk")
+    assert gone.status == 303 and await _count(client, "desk_drafts") == 0
