@@ -1,5 +1,6 @@
 """The organizer desk's item forms: write a practice, schedule a journey, report a journey's outcome;
-edit any of them; add a translation beside the original; preview without saving.
+edit any of them; add a translation beside the original; preview without saving (the page template
+readers will see, node/web/preview.py); save a draft, unchecked and unsent, to publish later.
 
 Deleting an item (a confirmation page, then a POST) goes through the same use case as `maillage delete`.
 
