@@ -34,6 +34,7 @@ from .appkeys import DB
 from .config import Config
 from .login_sessions import SESSION_MAX_AGE, close_session, login_of, open_session
 from .ratelimit import RateLimiter, client_key
+from .uploads import FORM, read_form
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 KEY_FILE = "session.key"
@@ -220,8 +221,17 @@ def admin_required(handler: Handler) -> Handler:
     return wrapper
 
 
-def accepts_upload(max_body: int) -> Callable[[Handler], Handler]:
-    """A multipart form with a file: its body may be up to `max_body` bytes (others: the app's 1 MiB)."""
+def accepts_upload(max_file: int) -> Callable[[Handler], Handler]:
+    """A multipart form with a file: the file may be up to `max_file` bytes; a larger one reaches the
+    handler cut at `max_file` + 1 bytes, its text fields kept, for the form to say so (node/uploads.py)."""
+    def mark(handler: Handler) -> Handler:
+        handler.max_file = max_file  # type: ignore[attr-defined]
+        return handler
+    return mark
+
+
+def accepts_long_form(max_body: int) -> Callable[[Handler], Handler]:
+    """A form of long texts: its body may be up to `max_body` bytes (others: the app's 1 MiB)."""
     def mark(handler: Handler) -> Handler:
         handler.max_body = max_body  # type: ignore[attr-defined]
         return handler
@@ -245,10 +255,14 @@ async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamR
     expected = session.get("csrf")
     if not isinstance(expected, str):
         raise web.HTTPForbidden(text="This form has expired: reload the page and send it again.")
-    max_body = getattr(route_handler, "max_body", None)
-    if max_body:
-        request = request.clone(client_max_size=max_body)
-    form = await request.post()
+    max_file, max_body = getattr(route_handler, "max_file", None), getattr(route_handler, "max_body", None)
+    if max_file:
+        form = await read_form(request, max_file)
+        request[FORM] = form
+    else:
+        if max_body:
+            request = request.clone(client_max_size=max_body)
+        form = await request.post()
     try:
         token = form.get("csrf_token")
         if not isinstance(token, str) or not hmac.compare_digest(token.encode(), expected.encode()):

@@ -33,6 +33,7 @@ from .following import FollowError, follow, resolve_target, unfollow
 from .netguard import connector_kwargs
 from .participation import ParticipationError, decide, list_participants
 from .publishing import PublishError, delete, publish
+from .timezones import check_zone, default_zone
 from .urls import INSTANCE_ACTOR_USERNAME, Urls
 
 
@@ -54,6 +55,8 @@ def _parser() -> argparse.ArgumentParser:
                                         " (default: the network's title)")
     p.add_argument("--password", help="admin password (default: a generated one, printed once)")
     p.add_argument("--lang", default="fr", help="default language of the node (default: fr)")
+    p.add_argument("--timezone", help="time zone new journeys start in, like Europe/Paris (default: the one of "
+                                      "--lang's region)")
     p.add_argument("--dev", action="store_true", help="allow plain http and private/loopback addresses")
 
     p = sub.add_parser("serve", help="serve the node over HTTP and run its workers")
@@ -144,9 +147,13 @@ async def cmd_init(args: argparse.Namespace) -> int:
         check_username(admin)
         if not is_lang_tag(args.lang):
             raise CommandError(f"--lang is not a language tag: {args.lang!r}")
+        try:
+            zone = check_zone(args.timezone) if args.timezone else default_zone(args.lang)
+        except ValueError as exc:
+            raise CommandError(f"--timezone is {exc}") from None
         password = args.password or secrets.token_urlsafe(12)
         config = Config(data_dir=args.data, base_url=base_url, network=args.name, title=args.title or args.name,
-                        dev=args.dev, default_lang=args.lang)
+                        dev=args.dev, default_lang=args.lang, timezone=zone)
         await init_node(config, admin=admin, password=password,
                         admin_name=(args.admin_name or "").strip() or config.title)
     except (ConfigError, AccountError, InitError, StorageError) as exc:
@@ -181,8 +188,8 @@ async def cmd_publish(args: argparse.Namespace) -> int:
         try:
             draft = parse_markdown(text, default_lang=config.default_lang)
             result = await publish(db, Urls(config.base_url), network=config.network, author=author, draft=draft)
-        except (DraftError, PublishError) as exc:
-            raise CommandError(f"{args.file}: {exc}") from exc
+        except (DraftError, PublishError) as exc:  # a draft's every problem, one a line
+            raise CommandError("\nerror: ".join(f"{args.file}: {line}" for line in str(exc).splitlines())) from exc
     print(result.iri)
     return 0
 

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from .timezones import check_zone, default_zone
+
 CONFIG_FILE = "maillage.toml"
 DATABASE_FILE = "maillage.db"
 LANGUAGES = ("fr", "en", "es")
@@ -49,6 +51,7 @@ class Config:
     comments: str = "open"
     response_cache_mb: int = 32
     log_retention_days: float = 30.0
+    timezone: str | None = None  # None: the zone of default_lang's region (`time_zone`)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -66,6 +69,11 @@ class Config:
             return self.port
         parts = urlsplit(self.base_url)
         return parts.port or (443 if parts.scheme == "https" else 80)
+
+    @property
+    def time_zone(self) -> str:
+        """The node's time zone, what a new journey starts in (node/timezones.py)."""
+        return self.timezone or default_zone(self.default_lang)
 
     @property
     def allow_private_network(self) -> bool:
@@ -132,6 +140,7 @@ _PARSERS: dict[str, Any] = {
     "comments": _comments,
     "response_cache_mb": int,
     "log_retention_days": float,
+    "timezone": check_zone,
 }
 
 

@@ -132,7 +132,9 @@ class Message:
 
 
 class FieldError(Exception):
-    """`field` is the form field's name ("" for the form as a whole)."""
+    """`field` is the form field's name ("" for the form as a whole); `status` the form's answer."""
+
+    status = 400
 
     def __init__(self, field: str, message: str, **values: object) -> None:
         super().__init__(message % values if values else message)

@@ -21,7 +21,6 @@ from .db import Database
 from .formerrors import FieldError, _
 
 MAX_BYTES = 5 * 1024 * 1024
-MAX_BODY = MAX_BYTES + 512 * 1024  # the whole form: the file plus its other fields
 MAX_ALT = 1500
 NAME = re.compile(r"^[A-Za-z0-9_-]{22,64}\.(jpg|png|webp|gif)$")
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/gif": "gif"}
@@ -29,6 +28,12 @@ EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "im
 
 class MediaError(FieldError):
     """An upload is refused; the field is the file's or its alt text's."""
+
+
+class TooLarge(MediaError):
+    """The file is over MAX_BYTES: the form comes back with 413, its other fields kept."""
+
+    status = 413
 
 
 @dataclass(frozen=True)
@@ -59,7 +64,7 @@ def check(data: bytes, alt: str, *, file_field: str = "file", alt_field: str = "
     if not data:
         raise MediaError(file_field, _("Choose an image file."))
     if len(data) > MAX_BYTES:
-        raise MediaError(file_field, _("The image is larger than %(size)s MB."), size=MAX_BYTES // (1024 * 1024))
+        raise TooLarge(file_field, _("The image is larger than %(size)s MB."), size=MAX_BYTES // (1024 * 1024))
     media_type = sniff(data[:16])
     if media_type is None:
         raise MediaError(file_field, _("Only JPEG, PNG, WebP and GIF images are accepted."))

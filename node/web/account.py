@@ -125,7 +125,7 @@ async def get_profile(request: web.Request) -> web.Response:
 
 
 @login_required
-@accepts_upload(media.MAX_BODY)
+@accepts_upload(media.MAX_BYTES)
 async def post_profile(request: web.Request) -> web.Response:
     """Save the organizer's own name, bio and avatar; their followers get an Update of the profile."""
     config, db = request.app[CONFIG], request.app[DB]
@@ -138,7 +138,7 @@ async def post_profile(request: web.Request) -> web.Response:
         media_type = media.check(data, "", file_field="avatar", need_alt=False) if data else ""
         new = profiles.validated(current, form)
     except FieldError as exc:
-        return await _profile_page(request, form, {exc.field: exc.text(_)}, 400)
+        return await _profile_page(request, form, {exc.field: exc.text(_)}, exc.status)
     if data:
         with media.written(config.data_dir, data, media_type) as name:
             new = dataclasses.replace(new, avatar_url=media.url_of(config.base_url, name))

@@ -183,7 +183,7 @@ async def get_settings(request: web.Request) -> web.Response:
 
 
 @admin_required
-@accepts_upload(media.MAX_BODY)
+@accepts_upload(media.MAX_BYTES)
 async def post_settings(request: web.Request) -> web.Response:
     """Save the settings; they apply at once, and the Group's followers get an Update of its profile."""
     config, db = request.app[CONFIG], request.app[DB]
@@ -195,7 +195,7 @@ async def post_settings(request: web.Request) -> web.Response:
         media_type = media.check(data, "", file_field="avatar", need_alt=False) if data else ""
         new = validated(current, form, avatar_url=None)
     except FieldError as exc:
-        return await _settings_page(request, form, {exc.field: exc.text(_)}, 400)
+        return await _settings_page(request, form, {exc.field: exc.text(_)}, exc.status)
     if data:
         with media.written(config.data_dir, data, media_type) as avatar_name:
             new.avatar_url = media.url_of(config.base_url, avatar_name)

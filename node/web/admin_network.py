@@ -3,6 +3,7 @@ following, peers (follow or unfollow a node by its handle), the comment moderati
 reports received as Flag activities. Each action is a use case of node/ the CLI shares."""
 
 from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 
@@ -74,6 +75,8 @@ async def post_peer(request: web.Request) -> web.Response:
     group = await get_actor(request.app[DB], config.network)
     assert group is not None
     args: dict[str, Any] = {"follower": group, "target": target}
+    if action == "unfollow" and form.get("confirm") != "yes":  # one click must not undo a follow: confirm first
+        raise redirect(f"/admin/peers/unfollow?{urlencode({'handle': target})}")
     try:
         if action == "unfollow":
             await unfollow(request.app[DB], request.app[URLS], request.app[FETCHER], **args)
@@ -91,6 +94,20 @@ async def post_peer(request: web.Request) -> web.Response:
     else:
         await notice(request, _("Follow request sent to %(target)s; waiting for its answer.", target=target))
     raise redirect("/admin/network")
+
+
+@admin_required
+async def get_unfollow(request: web.Request) -> web.Response:
+    """What unfollowing a node does, and the button that does it (POST /admin/peers, confirmed)."""
+    config, urls = request.app[CONFIG], request.app[URLS]
+    target = request.query.get("handle", "").strip()
+    row = await request.app[DB].fetch_one(
+        "SELECT f.followee_iri, ra.name, ra.username, ra.host FROM follows f"
+        " LEFT JOIN remote_actors ra ON ra.iri = f.followee_iri WHERE f.follower_iri = ? AND f.followee_iri = ?",
+        (urls.actor(config.network), target))
+    if row is None:
+        raise web.HTTPNotFound(text="The network does not follow this address.")
+    return await page(request, "admin/unfollow.html", {"target": dict(row), "section": "admin"})
 
 
 async def _moderation_page(request: web.Request, errors: dict[str, str] | None = None,

@@ -1,5 +1,6 @@
 """The organizer desk's item forms: write a practice, schedule a journey, report a journey's outcome;
-edit any of them; add a translation beside the original; preview without saving.
+edit any of them; add a translation beside the original; preview without saving (the page template
+readers will see, node/web/preview.py); save a draft, unchecked and unsent, to publish later.
 
 Deleting an item (a confirmation page, then a POST) goes through the same use case as `maillage delete`.
 
@@ -14,14 +15,12 @@ from zoneinfo import available_timezones
 
 from aiohttp import web
 
-from protocol.attachments import parse_attachments
-from protocol.journeys import JOIN_MODES, parse_journey_details
-from protocol.outcomes import parse_outcome_details
-from protocol.practices import parse_practice_details
+from protocol.journeys import JOIN_MODES
 
+from .. import desk_drafts
 from ..accounts import get_actor
 from ..appkeys import CONFIG, DB, SETTINGS, URLS
-from ..auth import login_required
+from ..auth import accepts_long_form, login_required
 from ..content import StoredObject, find_object
 from ..drafts import Draft, DraftError, draft_from_mapping
 from ..formerrors import FieldError, Message, Typed
@@ -29,13 +28,15 @@ from ..formerrors import _ as N_
 from ..i18n import language_name
 from ..media import list_media
 from ..publishing import PublishError, delete, publish
-from ..render import markdown_to_html
 from ..urls import KIND_PATHS
-from ..views import when
 from .desk_forms import FIELDS, MAX_ATTACHMENTS, field_of, form_attachments, shown, slugify, stored_form, to_mapping
 from .forms import fields, gettext, notice, page, redirect, user_of
+from .preview import preview_html
 
 KINDS = tuple(KIND_PATHS)
+# An item's form is long texts: a body of MAX_BODY (200,000) accented characters is 1.8 MB url-encoded, over
+# the app's 1 MiB; up to this, a text too long comes back with its error and nothing typed is lost.
+MAX_FORM_BODY = 4 * 1_048_576
 
 
 @lru_cache(maxsize=1)
@@ -63,7 +64,7 @@ async def _editable(request: web.Request, kind: str) -> StoredObject:
 
 async def _context(request: web.Request, kind: str, mode: str, form: dict[str, str], *,
                    stored: StoredObject | None = None, errors: dict[str, str] | None = None,
-                   preview: dict[str, Any] | None = None) -> dict[str, Any]:
+                   preview: str | None = None) -> dict[str, Any]:
     db, config = request.app[DB], request.app[CONFIG]
     user = await user_of(request)
     media = await list_media(db, config.base_url, user.actor_id)
@@ -97,7 +98,8 @@ async def _context(request: web.Request, kind: str, mode: str, form: dict[str, s
 async def get_new(request: web.Request) -> web.Response:
     kind = _kind(request)
     who, _ = gettext(request)
-    form = {"lang": who.ui, "comments": "on", "join_mode": "free", "status": "confirmed", "timezone": "Europe/Paris"}
+    form = {"lang": who.ui, "comments": "on", "join_mode": "free", "status": "confirmed",
+            "timezone": request.app[CONFIG].time_zone}
     if kind == "outcome" and request.query.get("journey"):
         form["journey"] = request.query["journey"]
     return await page(request, "desk/item_form.html", await _context(request, kind, "new", form))
@@ -122,48 +124,43 @@ async def get_translate(request: web.Request) -> web.Response:
     return await page(request, "desk/item_form.html", await _context(request, kind, "translate", form, stored=stored))
 
 
-def _preview(draft: Draft) -> dict[str, Any]:
-    """What the item will look like: its texts rendered, its details read back as pages read them."""
-    details: Any
-    if draft.kind == "practice":
-        details = parse_practice_details(draft.details, draft.lang)
-    elif draft.kind == "journey":
-        details = parse_journey_details(draft.details, draft.lang)
-    else:
-        details = parse_outcome_details(draft.details, draft.lang)
-    preview: dict[str, Any] = {"draft": draft, "body_html": markdown_to_html(draft.body_md), "details": details,
-                               "attachments": parse_attachments(draft.details.get("attachment"), draft.lang)}
-    if draft.kind == "journey" and details is not None:
-        preview["when"] = when(details.start_time, details.end_time, details.timezone, draft.lang)
-    return preview
-
-
 async def _submit(request: web.Request, kind: str, mode: str, stored: StoredObject | None) -> web.Response:
     db, config, urls = request.app[DB], request.app[CONFIG], request.app[URLS]
     user = await user_of(request)
     who, _ = gettext(request)
     form = await fields(request)
+    if form.get("action") == "save_draft":
+        return await _save_draft(request, kind, mode, stored, form)
     if stored is not None:
         form["slug"] = stored.slug  # the address of an item never changes
     elif not form.get("slug", "").strip() and form.get("title", "").strip():
         form["slug"] = slugify(form["title"])
+    refused: list[FieldError] = []  # every mistake at once, each beside its field
+    untitled = not form.get("slug", "").strip()
+    if untitled:
+        refused.append(FieldError("title", _("The title is required.")))
+    media = await list_media(db, config.base_url, user.actor_id, limit=100)
+    meta, body = to_mapping(kind, {k: v for k, v in form.items() if k in FIELDS[kind]},
+                            form_attachments(form, media), refused)
+    try:
+        await _check_mode(request, kind, mode, stored, form)
+    except FieldError as exc:
+        refused.append(exc)
     errors: dict[str, str] = {}
+    for problem in refused:
+        _add(errors, problem.field, problem.text(_))
     draft = None
     try:
-        if not form.get("slug", "").strip():
-            raise FieldError("title", _("The title is required."))
-        media = await list_media(db, config.base_url, user.actor_id, limit=100)
-        meta, body = to_mapping(kind, {k: v for k, v in form.items() if k in FIELDS[kind]},
-                                form_attachments(form, media))
-        await _check_mode(request, kind, mode, stored, form)
         draft = draft_from_mapping(meta, body, default_lang=config.default_lang)
-    except FieldError as exc:
-        errors[exc.field] = exc.text(_)
     except DraftError as exc:
-        errors[field_of(exc.about, kind)] = shown(exc.message, who.ui, translation=mode == "translate")
+        for found in exc.problems:
+            if not (untitled and found.about in ("slug", "title")):  # "The title is required." says it
+                _add(errors, field_of(found.about, kind), shown(found.message, who.ui,
+                                                                translation=mode == "translate"))
     if errors or draft is None or form.get("action") == "preview":
-        context = await _context(request, kind, mode, form, stored=stored, errors=errors,
-                                 preview=_preview(draft) if draft is not None and not errors else None)
+        shown_preview = await preview_html(request, draft, stored, user) if draft is not None and not errors \
+            else None
+        context = await _context(request, kind, mode, form, stored=stored, errors=errors, preview=shown_preview)
         return await page(request, "desk/item_form.html", context, status=400 if errors else 200)
     author = await get_actor(db, user.username)
     assert author is not None
@@ -174,8 +171,69 @@ async def _submit(request: web.Request, kind: str, mode: str, stored: StoredObje
         errors[field] = message
         return await page(request, "desk/item_form.html",
                           await _context(request, kind, mode, form, stored=stored, errors=errors), status=400)
+    if form.get("draft_id", "").isdigit():  # published: the draft it was is done
+        await desk_drafts.remove(db, int(form["draft_id"]), user.actor_id)
     await notice(request, _("Published: %(title)s", title=draft.title))
     raise redirect(f"/desk?published={quote(urlsplit(result.iri).path)}")
+
+
+async def _save_draft(request: web.Request, kind: str, mode: str, stored: StoredObject | None,
+                      form: dict[str, str]) -> web.Response:
+    """Keep the form as typed, unchecked and unpublished: nothing is sent to anyone."""
+    user = await user_of(request)
+    _who, _ = gettext(request)
+    kept = {k: v for k, v in form.items() if k not in ("action", "draft_id")}
+    draft_id = int(form["draft_id"]) if form.get("draft_id", "").isdigit() else None
+    try:
+        saved = await desk_drafts.save(request.app[DB], actor_id=user.actor_id, kind=kind, mode=mode,
+                                       object_id=stored.id if stored else None, form=kept, draft_id=draft_id)
+    except desk_drafts.DraftLimit:
+        errors = {"": _("You have %(num)s drafts already: publish or delete some first.", num=desk_drafts.MAX_DRAFTS)}
+        return await page(request, "desk/item_form.html",
+                          await _context(request, kind, mode, form, stored=stored, errors=errors), status=400)
+    await notice(request, _("Draft saved: nothing is published or sent until you press Publish."))
+    raise redirect(f"/desk/drafts/{saved}")
+
+
+@login_required
+async def get_draft(request: web.Request) -> web.Response:
+    """A saved draft back in its form, to finish it: the form posts where it would have (new, edit or
+    translate), with the draft's id, so that saving again updates it and publishing removes it."""
+    user = await user_of(request)
+    draft_id = request.match_info["id"]
+    saved = await desk_drafts.load(request.app[DB], int(draft_id), user.actor_id) if draft_id.isdigit() else None
+    if saved is None:
+        raise web.HTTPNotFound(text="Not found")
+    stored = None
+    action = f"/desk/new/{saved.kind}"
+    if saved.mode != "new" and saved.slug is not None:
+        stored = await find_object(request.app[DB], saved.kind, saved.slug)
+        action = f"/desk/{saved.kind}/{saved.slug}/{saved.mode}"
+    context = await _context(request, saved.kind, saved.mode, {**saved.form, "draft_id": str(saved.id)},
+                             stored=stored)
+    context["action"] = action
+    return await page(request, "desk/item_form.html", context)
+
+
+@login_required
+async def post_delete_draft(request: web.Request) -> web.Response:
+    """Throw a draft away, once the box saying so is ticked (no JavaScript needed to confirm)."""
+    user = await user_of(request)
+    _who, _ = gettext(request)
+    form = await fields(request)
+    draft_id = request.match_info["id"]
+    if form.get("confirm") != "on":
+        await notice(request, _("Tick the box to confirm, then delete."))
+        raise redirect("/desk#drafts")
+    if not draft_id.isdigit() or not await desk_drafts.remove(request.app[DB], int(draft_id), user.actor_id):
+        raise web.HTTPNotFound(text="Not found")
+    await notice(request, _("The draft was deleted."))
+    raise redirect("/desk#drafts")
+
+
+def _add(errors: dict[str, str], field: str, message: str) -> None:
+    """`message` beside `field`, after those already there."""
+    errors[field] = f"{errors[field]} {message}" if field in errors else message
 
 
 def _publish_error(exc: PublishError, draft: Draft, lang: str) -> tuple[str, str]:
@@ -211,17 +269,20 @@ async def _check_mode(request: web.Request, kind: str, mode: str, stored: Stored
 
 
 @login_required
+@accepts_long_form(MAX_FORM_BODY)
 async def post_new(request: web.Request) -> web.Response:
     return await _submit(request, _kind(request), "new", None)
 
 
 @login_required
+@accepts_long_form(MAX_FORM_BODY)
 async def post_edit(request: web.Request) -> web.Response:
     kind = _kind(request)
     return await _submit(request, kind, "edit", await _editable(request, kind))
 
 
 @login_required
+@accepts_long_form(MAX_FORM_BODY)
 async def post_translate(request: web.Request) -> web.Response:
     kind = _kind(request)
     return await _submit(request, kind, "translate", await _editable(request, kind))

@@ -72,7 +72,7 @@ def _place(form: dict[str, str], prefix: str) -> dict[str, Any] | None:
     return values or None
 
 
-def _practice(form: dict[str, str], meta: dict[str, Any]) -> None:
+def _practice(form: dict[str, str], meta: dict[str, Any], refused: list[FieldError]) -> None:
     meta["territory"] = _place(form, "territory")
     stakeholders = []
     for line in _lines(form.get("stakeholders", "")):
@@ -83,7 +83,9 @@ def _practice(form: dict[str, str], meta: dict[str, Any]) -> None:
     for number, line in enumerate(_lines(form.get("resources", "")), start=1):
         label, monetary, origin = _parts(line, 3)
         if origin and origin.lower() not in ORIGINS:
-            raise FieldError("resources", _("Line %(line)s: the origin is public, private or mixed."), line=number)
+            refused.append(FieldError("resources", _("Line %(line)s: the origin is public, private or mixed."),
+                                      line=number))
+            continue
         resources.append({"label": label, "monetary": monetary.lower() in YES,
                           "origin": ORIGINS.get(origin.lower(), "mixed")})
     meta["resources"] = resources
@@ -93,7 +95,7 @@ def _practice(form: dict[str, str], meta: dict[str, Any]) -> None:
     meta["contact"] = {k: v for k, v in contact.items() if v} or None
 
 
-def _journey(form: dict[str, str], meta: dict[str, Any]) -> None:
+def _journey(form: dict[str, str], meta: dict[str, Any], refused: list[FieldError]) -> None:
     meta["timezone"] = form.get("timezone", "").strip()
     meta["start"] = form.get("start", "").strip() or None
     meta["end"] = form.get("end", "").strip() or None
@@ -106,8 +108,10 @@ def _journey(form: dict[str, str], meta: dict[str, Any]) -> None:
         if title:
             match = TIME_RANGE.match(when.strip())
             if not match:
-                raise FieldError("programme", _("Line %(line)s: start with a time like 09:30 or 09:30-11:00, after"
-                                                " the day (2027-03-15 09:30) if it is not the first."), line=number)
+                refused.append(FieldError("programme", _(
+                    "Line %(line)s: start with a time like 09:30 or 09:30-11:00, after the day (2027-03-15 09:30)"
+                    " if it is not the first."), line=number))
+                continue
             day = f"{match[1]} " if match[1] else ""
             item["time"] = day + match[2].replace("h", ":")
             if match[3]:
@@ -118,15 +122,16 @@ def _journey(form: dict[str, str], meta: dict[str, Any]) -> None:
     meta["programme"] = programme
     capacity = form.get("capacity", "").strip()
     if capacity:
-        if not capacity.isdigit():
-            raise FieldError("capacity", _("Write a whole number, or leave it empty for no limit."))
-        meta["capacity"] = int(capacity)
+        if capacity.isdigit():
+            meta["capacity"] = int(capacity)
+        else:
+            refused.append(FieldError("capacity", _("Write a whole number, or leave it empty for no limit.")))
     for key in ("join_mode", "external_url", "status", "cycle"):
         meta[key] = form.get(key, "").strip() or None
     meta["comments"] = form.get("comments") == "on"
 
 
-def _outcome(form: dict[str, str], meta: dict[str, Any]) -> None:
+def _outcome(form: dict[str, str], meta: dict[str, Any], _refused: list[FieldError]) -> None:
     meta["journey"] = form.get("journey", "").strip() or None
     for key in LISTS:
         meta[key] = _lines(form.get(key, ""))
@@ -138,12 +143,18 @@ def _outcome(form: dict[str, str], meta: dict[str, Any]) -> None:
     meta["participants"] = participants
 
 
-def to_mapping(kind: str, form: dict[str, str], attachments: list[dict[str, Any]]) -> tuple[dict[str, Any], str]:
-    """(front matter mapping, Markdown body) for node/drafts.draft_from_mapping."""
+def to_mapping(kind: str, form: dict[str, str], attachments: list[dict[str, Any]],
+               refused: list[FieldError] | None = None) -> tuple[dict[str, Any], str]:
+    """(front matter mapping, Markdown body) for node/drafts.draft_from_mapping. A line the form cannot
+    read is left out of the mapping and its error added to `refused` (raised when none is given), so that
+    drafts.py still checks the rest and the form shows every mistake at once."""
+    problems: list[FieldError] = [] if refused is None else refused
     meta: dict[str, Any] = {"type": kind, "slug": form.get("slug", "").strip(), "lang": form.get("lang", "").strip(),
                             "title": form.get("title", ""), "summary": form.get("summary", ""),
                             "themes": form.get("themes", ""), "attachments": attachments}
-    {"practice": _practice, "journey": _journey, "outcome": _outcome}[kind](form, meta)
+    {"practice": _practice, "journey": _journey, "outcome": _outcome}[kind](form, meta, problems)
+    if refused is None and problems:
+        raise problems[0]
     return {k: v for k, v in meta.items() if v is not None}, form.get("body", "")
 
 
@@ -167,7 +178,7 @@ def field_of(key: str, kind: str) -> str:
 # How the messages of node/drafts.py name a front matter key on the form: by the label of its field
 # (the same message ids as templates/desk/item_form.html), or by its line in a one-entry-a-line field.
 LABELS = {
-    "slug": _("Address"), "lang": _("Language of this text"), "title": _("Title"),
+    "slug": _("Short name in the address (slug)"), "lang": _("Language of this text"), "title": _("Title"),
     "summary": _("Summary"), "themes": _("Themes"), "body": _("Text"), "attachments": _("Images"),
     "territory": _("Territory"), "territory_name": _("Name of the place or territory"),
     "stakeholders": _("Stakeholders"), "needs": _("Needs addressed"), "resources": _("Resources mobilised"),

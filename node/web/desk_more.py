@@ -9,7 +9,7 @@ from aiohttp import web
 
 from protocol.handles import handle_text
 
-from .. import media, mentions, participation, unseen
+from .. import desk_drafts, media, mentions, participation, unseen
 from ..accounts import get_actor
 from ..appkeys import CONFIG, DB, FETCHER, SETTINGS, URLS
 from ..auth import accepts_upload, login_required
@@ -66,6 +66,7 @@ async def get_desk(request: web.Request) -> web.Response:
         post["deliveries"] = sorted(status.get(post["iri"], {}).values(), key=lambda d: d["host"])
         post["waiting"] = waiting.get(post["id"], 0)
     return await page(request, "desk/home.html", {"posts": posts, "older": older, "before": before,
+                                                  "drafts": await desk_drafts.list_drafts(db, user.actor_id),
                                                   "section": "desk"})
 
 
@@ -86,7 +87,7 @@ async def _media_page(request: web.Request, form: dict[str, str], errors: dict[s
 
 
 @login_required
-@accepts_upload(media.MAX_BODY)
+@accepts_upload(media.MAX_BYTES)
 async def post_media(request: web.Request) -> web.Response:
     """Upload an image with its alt text; stored under a random name, served at /media/NAME."""
     config = request.app[CONFIG]
@@ -98,7 +99,7 @@ async def post_media(request: web.Request) -> web.Response:
         await media.store(request.app[DB], config.data_dir, config.base_url, actor_id=user.actor_id, data=data,
                           alt=form.get("alt", ""), lang=form.get("lang", "") or config.default_lang)
     except FieldError as exc:
-        return await _media_page(request, form, {exc.field: exc.text(_)}, status=400)
+        return await _media_page(request, form, {exc.field: exc.text(_)}, status=exc.status)
     await notice(request, _("The image was uploaded. Attach it from the form of a post."))
     raise redirect("/desk/media")
 

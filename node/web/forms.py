@@ -13,6 +13,7 @@ from ..accounts import Login
 from ..appkeys import CONFIG, DB, URLS
 from ..auth import csrf_token, current_user
 from ..i18n import translator
+from ..uploads import FORM
 from .language import Reader, reader, render
 
 
@@ -51,15 +52,20 @@ async def page(request: web.Request, template: str, context: dict[str, Any], *, 
     return response
 
 
+async def _posted(request: web.Request) -> MultiDictProxy[Any]:
+    """The form as the CSRF middleware read it (node/uploads.py for a form with a file)."""
+    return request[FORM] if FORM in request else await request.post()
+
+
 async def fields(request: web.Request) -> dict[str, str]:
     """The text fields of the submitted form (the CSRF middleware has read it already); files are left
     out (`files()`)."""
-    form: MultiDictProxy[Any] = await request.post()
+    form = await _posted(request)
     return {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
 
 
 async def files(request: web.Request) -> dict[str, web.FileField]:
-    form: MultiDictProxy[Any] = await request.post()
+    form = await _posted(request)
     return {k: v for k, v in form.items() if isinstance(v, web.FileField)}
 
 

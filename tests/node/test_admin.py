@@ -118,8 +118,8 @@ async def test_follow_and_unfollow_a_peer(admin_client: TestClient, peer: Peer) 
     assert resp.status == 303
     assert await client.app[DB].fetch_value("SELECT state FROM follows WHERE followee_iri = ?",
                                             (peer.actor_iri("alice"),)) == "pending"
-    resp = await post_form(client, "/admin/peers", {"handle": peer.actor_iri("alice"), "action": "unfollow"},
-                           token_from="/admin/network")
+    resp = await post_form(client, "/admin/peers", {"handle": peer.actor_iri("alice"), "action": "unfollow",
+                                                    "confirm": "yes"}, token_from="/admin/network")
     assert resp.status == 303
     assert await client.app[DB].fetch_value("SELECT count(*) FROM follows") == 0
 

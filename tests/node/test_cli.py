@@ -207,8 +207,8 @@ BAD_FRONT_MATTER = [
      "front matter: 'lang' is not a BCP 47 language tag: 'fr_FR'"),
     ("---\ntype: practice\nslug: a\ntitle: T\nsummary: S\nthemes: {a: 1}\n---\nbody",
      "front matter: 'themes' must be a list of words"),
-    ("---\ntype: practice\nslug: a\ntitle: T\nsummary: S\nthemes: [two words]\n---\nbody",
-     "front matter: theme 'two words' must be one word (letters, digits, '-', '_')"),
+    ("---\ntype: practice\nslug: a\ntitle: T\nsummary: S\nthemes: ['?!']\n---\nbody",
+     "front matter: theme '?!' must have letters or digits, and at most 64 characters"),
 ]
 
 

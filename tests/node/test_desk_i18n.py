@@ -38,10 +38,10 @@ CASES: list[tuple[str, dict[str, str], str, dict[str, str]]] = [
         "fr": "Ligne 1 (adresse web) doit être une adresse web http(s)",
         "es": "Línea 1 (dirección web) debe ser una dirección web http(s)",
         "en": "Line 1 (web address) must be an http(s) URL"}),
-    ("practice", {"themes": "two words"}, "themes", {
-        "fr": "Le thème « two words » doit être un seul mot (lettres, chiffres, « - », « _ »)",
-        "es": "El tema «two words» debe ser una sola palabra (letras, cifras, «-», «_»)",
-        "en": "Theme “two words” must be one word (letters, digits, '-', '_')"}),
+    ("practice", {"themes": "commons, ?!"}, "themes", {
+        "fr": "Le thème « ?! » doit contenir des lettres ou des chiffres, et au plus 64 caractères",
+        "es": "El tema «?!» debe tener letras o cifras, y como máximo 64 caracteres",
+        "en": "Theme “?!” must have letters or digits, and at most 64 characters"}),
     ("journey", {"timezone": "Mars/Olympus"}, "timezone", {
         "fr": "« Fuseau horaire » n’est pas un fuseau horaire IANA (comme Europe/Paris) : « Mars/Olympus »",
         "es": "«Zona horaria» no es una zona horaria IANA (como Europe/Paris): «Mars/Olympus»",
