@@ -103,7 +103,8 @@ def test_an_organizers_new_profile_reaches_the_servers_that_follow_them(cluster:
     assert b.cli("follow", f"@admin@{a.host}") == f"{organizer} pending"
     cluster.wait_for(lambda: b.value("SELECT state FROM follows WHERE followee_iri = ?", (organizer,)) == "accepted",
                      what="A's organizer to accept B's follow")
-    assert b.value("SELECT name FROM remote_actors WHERE iri = ?", (organizer,)) == "admin"
+    assert b.value("SELECT name FROM remote_actors WHERE iri = ?", (organizer,)) == a.value(
+        "SELECT name FROM actors WHERE username = 'admin'")  # the name she had from `init`
 
     desk = WebSession(a)
     desk.log_in()
