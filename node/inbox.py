@@ -1,9 +1,12 @@
 """Receiving activities: verify, dedupe, store raw, answer 202. Processing happens in the inbox worker.
 
-Order of checks: what the headers say before the body is read (`screen`: media type, size, a signature
-header for this server, the signer's domain and account not blocked), then JSON, the signature, and the
+Order of checks follows Mastodon's inbox controller: size, media type, JSON, signature, then the
 signer must be the activity's actor. Every refusal carries a precise reason. The signature is an RFC 9421
 HTTP Message Signature when `Signature-Input` is present (as Mastodon and Fedify decide), else draft-cavage.
+
+Unlike Mastodon, what the headers say comes first, before the body is read (`screen`, called by
+node/web/inbox.py): a signature header for this server, by a key whose domain and held owner are not
+blocked. An unsigned or misdirected POST costs no upload (node/inbox_limit.py bounds the others).
 
 The domain/key read is a quick read on the loop's thread; requests arriving together share one inbox
 write; the inbox worker of this process takes the activity parsed here instead of parsing its row again.
@@ -121,6 +124,10 @@ class Claim:
     stored_key: tuple[str, str] | None
     verified: bool = False
 
+    def verify(self, pem: str, now: datetime, body: bytes) -> None:
+        self.check(pem, now, body)
+        self.verified = True
+
 
 def _signature(method: str, path: str, headers: CIMultiDictProxy[str], origin: str) -> tuple[str, Check]:
     """The keyId of the request's signature, and a check of that signature against a public key PEM and
@@ -190,7 +197,7 @@ async def receive(
         raise InboxRejection(403, f"account {owner} is blocked")
     now = clock.now()
     try:
-        claim.check(pem, now, body)
+        claim.verify(pem, now, body)
     except SignatureError as first:
         try:  # the key may have rotated: refetched, at most once a minute (Fetcher.get_key)
             owner, fresh = await fetcher.get_key(key_id, refresh=True)
@@ -199,10 +206,9 @@ async def receive(
         if fresh == pem:
             raise InboxRejection(401, f"signature rejected: {first.reason}") from None
         try:
-            claim.check(fresh, now, body)
+            claim.verify(fresh, now, body)
         except SignatureError as exc:
             raise InboxRejection(401, f"signature rejected: {exc.reason}") from None
-    claim.verified = True
     # Only signed requests reach the JSON-LD processor: compaction can be costly.
     received = doc
     try:

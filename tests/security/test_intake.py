@@ -22,7 +22,6 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from node import appkeys, clock
@@ -32,7 +31,7 @@ from node.config import Config
 from protocol import httpsig9421
 from protocol.keys import public_key_pem
 from tests.federation.harness import Cluster
-from tests.support.dbstate import changed, row_counts, snapshot
+from tests.security import test_hostile_inbox as hostile
 from tests.support.forge import sign_only
 from tests.support.node import activity, error_of, inbox_rows, post_signed
 from tests.support.peer import AS2, Peer, fixed_key
@@ -208,40 +207,9 @@ async def test_refusals_count_toward_the_senders_allowance(strict_client: TestCl
 
 # Key refetch: never a reflection amplifier.
 
-class Counted(Peer):
-    """A peer that counts the GETs it is sent, by path."""
-
-    gets: dict[str, int]
-
-    def app(self) -> web.Application:
-        self.gets = {}
-
-        @web.middleware
-        async def count(request: web.Request, handler: Any) -> web.StreamResponse:
-            if request.method == "GET":
-                self.gets[request.path] = self.gets.get(request.path, 0) + 1
-            return await handler(request)
-
-        app = super().app()
-        app.middlewares.append(count)
-        return app
-
-
-@pytest.fixture
-async def counted() -> AsyncIterator[Counted]:
-    remote = Counted()
-    remote.add_actor("alice")
-    server = TestServer(remote.app(), host="127.0.0.1")
-    await server.start_server()
-    remote.server = server
-    yield remote
-    await server.close()
-
-
 async def test_wrong_signatures_with_a_cached_keyid_refetch_the_key_once_a_minute(
-        client: TestClient, counted: Counted, monkeypatch: pytest.MonkeyPatch) -> None:
+        client: TestClient, peer: Peer, monkeypatch: pytest.MonkeyPatch) -> None:
     """The issue's 300 POSTs signed with a wrong key and alice's keyId: 300 GETs of alice, before."""
-    peer = counted
     like = activity(peer, "alice", "Like", PRACTICE)
     assert (await post_signed(client, peer, "alice", "/inbox", like)).status == 202
     assert peer.gets == {"/users/alice": 1}  # now cached
@@ -264,46 +232,37 @@ async def test_wrong_signatures_with_a_cached_keyid_refetch_the_key_once_a_minut
 
 
 async def test_a_keyid_that_cannot_be_fetched_is_not_asked_again_within_a_minute(client: TestClient,
-                                                                                  counted: Counted) -> None:
+                                                                                  peer: Peer) -> None:
     """Any keyId a forger names is fetched once; not once per POST (50 GETs of a gone actor, before)."""
-    key_id = f"{counted.actor_iri('ghost')}#main-key"
+    key_id = f"{peer.actor_iri('ghost')}#main-key"
 
     async def forged() -> tuple[int, str]:
-        doc = activity(counted, "alice", "Like", PRACTICE)
-        return await error_of(await post_signed(client, counted, "alice", "/inbox", doc, key_id=key_id))
+        doc = activity(peer, "alice", "Like", PRACTICE)
+        return await error_of(await post_signed(client, peer, "alice", "/inbox", doc, key_id=key_id))
 
     first = await forged()
-    assert first == (401, f"could not fetch signing key {key_id}: GET {counted.actor_iri('ghost')} answered 410")
+    assert first == (401, f"could not fetch signing key {key_id}: GET {peer.actor_iri('ghost')} answered 410")
     later = await asyncio.gather(*(forged() for _ in range(49)))
     assert {(status, reason.rsplit(", again in", 1)[0]) for status, reason in later} == {
         (401, f"could not fetch signing key {key_id}: fetched less than a minute ago")}
-    assert counted.gets == {"/users/ghost": 1}
+    assert peer.gets == {"/users/ghost": 1}
 
 
-async def test_a_key_is_only_fetched_from_its_keyids_host(client: TestClient, counted: Counted,
+async def test_a_key_is_only_fetched_from_its_keyids_host(client: TestClient, peer: Peer,
                                                           other_peer: Peer) -> None:
     """A key document (no fragment, as GoToSocial serves them) whose owner is on another host: that
     other host is never asked, and the POST is refused."""
-    victim = Counted()
-    victim.add_actor("carol")
-    server = TestServer(victim.app(), host="127.0.0.1")
-    await server.start_server()
-    victim.server = server
-    try:
-        key_id = f"{counted.base}/keys/alice"
-        counted.documents["/keys/alice"] = {
-            "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
-            "id": key_id, "type": "Key", "owner": victim.actor_iri("carol"),
-            "publicKeyPem": public_key_pem(counted.keys["alice"])}
-        doc = activity(counted, "alice", "Like", PRACTICE)
-        resp = await post_signed(client, counted, "alice", "/inbox", doc, key_id=key_id)
-        status, reason = await error_of(resp)
-        assert (status, reason) == (401, f"could not fetch signing key {key_id}: key document {key_id} names"
-                                         f" an owner on another host, {victim.actor_iri('carol')}")
-        assert victim.gets == {}
-        assert counted.gets == {"/keys/alice": 1}
-    finally:
-        await server.close()
+    key_id = f"{peer.base}/keys/alice"
+    peer.documents["/keys/alice"] = {
+        "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+        "id": key_id, "type": "Key", "owner": other_peer.actor_iri("carol"),
+        "publicKeyPem": public_key_pem(peer.keys["alice"])}
+    resp = await post_signed(client, peer, "alice", "/inbox", activity(peer, "alice", "Like", PRACTICE),
+                             key_id=key_id)
+    assert await error_of(resp) == (401, f"could not fetch signing key {key_id}: key document {key_id} names"
+                                         f" an owner on another host, {other_peer.actor_iri('carol')}")
+    assert other_peer.gets == {}
+    assert peer.gets == {"/keys/alice": 1}
 
 
 # Host: a request signed for another server is not accepted here.
@@ -312,20 +271,8 @@ def follow_body(peer: Peer, client: TestClient) -> bytes:
     return json.dumps(activity(peer, "alice", "Follow", client.app[URLS].actor("reseau"))).encode()
 
 
-@pytest.fixture
-async def before(client: TestClient, peer: Peer) -> dict[str, Any]:
-    like = activity(peer, "alice", "Like", PRACTICE)
-    assert (await post_signed(client, peer, "alice", "/inbox", like)).status == 202
-    db = client.app[DB]
-    return {"counts": await row_counts(db), "rows": await snapshot(db)}
-
-
-async def refused(client: TestClient, resp: Any, before: dict[str, Any]) -> tuple[int, str]:
-    status_reason = await error_of(resp)
-    db = client.app[DB]
-    assert changed(before["counts"], await row_counts(db)) == {}
-    assert changed(before["rows"], await snapshot(db)) == {}
-    return status_reason
+before = hostile.before  # the database after one accepted activity, which a refusal leaves as it is
+refused = hostile.refused
 
 
 async def test_draft_cavage_request_signed_for_another_host_is_refused(
