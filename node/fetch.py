@@ -1,5 +1,6 @@
 """Remote fetches: signed GETs by the instance actor, bounded in time and size, SSRF-guarded,
-with a cache of remote actors and their keys (refetched once when a key seems to have rotated).
+with a cache of remote actors and their keys (refetched when a key seems to have rotated, at most once a
+minute per keyId).
 Signed GETs double-knock as deliveries do (node/signing.py)."""
 
 import asyncio

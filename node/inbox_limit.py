@@ -76,9 +76,9 @@ class Intake:
     per_address: int = 4
     total: int = 32
     read_seconds: float = 10.0
-    in_flight: int = 0
-    _uploads: Counter[str] = field(default_factory=Counter)
-    _cut: bool = False  # an upload was cut since the last `give_back_memory`
+    in_flight: int = field(default=0, init=False)
+    _uploads: Counter[str] = field(default_factory=Counter, init=False)  # in flight, by address
+    _cut: bool = field(default=False, init=False)  # an upload was cut since the last `give_back_memory`
 
     def __post_init__(self) -> None:
         limited = self.per_minute > 0

@@ -266,8 +266,13 @@ def check_signed_host(params: SignatureParams, headers: Mapping[str, str], origi
     (every fediverse server signs it). Headers alone: callable before the body is read."""
     if "host" not in params.headers:
         raise SignatureError("Host header not signed")
+    check_host_header(headers, origin)
+
+
+def check_host_header(headers: Mapping[str, str], origin: str) -> None:
+    """The Host header names the server at `origin` (see `host_of`), else SignatureError."""
     sent = _lower_headers(headers).get("host", "")
-    if not same_host(sent, origin):
+    if _without_default_port(sent.lower(), urlsplit(origin).scheme.lower()) != host_of(origin):
         raise SignatureError(f"signed for host {sent[:100]}, not {host_of(origin)}")
 
 
@@ -276,11 +281,6 @@ def host_of(origin: str) -> str:
     scheme's default port."""
     parts = urlsplit(origin)
     return _without_default_port(parts.netloc.lower(), parts.scheme.lower())
-
-
-def same_host(host_header: str, origin: str) -> bool:
-    """Whether a Host header value names the server at `origin` (see `host_of`)."""
-    return _without_default_port(host_header.strip().lower(), urlsplit(origin).scheme.lower()) == host_of(origin)
 
 
 def _without_default_port(host: str, scheme: str) -> str:

@@ -29,6 +29,8 @@ from node.app import create_app
 from node.appkeys import DB, URLS
 from node.config import Config
 from protocol import httpsig9421
+from protocol.errors import SignatureError
+from protocol.httpsig import check_host_header
 from protocol.keys import public_key_pem
 from tests.federation.harness import Cluster
 from tests.security import test_hostile_inbox as hostile
@@ -414,3 +416,24 @@ async def test_inbox_rows_unchanged_by_refused_uploads(client: TestClient, peer:
     finally:
         writer.close()
     assert await inbox_rows(client.app[DB]) == []
+
+
+@pytest.mark.parametrize(("origin", "host", "same"), [
+    ("https://example.org", "example.org", True),
+    ("https://example.org", "Example.ORG:443", True),
+    ("https://example.org", "example.org:80", False),
+    ("http://example.org:8080", "example.org:8080", True),
+    ("http://example.org:8080", "example.org", False),
+    ("http://[::1]:8080", "[::1]:8080", True),
+    ("https://example.org", "evil@example.org", False),
+    ("https://example.org", "example.org.evil.example", False),
+    ("https://example.org", "", False),
+])
+def test_the_host_header_must_name_this_server(origin: str, host: str, same: bool) -> None:
+    headers = {"Host": host} if host else {}
+    try:
+        check_host_header(headers, origin)
+    except SignatureError as exc:
+        assert not same, exc.reason
+    else:
+        assert same
