@@ -214,23 +214,23 @@ async def test_wrong_signatures_with_a_cached_keyid_refetch_the_key_once_a_minut
     """The issue's 300 POSTs signed with a wrong key and alice's keyId: 300 GETs of alice, before."""
     like = activity(peer, "alice", "Like", PRACTICE)
     assert (await post_signed(client, peer, "alice", "/inbox", like)).status == 202
-    assert peer.gets == {"/users/alice": 1}  # now cached
+    assert peer.get_counts == {"/users/alice": 1}  # now cached
 
     async def forged() -> int:
         doc = activity(peer, "alice", "Like", PRACTICE)
         return (await post_signed(client, peer, "alice", "/inbox", doc, key="other-rsa-2048")).status
 
     assert set(await asyncio.gather(*(forged() for _ in range(300)))) == {401}
-    assert peer.gets == {"/users/alice": 2}, "one refetch (the key might have rotated), not one per POST"
+    assert peer.get_counts == {"/users/alice": 2}, "one refetch (the key might have rotated), not one per POST"
     assert set(await asyncio.gather(*(forged() for _ in range(10)))) == {401}
-    assert peer.gets == {"/users/alice": 2}
+    assert peer.get_counts == {"/users/alice": 2}
     # A minute later the key may be refetched once more: a real rotation is still picked up.
     later = clock.timestamp() + 61
     monkeypatch.setattr(clock, "timestamp", lambda: later)
     peer.keys["alice"] = fixed_key("other-rsa-2048")
     rotated = activity(peer, "alice", "Like", PRACTICE)
     assert (await post_signed(client, peer, "alice", "/inbox", rotated)).status == 202
-    assert peer.gets == {"/users/alice": 3}
+    assert peer.get_counts == {"/users/alice": 3}
 
 
 async def test_a_keyid_that_cannot_be_fetched_is_not_asked_again_within_a_minute(client: TestClient,
@@ -247,7 +247,7 @@ async def test_a_keyid_that_cannot_be_fetched_is_not_asked_again_within_a_minute
     later = await asyncio.gather(*(forged() for _ in range(49)))
     assert {(status, reason.rsplit(", again in", 1)[0]) for status, reason in later} == {
         (401, f"could not fetch signing key {key_id}: fetched less than a minute ago")}
-    assert peer.gets == {"/users/ghost": 1}
+    assert peer.get_counts == {"/users/ghost": 1}
 
 
 async def test_a_key_is_only_fetched_from_its_keyids_host(client: TestClient, peer: Peer,
@@ -263,8 +263,8 @@ async def test_a_key_is_only_fetched_from_its_keyids_host(client: TestClient, pe
                              key_id=key_id)
     assert await error_of(resp) == (401, f"could not fetch signing key {key_id}: key document {key_id} names"
                                          f" an owner on another host, {other_peer.actor_iri('carol')}")
-    assert other_peer.gets == {}
-    assert peer.gets == {"/keys/alice": 1}
+    assert other_peer.get_counts == {}
+    assert peer.get_counts == {"/keys/alice": 1}
 
 
 # Host: a request signed for another server is not accepted here.

@@ -46,7 +46,7 @@ class Peer:
     documents: dict[str, Any] = field(default_factory=dict)
     statuses: dict[str, int] = field(default_factory=dict)  # per path: answer this status instead
     inbox_delay: float = 0.0  # seconds each inbox POST takes to answer (a slow receiver)
-    gets: dict[str, int] = field(default_factory=dict)  # GETs received, by path
+    get_counts: dict[str, int] = field(default_factory=dict)  # GETs received, by path
 
     @property
     def base(self) -> str:
@@ -122,7 +122,7 @@ class Peer:
         @web.middleware
         async def count_gets(request: web.Request, handler: Any) -> web.StreamResponse:
             if request.method == "GET":
-                self.gets[request.path] = self.gets.get(request.path, 0) + 1
+                self.get_counts[request.path] = self.get_counts.get(request.path, 0) + 1
             return await handler(request)
 
         app = web.Application(middlewares=[count_gets])
