@@ -398,7 +398,9 @@ def test_stalled_uploads_leave_a_real_nodes_memory_at_baseline(cluster: Cluster)
         statuses = [status_of(s, 30) for s in socks]
         assert set(statuses) <= {408, 429, 503}, statuses
         assert 0 < statuses.count(408) <= 32, statuses
-        assert rss_mb(pid) - baseline < 30, (baseline, rss_mb(pid))
+        # Near baseline once they are cut (about 46 MB above it while 32 stall; measured by hand, 4-5 MB
+        # above it after, 9-17 MB without `inbox_limit.give_back_memory`: too close to the noise to assert).
+        assert rss_mb(pid) - baseline < 12, (baseline, rss_mb(pid))
     finally:
         for sock in socks:
             sock.close()
