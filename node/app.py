@@ -16,7 +16,20 @@ from protocol.handles import handle_text
 
 from . import __version__, retention, settings, social
 from .accounts import get_actor
-from .appkeys import BACKFILL, CONFIG, DB, DELIVERY, FETCHER, HTTP, INBOX_WORKER, PEERS, SETTINGS, URLS, WORKER_TASKS
+from .appkeys import (
+    BACKFILL,
+    CONFIG,
+    DB,
+    DELIVERY,
+    FETCHER,
+    HTTP,
+    INBOX_WORKER,
+    INTAKE,
+    PEERS,
+    SETTINGS,
+    URLS,
+    WORKER_TASKS,
+)
 from .assets import asset_dir
 from .auth import LOGIN_LIMITS, LoginLimits, csrf_middleware, sessions
 from .backfill import BackfillSettings, BackfillWorker
@@ -27,7 +40,7 @@ from .delivery import DeliveryWorker
 from .fetch import Fetcher, Signer
 from .i18n import load_catalogs
 from .inbox_context import InboxContext
-from .inbox_limit import inbox_rate_limit
+from .inbox_limit import Intake
 from .inbox_worker import InboxWorker
 from .middleware import error_middleware, security_headers
 from .netguard import connector_kwargs
@@ -42,6 +55,7 @@ from .web.errors import error_pages
 
 log = logging.getLogger(__name__)
 DRAIN_SECONDS = 10.0
+LINGER_SECONDS = 2.0
 
 
 def user_agent(config: Config) -> str:
@@ -122,10 +136,13 @@ def create_app(config: Config, *, workers: bool = True) -> web.Application:
     cache = ResponseCache(config.response_cache_mb * 1_000_000)
     middlewares: list[Middleware] = [
         forwarded_middleware(config.trusted_proxies), response_cache_middleware(cache), security_headers,
-        error_pages, error_middleware, inbox_rate_limit(config.inbox_rate_per_minute), sessions(config),
-        csrf_middleware]
-    app = web.Application(middlewares=middlewares, client_max_size=1_048_576)
+        error_pages, error_middleware, sessions(config), csrf_middleware]
+    # A request refused before its body was read: what is left of the body is read and dropped for
+    # LINGER_SECONDS at most (so that the sender reads the answer), then the connection is closed.
+    app = web.Application(middlewares=middlewares, client_max_size=1_048_576,
+                          handler_args={"lingering_time": LINGER_SECONDS})
     app[CONFIG] = config
+    app[INTAKE] = Intake(config.inbox_rate_per_minute)
     app[RESPONSE_CACHE] = cache
     app[URLS] = Urls(config.base_url)
     # Templates do not change while a node runs: skipping Jinja's per-render file checks is ~5% of a page.

@@ -10,6 +10,7 @@ from .config import Config
 from .db import Database
 from .delivery import DeliveryWorker
 from .fetch import Fetcher
+from .inbox_limit import Intake
 from .inbox_worker import InboxWorker
 from .peers import PeerWorker
 from .settings import NodeSettings
@@ -22,6 +23,7 @@ HTTP = web.AppKey("http", aiohttp.ClientSession)
 FETCHER = web.AppKey("fetcher", Fetcher)
 DELIVERY = web.AppKey("delivery", DeliveryWorker)
 INBOX_WORKER = web.AppKey("inbox_worker", InboxWorker)
+INTAKE = web.AppKey("intake", Intake)  # the inbox's limits before a signature is proven
 BACKFILL = web.AppKey("backfill", BackfillWorker)
 PEERS = web.AppKey("peers", PeerWorker)
 WORKER_TASKS = web.AppKey("worker_tasks", list[asyncio.Task[None]])

@@ -1,8 +1,11 @@
 """Remote fetches: signed GETs by the instance actor, bounded in time and size, SSRF-guarded,
-with a cache of remote actors and their keys (refetched once when a key seems to have rotated).
+with a cache of remote actors and their keys (refetched when a key seems to have rotated, at most once a
+minute per keyId).
 Signed GETs double-knock as deliveries do (node/signing.py)."""
 
+import asyncio
 import json
+import math
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
@@ -20,22 +23,26 @@ from . import clock
 from .compaction import compact_document
 from .db import Database
 from .netguard import BlockedAddressError, blocked_cause, check_url
+from .ratelimit import RateLimiter
 from .signing import KNOCK_AGAIN, KnownSchemes, other_scheme, sign_request
 
 AP_ACCEPT = 'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 AP_MEDIA_TYPES = ("application/activity+json", "application/ld+json", "application/json", "application/jrd+json")
 ACTOR_CACHE_SECONDS = 24 * 3600
+KEY_FETCH_SECONDS = 60.0
 MAX_REDIRECTS = 3
 REDIRECTS = (301, 302, 303, 307, 308)
 
 
 class FetchError(Exception):
-    """A remote document could not be fetched or is not what was asked for; `status` is the HTTP status."""
+    """A remote document could not be fetched or is not what was asked for; `status` is the HTTP status,
+    `unreached` True when the server could not be reached or did not answer in time (a passing failure)."""
 
-    def __init__(self, reason: str, status: int | None = None) -> None:
+    def __init__(self, reason: str, status: int | None = None, *, unreached: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.status = status
+        self.unreached = unreached
 
     @property
     def gone(self) -> bool:
@@ -77,6 +84,8 @@ class Fetcher:
         self.timeout = aiohttp.ClientTimeout(total=timeout)
         self.max_bytes = max_bytes
         self.user_agent = user_agent
+        self.key_fetches = RateLimiter(1, KEY_FETCH_SECONDS, clock=lambda: clock.timestamp())  # by keyId
+        self._key_tasks: dict[str, asyncio.Task[tuple[str, str]]] = {}  # fetches in flight, by keyId
 
     async def get_json(self, url: str, *, accept: str = AP_ACCEPT, sign: bool = True) -> tuple[str, Any]:
         """GET a JSON document; returns (final URL, parsed JSON). See `_get` for redirects and signatures."""
@@ -146,7 +155,7 @@ class Fetcher:
         except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as exc:  # ValueError: a host IDNA refuses
             if blocked := blocked_cause(exc):
                 raise FetchError(f"refused to fetch {url}: {blocked}") from exc
-            raise FetchError(f"GET {url} failed: {exc.__class__.__name__}: {exc}") from exc
+            raise FetchError(f"GET {url} failed: {exc.__class__.__name__}: {exc}", unreached=True) from exc
 
     async def get_object(self, iri: str, *, require_id: bool = True) -> dict[str, Any]:
         """Fetch an AS2 object from its origin; its `id` must sit on the host it was served from. Without
@@ -200,13 +209,35 @@ class Fetcher:
             )
 
     async def get_key(self, key_id: str, *, refresh: bool = False) -> tuple[str, str]:
-        """(owner actor IRI, public key PEM) for a `keyId`. The key must be listed by its owner actor."""
+        """(owner actor IRI, public key PEM) for a `keyId`. The key must be listed by its owner actor, on
+        the keyId's host. Refetched (`refresh`), or fetched again after a failure, at most once a minute
+        (KEY_FETCH_SECONDS): anyone can sign with a keyId, and a wrong signature asks for a refetch (the
+        key may have rotated), so without a bound each forged POST would send a signed GET to the keyId's
+        server. Requests that need the same key meanwhile wait for the same fetch."""
         if not refresh:
             row = await self.db.fetch_one(
                 "SELECT iri, public_key_pem FROM remote_actors WHERE key_id = ?", (key_id,)
             )
             if row:
                 return row["iri"], row["public_key_pem"]
+        task = self._key_tasks.get(key_id)
+        if task is None:
+            if (wait := self.key_fetches.take(key_id) if refresh else self.key_fetches.wait(key_id)) > 0:
+                raise FetchError(f"fetched less than a minute ago, again in {math.ceil(wait)} s")
+            task = self._key_tasks[key_id] = asyncio.create_task(self._fetch_key(key_id))
+            task.add_done_callback(lambda done: self._key_done(key_id, done, refresh))
+        return await asyncio.shield(task)
+
+    def _key_done(self, key_id: str, task: "asyncio.Task[tuple[str, str]]", refresh: bool) -> None:
+        self._key_tasks.pop(key_id, None)
+        # Retrieved, even when every request that waited for it was cancelled. A first fetch the key's
+        # server refused counts as a fetch (a refetch was counted when it started); one that did not reach
+        # it (down, restarting) does not, so its next delivery is verified when it is back.
+        exc = None if task.cancelled() else task.exception()
+        if exc is not None and not refresh and not (isinstance(exc, FetchError) and exc.unreached):
+            self.key_fetches.spend(key_id)
+
+    async def _fetch_key(self, key_id: str) -> tuple[str, str]:
         owner = key_owner_iri(key_id)
         if "#" not in key_id:
             # Some servers (GoToSocial) publish keys as documents of their own with an `owner`.
@@ -215,6 +246,8 @@ class Fetcher:
                 owner = doc["owner"]
             elif "publicKey" in doc:
                 owner = doc["id"]
+            if not same_origin(owner, key_id):
+                raise FetchError(f"key document {key_id} names an owner on another host, {owner[:200]}")
         actor = await self.get_actor(owner, refresh=True)
         for candidate_id, pem in ((actor.key_id, actor.public_key_pem), *actor.extra_keys):
             if candidate_id == key_id:

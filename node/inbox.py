@@ -5,6 +5,10 @@ signer must be the activity's actor, and the ids it brings must be on the actor'
 carries a precise reason. The signature is an RFC 9421
 HTTP Message Signature when `Signature-Input` is present (as Mastodon and Fedify decide), else draft-cavage.
 
+Unlike Mastodon, what the headers say comes first, before the body is read (`screen`, called by
+node/web/inbox.py): a signature header for this server, by a key whose domain and held owner are not
+blocked. An unsigned or misdirected POST costs no upload (node/inbox_limit.py bounds the others).
+
 The domain/key read is a quick read on the loop's thread; requests arriving together share one inbox
 write; the inbox worker of this process takes the activity parsed here instead of parsing its row again.
 
@@ -34,7 +38,7 @@ from multidict import CIMultiDictProxy
 from protocol import httpsig9421
 from protocol.activities import Activity, check_origins, parse_activity, with_transient_id
 from protocol.errors import ParseError, SignatureError
-from protocol.httpsig import key_owner_iri, parse_signature_header, verify_request
+from protocol.httpsig import check_signed_host, host_of, key_owner_iri, parse_signature_header, verify_request
 from protocol.iri import iri_host
 
 from . import account_blocks, clock, relevance
@@ -53,10 +57,11 @@ ACCEPTED_MEDIA_TYPES = ("application/activity+json", "application/ld+json", "app
 class InboxRejection(Exception):
     """An incoming POST is refused with this HTTP status and reason."""
 
-    def __init__(self, status: int, reason: str) -> None:
+    def __init__(self, status: int, reason: str, *, retry_after: float | None = None) -> None:
         super().__init__(reason)
         self.status = status
         self.reason = reason
+        self.retry_after = retry_after  # seconds, for a refusal the sender should retry (429, 503)
 
 
 @dataclass(frozen=True)
@@ -110,18 +115,38 @@ def parse_body(body: bytes) -> dict[str, Any]:
     return doc
 
 
-def _signature(
-    method: str, path: str, headers: CIMultiDictProxy[str], body: bytes
-) -> tuple[str, Callable[[str, datetime], None]]:
-    """The keyId of the request's signature, and a check of that signature against a public key PEM."""
+Check = Callable[[str, datetime, bytes], None]  # (public key PEM, now, body): raises SignatureError
+
+
+@dataclass
+class Claim:
+    """What an inbox POST's headers claim, checked before its body is read (`screen`): the signature's
+    keyId, the check of that signature, and the key held for it, (owner IRI, PEM) or None. `verified`
+    turns True once the signature is proven: a refusal after that is the signer's doing."""
+
+    key_id: str
+    check: Check
+    stored_key: tuple[str, str] | None
+    verified: bool = False
+
+    def verify(self, pem: str, now: datetime, body: bytes) -> None:
+        self.check(pem, now, body)
+        self.verified = True
+
+
+def _signature(method: str, path: str, headers: CIMultiDictProxy[str], origin: str) -> tuple[str, Check]:
+    """The keyId of the request's signature, and a check of that signature against a public key PEM and
+    the body. The signature must be meant for this server (`origin`): checked here, from the headers."""
     if "Signature-Input" in headers:
         try:
             sig = httpsig9421.parse_signature_headers(headers["Signature-Input"], headers.get("Signature", ""))
         except SignatureError as exc:
             raise InboxRejection(401, f"bad Signature-Input/Signature headers: {exc.reason}") from None
-        uris = httpsig9421.candidate_target_uris(headers.get("Host", ""), path)
-        return sig.key_id, lambda pem, now: httpsig9421.verify_request(
-            method=method, target_uris=uris, headers=headers, body=body, signature=sig, public_key_pem=pem, now=now)
+        _headers_only(lambda: httpsig9421.check_signed_authority(sig, headers, origin))
+        uris = httpsig9421.candidate_target_uris(host_of(origin), path)
+        return sig.key_id, lambda pem, now, body: httpsig9421.verify_request(
+            method=method, target_uris=uris, headers=headers, body=body, signature=sig, public_key_pem=pem, now=now,
+            origin=origin)
     signature = headers.get("Signature") or (
         headers.get("Authorization", "") if headers.get("Authorization", "").startswith("Signature ") else ""
     )
@@ -131,21 +156,40 @@ def _signature(
         params = parse_signature_header(signature)
     except SignatureError as exc:
         raise InboxRejection(401, f"bad Signature header: {exc.reason}") from None
-    return params.key_id, lambda pem, now: verify_request(
-        method=method, path=path, headers=headers, body=body, params=params, public_key_pem=pem, now=now)
+    _headers_only(lambda: check_signed_host(params, headers, origin))
+    return params.key_id, lambda pem, now, body: verify_request(
+        method=method, path=path, headers=headers, body=body, params=params, public_key_pem=pem, now=now,
+        origin=origin)
 
 
-async def receive(
-    *, db: Database, fetcher: Fetcher, method: str, path: str, headers: CIMultiDictProxy[str], body: bytes,
-    recipient_actor_id: int | None, urls: Urls,
-) -> Received:
-    """Verify and store one POSTed activity. Raises InboxRejection with the status to answer."""
-    doc = parse_body(body)
-    key_id, check = _signature(method, path, headers, body)
+def _headers_only(check: Callable[[], None]) -> None:
+    try:
+        check()
+    except SignatureError as exc:
+        raise InboxRejection(401, f"signature rejected: {exc.reason}") from None
+
+
+async def screen(db: Database, *, method: str, path: str, headers: CIMultiDictProxy[str], urls: Urls) -> Claim:
+    """What is checked from the headers, before the body is read: a signature header, for this server,
+    by a key whose domain is not blocked, nor its owner when the key is one we hold. Raises
+    InboxRejection: an unsigned or misdirected POST costs no upload."""
+    key_id, check = _signature(method, path, headers, urls.base)
     signer_host = iri_host(key_id) if key_id.startswith(("http://", "https://")) else ""
     blocked, owner_blocked, stored_key = await _signer(db, signer_host, key_id)
     if blocked:
         raise InboxRejection(403, f"domain {signer_host} is blocked")
+    if stored_key is not None and owner_blocked:
+        raise InboxRejection(403, f"account {stored_key[0]} is blocked")
+    return Claim(key_id, check, stored_key)
+
+
+async def receive(
+    *, db: Database, fetcher: Fetcher, claim: Claim, body: bytes, recipient_actor_id: int | None, urls: Urls,
+) -> Received:
+    """Verify and store one POSTed activity whose headers passed `screen`. Raises InboxRejection with the
+    status to answer."""
+    doc = parse_body(body)
+    key_id, stored_key = claim.key_id, claim.stored_key
     try:
         owner, pem = stored_key or await fetcher.get_key(key_id)
     except FetchError as exc:
@@ -154,20 +198,20 @@ async def receive(
             # key); there is nothing of theirs to keep, so accept and drop it.
             return Received(stored=False)
         raise InboxRejection(401, f"could not fetch signing key {key_id}: {exc.reason}") from None
-    if owner_blocked if stored_key else await account_blocks.is_blocked(db, owner):
+    if stored_key is None and await account_blocks.is_blocked(db, owner):
         raise InboxRejection(403, f"account {owner} is blocked")
     now = clock.now()
     try:
-        check(pem, now)
+        claim.verify(pem, now, body)
     except SignatureError as first:
-        try:
+        try:  # the key may have rotated: refetched, at most once a minute (Fetcher.get_key)
             owner, fresh = await fetcher.get_key(key_id, refresh=True)
         except FetchError:
             raise InboxRejection(401, f"signature rejected: {first.reason}") from None
         if fresh == pem:
             raise InboxRejection(401, f"signature rejected: {first.reason}") from None
         try:
-            check(fresh, now)
+            claim.verify(fresh, now, body)
         except SignatureError as exc:
             raise InboxRejection(401, f"signature rejected: {exc.reason}") from None
     # Only signed requests reach the JSON-LD processor: compaction can be costly (bounded, off the loop).

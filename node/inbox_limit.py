@@ -1,23 +1,36 @@
-"""Per-domain inbox rate limit: each sending server may deliver `inbox_rate_per_minute` activities a
-minute (a minute's worth in a burst); past that, `429 Too Many Requests` with `Retry-After`, which every
-fediverse server honours by retrying later (nothing is lost).
+"""What a POST to an inbox may cost before its signature is proven (node/web/inbox.py applies it).
 
-The domain is the one named by the signature's keyId. Only activities the inbox accepted (202, so the
-signature verified) are counted: a forger naming someone else's keyId cannot spend that server's
-allowance. Refusals are cheap and bounded (size, nesting, the cost bound of JSON-LD compaction)."""
+Per-domain limit: each sending server may deliver `inbox_rate_per_minute` activities a minute (a minute's
+worth in a burst); past that, `429 Too Many Requests` with `Retry-After`, which every fediverse server
+honours by retrying later (nothing is lost). The domain is the one named by the signature's keyId.
 
+Refusals count too, toward whoever is proven to have sent them: the signer's domain once the signature
+verified (an activity refused after that is its doing), else the sender's address. Never toward the
+domain a keyId merely names: a forger naming someone else's keyId would spend that server's allowance.
+
+Uploads: a body is read only once its headers passed (node/inbox.py `screen`), within `read_seconds`
+(else `408`), with at most `per_address` uploads in flight from one address and `total` in all (else
+`429`/`503` with `Retry-After`, before a byte of the body is read). A stalled upload holds a slot and
+what it sent for `read_seconds` at most: the node's memory for bodies is bounded by `total` bodies."""
+
+import asyncio
+import ctypes
+import ctypes.util
+import functools
+import ipaddress
 import re
-from collections.abc import Awaitable, Callable
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 from aiohttp import web
 
 from protocol.iri import iri_host
 
-from .negotiation import json_error
-from .ratelimit import RateLimiter, retry_after_header
+from .inbox import MAX_BODY_BYTES, InboxRejection
+from .ratelimit import RateLimiter
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
 # keyId="..." (draft-cavage, in Signature or Authorization) and keyid="..." (RFC 9421 Signature-Input).
 _KEY_ID = re.compile(r'keyid\s*=\s*"([^"]{1,2048})"', re.IGNORECASE)
 
@@ -31,25 +44,126 @@ def claimed_domain(request: web.Request) -> str:
     return ""
 
 
-def inbox_rate_limit(per_minute: int, limiter: RateLimiter | None = None) -> Middleware:
-    """A middleware limiting POSTs to inboxes per sending domain; `per_minute` 0 turns it off."""
-    buckets = limiter or (RateLimiter(per_minute, 60.0) if per_minute > 0 else None)
+def address_key(remote: str | None) -> str:
+    """Who an address is, for limits: an IPv4 address, or the /64 of an IPv6 one (a single host
+    commonly has the whole /64)."""
+    try:
+        ip = ipaddress.ip_address((remote or "").split("%")[0])
+    except ValueError:
+        return remote or ""
+    if isinstance(ip, ipaddress.IPv6Address):
+        return str(ip.ipv4_mapped or ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
 
-    @web.middleware
-    async def limit(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if buckets is None or request.method != "POST" or not request.path.endswith("/inbox"):
-            return await handler(request)
-        domain = claimed_domain(request)
-        if not domain:
-            return await handler(request)
-        wait = buckets.wait(domain)
-        if wait > 0:
-            response = json_error(429, f"too many activities from {domain}: retry later")
-            response.headers["Retry-After"] = retry_after_header(wait)
-            return response
-        response = await handler(request)
-        if response.status == 202:
-            buckets.spend(domain)
-        return response
 
-    return limit
+@dataclass(frozen=True)
+class Sender:
+    """Who a POST claims to come from (its keyId's domain, "" when unsigned) and where it comes from."""
+
+    domain: str
+    address: str
+
+    @classmethod
+    def of(cls, request: web.Request) -> "Sender":
+        return cls(claimed_domain(request), address_key(request.remote))
+
+
+@dataclass
+class Intake:
+    """The inbox's limits, one per app (appkeys.INTAKE); `per_minute` 0 turns the rate limits off."""
+
+    per_minute: int
+    per_address: int = 4
+    total: int = 32
+    read_seconds: float = 10.0
+    in_flight: int = field(default=0, init=False)
+    _uploads: Counter[str] = field(default_factory=Counter, init=False)  # in flight, by address
+    _cut: bool = field(default=False, init=False)  # an upload was cut since the last `give_back_memory`
+
+    def __post_init__(self) -> None:
+        limited = self.per_minute > 0
+        self._domains = RateLimiter(self.per_minute, 60.0) if limited else None
+        self._refusals = RateLimiter(self.per_minute, 60.0) if limited else None
+
+    def admit(self, sender: Sender) -> None:
+        """From the headers alone: refuse a sender past its allowance (429 with Retry-After)."""
+        if self._domains is not None and sender.domain and (wait := self._domains.wait(sender.domain)) > 0:
+            raise InboxRejection(429, f"too many activities from {sender.domain}: retry later", retry_after=wait)
+        if self._refusals is not None and (wait := self._refusals.wait(sender.address)) > 0:
+            raise InboxRejection(429, "too many refused requests from your address: retry later", retry_after=wait)
+
+    def count(self, sender: Sender, *, proven: bool) -> None:
+        """One POST answered: counted toward the signer's domain when its signature verified (accepted
+        or not), else toward the address it came from."""
+        if proven and sender.domain:
+            if self._domains is not None:
+                self._domains.spend(sender.domain)
+        elif self._refusals is not None:
+            self._refusals.spend(sender.address)
+
+    async def read(self, request: web.Request) -> bytes:
+        """The body, within the caps and the deadline, refused past MAX_BODY_BYTES while reading (aiohttp
+        stops at the app's `client_max_size`, a little above) or once read (see also `check_length`)."""
+        too_large = _too_large()
+        with self._slot(address_key(request.remote)):
+            try:
+                async with asyncio.timeout(self.read_seconds):
+                    body = await request.read()  # one call: iterating over chunks cost 5 % of a busy inbox
+            except TimeoutError:
+                raise InboxRejection(408, f"body not received within {self.read_seconds:g} s") from None
+            except web.HTTPRequestEntityTooLarge:
+                raise too_large from None
+        if len(body) > MAX_BODY_BYTES:
+            raise too_large
+        return body
+
+    @staticmethod
+    def check_length(request: web.Request) -> None:
+        """A body announced larger than MAX_BODY_BYTES is refused before anything else is read."""
+        if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+            raise _too_large()
+
+    @contextmanager
+    def _slot(self, address: str) -> Iterator[None]:
+        if self._uploads[address] >= self.per_address:
+            raise InboxRejection(429, f"more than {self.per_address} uploads in flight from your address: retry later",
+                                 retry_after=self.read_seconds)
+        if self.in_flight >= self.total:
+            raise InboxRejection(503, f"more than {self.total} uploads in flight: retry later",
+                                 retry_after=self.read_seconds)
+        self._uploads[address] += 1
+        self.in_flight += 1
+        try:
+            yield
+        except BaseException:  # cut at the deadline, or the sender went away
+            self._cut = True
+            raise
+        finally:
+            self.in_flight -= 1
+            self._uploads[address] -= 1
+            if not self._uploads[address]:
+                del self._uploads[address]
+            if self._cut and not self.in_flight:
+                self._cut = False
+                give_back_memory()
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        return getattr(ctypes.CDLL(ctypes.util.find_library("c")), "malloc_trim", None)
+    except OSError:
+        return None
+
+
+def give_back_memory() -> None:
+    """Hand the heap's free pages back to the system (glibc's `malloc_trim`; nothing elsewhere). The
+    buffers of cut uploads are freed among live objects, and glibc keeps such pages for the process:
+    stalled uploads left it 17 MB larger for good, without this."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+def _too_large() -> InboxRejection:
+    return InboxRejection(413, f"body larger than {MAX_BODY_BYTES} bytes")

@@ -195,6 +195,7 @@ def verify_request(
     now: datetime,
     max_future_skew: int = 3600,
     max_age: int = 43200,
+    origin: str | None = None,
 ) -> None:
     """Verify a parsed draft-cavage signature on an incoming request; raise if invalid.
 
@@ -208,9 +209,12 @@ def verify_request(
     `expires` not past. Mastodon tries `(request-target)` with the query string, then
     without it (Mastodon before 4.3 and Misskey sign the path alone); so do we.
     Whatever the request holds, only SignatureError is raised (a naive `now` is a
-    ValueError: a caller bug, not bad input).
+    ValueError: a caller bug, not bad input). With `origin` (this server's base URL), the request
+    must have been signed for it: see `check_signed_host`.
     """
     now_ts = _timestamp(now)
+    if origin is not None:
+        check_signed_host(params, headers, origin)
     algorithm = params.algorithm.lower()
     if algorithm not in SUPPORTED_ALGORITHMS:
         raise SignatureError("unsupported algorithm")
@@ -253,6 +257,35 @@ def verify_request(
         if _verify(key, params.signature, data):
             return
     raise SignatureError("signature does not verify")
+
+
+def check_signed_host(params: SignatureParams, headers: Mapping[str, str], origin: str) -> None:
+    """The request was signed for the server at `origin` (its base URL): `host` is signed and the Host
+    header names that server (case aside, its scheme's default port or none). A request signed for
+    another server and replayed here is refused; so is one whose signature leaves the host out
+    (every fediverse server signs it). Headers alone: callable before the body is read."""
+    if "host" not in params.headers:
+        raise SignatureError("Host header not signed")
+    check_host_header(headers, origin)
+
+
+def check_host_header(headers: Mapping[str, str], origin: str) -> None:
+    """The Host header names the server at `origin` (see `host_of`), else SignatureError."""
+    sent = _lower_headers(headers).get("host", "")
+    if _without_default_port(sent.lower(), urlsplit(origin).scheme.lower()) != host_of(origin):
+        raise SignatureError(f"signed for host {sent[:100]}, not {host_of(origin)}")
+
+
+def host_of(origin: str) -> str:
+    """The Host header value naming the server at `origin`: `host[:port]`, lowercased, without the
+    scheme's default port."""
+    parts = urlsplit(origin)
+    return _without_default_port(parts.netloc.lower(), parts.scheme.lower())
+
+
+def _without_default_port(host: str, scheme: str) -> str:
+    default = _DEFAULT_PORTS.get(scheme)
+    return host.removesuffix(f":{default}") if default is not None else host
 
 
 def key_owner_iri(key_id: str) -> str:

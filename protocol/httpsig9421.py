@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 
 from protocol.errors import SignatureError
-from protocol.httpsig import format_http_date
+from protocol.httpsig import check_host_header, format_http_date
 from protocol.keys import load_private_key, load_public_key
 from protocol.structured_fields import BareItem, Params, parse_dictionary, serialize_inner_list
 
@@ -154,6 +154,7 @@ def verify_request(
     now: datetime,
     max_future_skew: int = 3600,
     max_age: int = 43200,
+    origin: str | None = None,
 ) -> None:
     """Verify an RFC 9421 signature on an incoming request; raise SignatureError if invalid.
 
@@ -161,8 +162,11 @@ def verify_request(
     (see `candidate_target_uris`). Rules: `created` present, at most `max_future_skew` s ahead
     and `max_age` s old, `expires` not past; `@method` signed, and the target (`@target-uri`,
     `@request-target` or `@path`); `content-digest` signed and matching when there is a body;
-    every signed header present.
+    every signed header present. With `origin` (this server's base URL), the request must have been
+    signed for it (`check_signed_authority`), and `target_uris` should be on it.
     """
+    if origin is not None:
+        check_signed_authority(signature, headers, origin)
     now_ts = _timestamp(now)
     created = signature.created
     if created is None:
@@ -197,6 +201,18 @@ def verify_request(
         if _verify(key, signature.signature, base):
             return
     raise SignatureError("signature does not verify")
+
+
+def check_signed_authority(signature: MessageSignature, headers: Mapping[str, str], origin: str) -> None:
+    """The signature covers the server it was meant for, `@authority`, `@target-uri` or `host`, and a
+    signed Host header names the server at `origin` (this one). `@authority` and `@target-uri` are
+    derived from the target URIs the caller builds on its own base URL, so a signature over another
+    server's does not verify. Headers alone: callable before the body is read."""
+    covered = signature.components
+    if not any(c in covered for c in ("@authority", "@target-uri", "host")):
+        raise SignatureError("neither @authority, @target-uri nor host signed")
+    if "host" in covered:
+        check_host_header(headers, origin)
 
 
 def sign_request(

@@ -1,42 +1,51 @@
-"""`POST /inbox` (shared) and `POST /users/{name}/inbox` (personal): see node/inbox.py for the rules."""
+"""`POST /inbox` (shared) and `POST /users/{name}/inbox` (personal): see node/inbox.py for the rules and
+node/inbox_limit.py for what a POST may cost before its signature is proven."""
 
 from aiohttp import web
 
 from ..accounts import get_actor
-from ..appkeys import DB, FETCHER, INBOX_WORKER, URLS
-from ..inbox import MAX_BODY_BYTES, InboxRejection, check_media_type, receive
+from ..appkeys import DB, FETCHER, INBOX_WORKER, INTAKE, URLS
+from ..inbox import Claim, InboxRejection, check_media_type, receive, screen
+from ..inbox_limit import Sender
 from ..negotiation import json_error
-
-
-async def _read_body(request: web.Request) -> bytes:
-    """The body, refused past MAX_BODY_BYTES: by its Content-Length before reading, else while reading
-    (aiohttp stops at the app's `client_max_size`, a little above) or once read."""
-    too_large = InboxRejection(413, f"body larger than {MAX_BODY_BYTES} bytes")
-    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        raise too_large
-    try:
-        body = await request.read()  # one call: iterating over chunks cost 5 % of a busy inbox
-    except web.HTTPRequestEntityTooLarge:
-        raise too_large from None
-    if len(body) > MAX_BODY_BYTES:
-        raise too_large
-    return body
+from ..ratelimit import retry_after_header
 
 
 async def _post(request: web.Request, recipient_actor_id: int | None) -> web.Response:
+    intake, sender = request.app[INTAKE], Sender.of(request)
+    claim: Claim | None = None
+    try:
+        intake.admit(sender)
+    except InboxRejection as exc:  # not counted: the sender is already past its allowance
+        return _refusal(request, exc)
     try:
         check_media_type(request.headers.get("Content-Type", ""))
-        body = await _read_body(request)
+        intake.check_length(request)
+        claim = await screen(request.app[DB], method=request.method, path=request.raw_path,
+                             headers=request.headers, urls=request.app[URLS])
+        body = await intake.read(request)
         received = await receive(
-            db=request.app[DB], fetcher=request.app[FETCHER], method=request.method, path=request.raw_path,
-            headers=request.headers, body=body, recipient_actor_id=recipient_actor_id,
-            urls=request.app[URLS],
+            db=request.app[DB], fetcher=request.app[FETCHER], claim=claim, body=body,
+            recipient_actor_id=recipient_actor_id, urls=request.app[URLS],
         )
     except InboxRejection as exc:
-        return json_error(exc.status, exc.reason)
+        intake.count(sender, proven=claim is not None and claim.verified)
+        return _refusal(request, exc)
+    intake.count(sender, proven=True)
     if received.queued:
         request.app[INBOX_WORKER].wakeup.set()
     return web.Response(status=202)
+
+
+def _refusal(request: web.Request, exc: InboxRejection) -> web.Response:
+    """The JSON error; the connection is closed when the body was not read (aiohttp drops what is left of
+    it for a moment, so that the sender reads the answer, then closes)."""
+    response = json_error(exc.status, exc.reason)
+    if exc.retry_after is not None:
+        response.headers["Retry-After"] = retry_after_header(exc.retry_after)
+    if not request.content.at_eof():
+        response.force_close()
+    return response
 
 
 async def post_shared_inbox(request: web.Request) -> web.Response:

@@ -124,7 +124,7 @@ async def test_replayed_into_a_node(client: TestClient, peer: Peer, server: str)
     for _, name in [f for f in files() if f[0] == server and f[1][0].isdigit()]:
         doc = localize(load(server, name), server, peer, node_base)
         body = json.dumps(doc).encode()
-        headers = peer.sign("alice", "POST", str(client.make_url("/inbox")), body, key="test-rsa-2048",
+        headers = peer.sign("alice", "POST", client.app[URLS].base + "/inbox", body, key="test-rsa-2048",
                             key_id=keys[doc["actor"]])
         resp = await client.post("/inbox", data=body, headers=headers)
         assert resp.status == 202, f"{server}/{name}: {resp.status} {await resp.text()}"

@@ -7,19 +7,24 @@ and its own delivery (`sendActivity`, which double-knocks, RFC 9421 first) again
 """
 
 import json
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, TestServer
 
 from node import clock
+from node.app import create_app
 from node.appkeys import DB, URLS
 from protocol import httpsig9421
 from protocol.keys import public_key_pem
+from tests.conftest import make_node
 from tests.interop import oracle_support as oracles
 from tests.interop.oracle_support import Signed
 from tests.support.node import activity, follow_network, get_as2, inbox_rows, process
 from tests.support.peer import AS2, Peer, fixed_key
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.interop
 
@@ -80,7 +85,7 @@ async def test_rfc9421_requests_signed_by_fedify_are_accepted(
 ) -> None:
     follow = activity(peer, "alice", "Follow", client.app[URLS].actor("reseau"))
     body = json.dumps(follow).encode()
-    url, key_id = str(client.make_url("/inbox")), f"{peer.actor_iri('alice')}#main-key"
+    url, key_id = client.app[URLS].base + "/inbox", f"{peer.actor_iri('alice')}#main-key"
     case = {"op": "sign", "lib": "fedify", "spec": "rfc9421", "method": "POST", "url": url, "body": oracles.b64(body),
             "headers": {"Content-Type": AS2}, "privateKeyPem": fixed_key(), "keyId": key_id}
     headers = oracles.available((await oracles.run_async(node_oracles, [case]))[0])["headers"]
@@ -94,17 +99,28 @@ async def test_rfc9421_requests_signed_by_fedify_are_accepted(
     assert [(r["activity_iri"], r["state"]) for r in await inbox_rows(client.app[DB])] == [(follow["id"], "done")]
 
 
+@pytest.fixture
+async def client_at_its_url(tmp_path: Path) -> AsyncIterator[TestClient]:
+    """A node served at its own base URL (a loopback port): Fedify signs for the URL it connects to,
+    and the node accepts only requests signed for its own host."""
+    port = free_port()
+    config = await make_node(tmp_path / "own", base_url=f"http://127.0.0.1:{port}")
+    async with TestClient(TestServer(create_app(config, workers=False), port=port)) as test_client:
+        yield test_client
+
+
 @pytest.mark.parametrize(("first_knock", "spec"), [
     ("rfc9421", "rfc9421"),
     ("draft-cavage-http-signatures-12", "draft-cavage-http-signatures-12"),
 ])
 async def test_fedify_delivery_to_our_inbox_succeeds_on_the_first_knock(
-    node_oracles: list[str], client: TestClient, peer: Peer, first_knock: str, spec: str
+    node_oracles: list[str], client_at_its_url: TestClient, peer: Peer, first_knock: str, spec: str
 ) -> None:
     """Fedify's sendActivity (double-knocking, RFC 9421 first by default) POSTs to the node over loopback."""
+    client = client_at_its_url
     follow = activity(peer, "alice", "Follow", client.app[URLS].actor("reseau"))
     case: dict[str, Any] = {
-        "op": "send", "activity": follow, "inbox": str(client.make_url("/inbox")),
+        "op": "send", "activity": follow, "inbox": client.app[URLS].shared_inbox,
         "recipient": client.app[URLS].actor("reseau"), "privateKeyPem": fixed_key(),
         "keyId": f"{peer.actor_iri('alice')}#main-key", "keyDocument": peer.actor_document("alice"),
         "firstKnock": first_knock,

@@ -138,7 +138,7 @@ def httpsig_sign(url: str, body: bytes, key_id: str, spelling: str) -> dict[str,
 async def accepted_by_node(client: TestClient, peer: Peer, signer: Any) -> list[tuple[str, str, str]]:
     """For each Digest spelling: a Follow of the Group by alice, signed by `signer(url, body, key_id, spelling)`,
     checked by protocol.httpsig.verify_request, then POSTed to the node; returns (spelling, status, state)."""
-    url, key_id = str(client.make_url("/inbox")), f"{peer.actor_iri('alice')}#main-key"
+    url, key_id = client.app[URLS].base + "/inbox", f"{peer.actor_iri('alice')}#main-key"
     outcomes = []
     for spelling in SPELLINGS:
         follow = activity(peer, "alice", "Follow", client.app[URLS].actor("reseau"))

@@ -27,7 +27,7 @@ def sign_9421(peer: Peer, name: str, url: str, body: bytes, **headers: str) -> d
 async def test_an_rfc9421_signed_post_is_accepted_and_processed(client: TestClient, peer: Peer) -> None:
     follow = activity(peer, "alice", "Follow", client.app[URLS].actor("reseau"))
     body = json.dumps(follow).encode()
-    headers = sign_9421(peer, "alice", str(client.make_url("/inbox")), body)
+    headers = sign_9421(peer, "alice", client.app[URLS].base + "/inbox", body)
     resp = await client.post("/inbox", data=body, headers=headers)
     assert resp.status == 202, await resp.text()
     await process(client.app)
@@ -37,7 +37,7 @@ async def test_an_rfc9421_signed_post_is_accepted_and_processed(client: TestClie
 async def test_an_rfc9421_post_signed_for_https_is_accepted_behind_a_tls_proxy(client: TestClient, peer: Peer) -> None:
     follow = activity(peer, "alice", "Follow", client.app[URLS].actor("reseau"))
     body = json.dumps(follow).encode()
-    url = str(client.make_url("/inbox")).replace("http://", "https://")
+    url = (client.app[URLS].base + "/inbox").replace("http://", "https://")
     resp = await client.post("/inbox", data=body, headers=sign_9421(peer, "alice", url, body))
     assert resp.status == 202, await resp.text()
 
@@ -56,7 +56,7 @@ async def test_bad_rfc9421_signatures_are_refused(
 ) -> None:
     follow = activity(peer, "alice", "Follow", client.app[URLS].actor("reseau"))
     body = json.dumps(follow).encode()
-    headers = tamper(sign_9421(peer, "alice", str(client.make_url("/inbox")), body))
+    headers = tamper(sign_9421(peer, "alice", client.app[URLS].base + "/inbox", body))
     assert await error_of(await client.post("/inbox", data=body, headers=headers)) == (401, reason)
     assert await inbox_rows(client.app[DB]) == []
 
@@ -94,7 +94,7 @@ async def follow_and_deliver(client: TestClient, peer: Peer) -> None:
     """alice follows the network Group; the Group's Accept is delivered to alice's inbox."""
     follow = activity(peer, "alice", "Follow", client.app[URLS].actor("reseau"))
     resp = await client.post("/inbox", data=json.dumps(follow).encode(),
-                             headers=peer.sign("alice", "POST", str(client.make_url("/inbox")),
+                             headers=peer.sign("alice", "POST", client.app[URLS].base + "/inbox",
                                                json.dumps(follow).encode()))
     assert resp.status == 202, await resp.text()
     await process(client.app)

@@ -36,9 +36,10 @@ async def post_signed(
     body: bytes | None = None, sent_body: bytes | None = None, **sign: Any,
 ) -> ClientResponse:
     """POST `doc` (or raw `body`) to the node, signed by `name` on the peer. `sent_body` replaces the
-    bytes actually sent after signing (a digest mismatch); `sign` goes to Peer.sign (key, key_id, now)."""
+    bytes actually sent after signing (a digest mismatch); `sign` goes to Peer.sign (key, key_id, now).
+    Signed for the node's own URL, as a peer does (its Host header is the node's, not the test server's)."""
     data = body if body is not None else json.dumps(doc).encode()
-    headers = peer.sign(name, "POST", str(client.make_url(path)), data, **sign)
+    headers = peer.sign(name, "POST", client.app[URLS].base + path, data, **sign)
     return await client.post(path, data=sent_body if sent_body is not None else data, headers=headers)
 
 

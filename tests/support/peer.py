@@ -46,6 +46,7 @@ class Peer:
     documents: dict[str, Any] = field(default_factory=dict)
     statuses: dict[str, int] = field(default_factory=dict)  # per path: answer this status instead
     inbox_delay: float = 0.0  # seconds each inbox POST takes to answer (a slow receiver)
+    get_counts: dict[str, int] = field(default_factory=dict)  # GETs received, by path
 
     @property
     def base(self) -> str:
@@ -118,7 +119,13 @@ class Peer:
             links = [{"rel": "self", "type": AS2, "href": self.actor_iri(name)}]
             return web.json_response({"subject": resource, "links": links}, content_type="application/jrd+json")
 
-        app = web.Application()
+        @web.middleware
+        async def count_gets(request: web.Request, handler: Any) -> web.StreamResponse:
+            if request.method == "GET":
+                self.get_counts[request.path] = self.get_counts.get(request.path, 0) + 1
+            return await handler(request)
+
+        app = web.Application(middlewares=[count_gets])
         app.router.add_get("/users/{name}", get_actor)
         app.router.add_post("/users/{name}/inbox", post_inbox)
         app.router.add_post("/inbox", post_inbox)
