@@ -50,7 +50,7 @@ YIELD_SECONDS = 0.002
 def retry_delay(attempt: int) -> float:
     """Seconds to wait after failed attempt `attempt` (1-based): 2, 8, 32, 128. Most failures are fetches
     from a server that is restarting; retrying at once would spend every attempt within milliseconds."""
-    return 2.0 * 4 ** (attempt - 1)
+    return 2.0 * 4.0 ** (attempt - 1)
 
 
 async def _local_actor(tx: Transaction, urls: Urls, iri: str) -> tuple[int, str, bool] | None:

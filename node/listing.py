@@ -175,8 +175,8 @@ async def library(db: Database, filters: Filters, *, local_node: str, choose: Ch
         if not order:
             return [], total
         union, params = _sides(Filters(), local_node, kind, order)
-        rows = {r["iri"]: r for r in await db.fetch_all(union, params)}
-        return await _cards(db, [rows[i] for i in order if i in rows], choose), total
+        by_iri = {r["iri"]: r for r in await db.fetch_all(union, params)}
+        return await _cards(db, [by_iri[i] for i in order if i in by_iri], choose), total
     union, params = _sides(filters, local_node, kind, None)
     total = int(await db.fetch_value(f"SELECT count(*) FROM ({union})", params) or 0)
     rows = await db.fetch_all(f"SELECT * FROM ({union}) ORDER BY date DESC, local DESC, id DESC LIMIT ? OFFSET ?",

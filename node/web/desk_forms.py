@@ -8,6 +8,7 @@ import functools
 import json
 import re
 import unicodedata
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -242,7 +243,7 @@ def shown(message: Message, lang: str, *, translation: bool = False) -> str:
 # A stored item back into the form (to edit a translation, or to start a new one from the original).
 
 
-def _local(texts: dict[str, str] | None, lang: str, default: str) -> str:
+def _local(texts: Mapping[str, str] | None, lang: str, default: str) -> str:
     return pick(texts, lang, default) if texts else ""
 
 
@@ -273,7 +274,7 @@ def from_stored(kind: str, fields: dict[str, Any], default_lang: str, lang: str,
     `lang` has no text of its own, the original's is shown (a translation starts from it), unless
     `own_texts_only`: then the field is left empty (editing a translation must not save the original's
     texts as its own), but for a resource's label and a programme item's title, which a line needs."""
-    def own(texts: dict[str, str] | None) -> str:
+    def own(texts: Mapping[str, str] | None) -> str:
         return (texts or {}).get(lang, "") if own_texts_only else _local(texts, lang, default_lang)
 
     form: dict[str, str] = {}
