@@ -1,4 +1,4 @@
-"""The durable delivery queue: enqueue in the caller's transaction, deliver from a worker.
+"""The durable delivery queue: rows queued in the caller's transaction (node/outbox.py), sent by a worker.
 
 One row per (activity, inbox), so a crash or restart loses nothing: whatever is still `pending`
 is sent when the worker next runs (at-least-once; receivers dedupe on activity ids).
@@ -14,18 +14,16 @@ import itertools
 import logging
 import os
 import random
-from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
 import aiohttp
 
-from protocol.iri import iri_host
 from protocol.retry import UNAVAILABLE_AFTER_SECONDS, classify, retry_after_seconds
 
 from . import clock
-from .db import Database, Transaction
+from .db import Database
 from .netguard import BlockedAddressError, blocked_cause, check_url
 from .signing import KNOCK_AGAIN, REMEMBER_SCHEME, KnownSchemes, other_scheme, sign_request
 from .urls import Urls
@@ -33,19 +31,6 @@ from .urls import Urls
 BATCH_SIZE = 200
 SIGN_CHUNK = 8  # POSTs signed per trip to a signing thread: fewer hand-offs between the loop and the threads
 log = logging.getLogger(__name__)
-
-
-async def enqueue(tx: Transaction, activity_id: int, inboxes: Iterable[str]) -> int:
-    """Queue one delivery per distinct inbox; returns how many were queued. Runs inside the
-    transaction that stored the activity, so an activity never exists without its deliveries."""
-    now_iso, now_ts = clock.iso(), clock.timestamp()
-    rows = [(activity_id, inbox, iri_host(inbox), now_ts, now_iso, now_iso) for inbox in sorted(set(inboxes))]
-    await tx.execute_many(
-        "INSERT OR IGNORE INTO deliveries (activity_id, inbox, host, next_attempt_at, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        rows,
-    )
-    return len(rows)
 
 
 _DOMAIN_RESPONDS = "UPDATE domains SET failing_since = NULL, unavailable = 0 WHERE host = ?"
