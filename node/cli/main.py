@@ -9,8 +9,8 @@ application, the network client) is imported only when that command runs, so `ma
 
 import argparse
 import importlib
-import inspect
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
 
 
@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     module, name = COMMANDS[(args.command, getattr(args, "user_command", None))]
     try:
         result = getattr(importlib.import_module(f"{__package__}.{module}"), name)(args)
-        if inspect.iscoroutine(result):
+        if isinstance(result, Coroutine):
             import asyncio
 
             result = asyncio.run(result)
