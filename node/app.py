@@ -14,7 +14,7 @@ from aiohttp.typedefs import Middleware
 
 from protocol.handles import handle_text
 
-from . import __version__, retention, settings, social
+from . import retention, settings, social
 from .accounts import get_actor
 from .appkeys import (
     BACKFILL,
@@ -33,7 +33,7 @@ from .appkeys import (
 from .assets import asset_dir
 from .auth import LOGIN_LIMITS, LoginLimits, csrf_middleware, sessions
 from .backfill import BackfillSettings, BackfillWorker
-from .config import Config
+from .config import Config, user_agent
 from .datadir import make_private
 from .db import Database
 from .delivery import DeliveryWorker
@@ -56,10 +56,6 @@ from .web.errors import error_pages
 log = logging.getLogger(__name__)
 DRAIN_SECONDS = 10.0
 LINGER_SECONDS = 2.0
-
-
-def user_agent(config: Config) -> str:
-    return f"Maillage/{__version__} (+{config.base_url})"
 
 
 async def _resources(app: web.Application) -> AsyncIterator[None]:

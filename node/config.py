@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from . import __version__
 from .timezones import check_zone, default_zone
 
 CONFIG_FILE = "maillage.toml"
@@ -154,6 +155,11 @@ def validate_base_url(url: str, dev: bool) -> str:
     if parts.path not in ("", "/") or parts.query or parts.fragment:
         raise ConfigError(f"base_url must not have a path, query or fragment: {url!r}")
     return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
+def user_agent(config: Config) -> str:
+    """What this node says it is in the requests it sends (app workers and CLI commands alike)."""
+    return f"Maillage/{__version__} (+{config.base_url})"
 
 
 def load_config(data_dir: Path, environ: dict[str, str] | None = None) -> Config:

@@ -1,4 +1,4 @@
-"""The durable delivery queue: enqueue in the caller's transaction, deliver from a worker.
+"""The durable delivery queue: rows queued in the caller's transaction (node/outbox.py), sent by a worker.
 
 One row per (activity, inbox), so a crash or restart loses nothing: whatever is still `pending`
 is sent when the worker next runs (at-least-once; receivers dedupe on activity ids).
@@ -23,7 +23,6 @@ import logging
 import os
 import random
 from collections import Counter, deque
-from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,11 +30,10 @@ from typing import Any
 
 import aiohttp
 
-from protocol.iri import iri_host
 from protocol.retry import retry_after_seconds
 
 from . import clock
-from .db import Database, Transaction
+from .db import Database
 from .delivery_store import Claimed, Job, Result, bodies, claim, record
 from .hosts import Change, HostBook, Standing, fail_unavailable
 from .netguard import BlockedAddressError, blocked_cause, check_url
@@ -54,17 +52,6 @@ CONNECT_TIMEOUT = 5.0  # seconds to open a connection (as Mastodon); the whole P
 log = logging.getLogger(__name__)
 
 
-async def enqueue(tx: Transaction, activity_id: int, inboxes: Iterable[str]) -> int:
-    """Queue one delivery per distinct inbox; returns how many were queued. Runs inside the
-    transaction that stored the activity, so an activity never exists without its deliveries."""
-    now_iso, now_ts = clock.iso(), clock.timestamp()
-    rows = [(activity_id, inbox, iri_host(inbox), now_ts, now_iso, now_iso) for inbox in sorted(set(inboxes))]
-    await tx.execute_many(
-        "INSERT OR IGNORE INTO deliveries (activity_id, inbox, host, next_attempt_at, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        rows,
-    )
-    return len(rows)
 
 
 @functools.cache

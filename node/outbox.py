@@ -4,11 +4,11 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from protocol.iri import iri_host
 from protocol.jsonld import AS_PUBLIC, OUTGOING_CONTEXT, dumps_document
 
 from . import clock
 from .db import Database, Transaction
-from .delivery import enqueue
 
 
 async def send(tx: Transaction, *, actor_id: int, document: dict[str, Any], inboxes: Iterable[str]) -> int:
@@ -25,6 +25,21 @@ async def send(tx: Transaction, *, actor_id: int, document: dict[str, Any], inbo
     )
     await enqueue(tx, activity_id, inboxes)
     return activity_id
+
+
+async def enqueue(tx: Transaction, activity_id: int, inboxes: Iterable[str]) -> int:
+    """Queue one delivery per distinct inbox; returns how many were queued. Runs inside the
+    transaction that stored the activity, so an activity never exists without its deliveries.
+    Here rather than in node/delivery.py (the worker that sends them), so that storing an activity
+    (`maillage publish`) does not import the HTTP client."""
+    now_iso, now_ts = clock.iso(), clock.timestamp()
+    rows = [(activity_id, inbox, iri_host(inbox), now_ts, now_iso, now_iso) for inbox in sorted(set(inboxes))]
+    await tx.execute_many(
+        "INSERT OR IGNORE INTO deliveries (activity_id, inbox, host, next_attempt_at, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    return len(rows)
 
 
 # How a stored document starts when it carries our context first, as every activity we build does: 3.5 kB

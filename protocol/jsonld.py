@@ -12,7 +12,8 @@ global default loader is never set.
 
 `compact` takes a fast path (`protocol/jsonld_fast.py`) for documents compaction would
 give back unchanged, and otherwise pyld (`protocol/jsonld_pyld.py`), bounded by the
-work it does.
+work it does. Both import pyld, so they are imported when a document is first compacted: what only
+builds documents (OUTGOING_CONTEXT, dumps_document) starts without pyld.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import json
 from typing import Any, Final
 
 from .errors import ParseError
-from .jsonld_fast import is_fast_path
+from .jsonld_bounds import MAX_CONTEXT_WORK, MAX_SLOW_PATH_VALUES
 from .jsonld_loader import (
     AS_CONTEXT_IRI,
     MAILLAGE_CONTEXT_IRI,
@@ -31,7 +32,6 @@ from .jsonld_loader import (
     load_file,
     offline_document_loader,
 )
-from .jsonld_pyld import MAX_CONTEXT_WORK, MAX_SLOW_PATH_VALUES, pyld_compact
 
 __all__ = [
     "AS_CONTEXT_IRI", "AS_PUBLIC", "DATA_INTEGRITY_CONTEXT_IRI", "MAILLAGE_CONTEXT_IRI", "MAX_CONTEXT_WORK",
@@ -78,6 +78,8 @@ _CONTEXT_OPENING: Final = _compact_json({"@context": OUTGOING_CONTEXT})[:-1]  # 
 
 def _slow_compact(doc: dict[Any, Any]) -> dict[str, Any]:
     """pyld's compaction of `doc` (see `compact`), whatever the fast path would have said."""
+    from .jsonld_pyld import pyld_compact
+
     result = pyld_compact(doc)
     # Same terms as COMPACTION_CONTEXT, in the inline form peers without our context need.
     result["@context"] = json.loads(_OUTGOING_CONTEXT_JSON)
@@ -116,6 +118,8 @@ def compact(doc: object) -> dict[str, Any]:
     contexts take more than MAX_CONTEXT_WORK to process (scoped contexts applied to many nodes).
     Runs pyld (up to a few hundred ms of CPU) unless `known_compaction` says otherwise.
     """
+    from .jsonld_fast import is_fast_path
+
     if not isinstance(doc, dict):
         raise ParseError("JSON-LD document must be a JSON object")
     if is_fast_path(doc):
@@ -126,6 +130,8 @@ def compact(doc: object) -> dict[str, Any]:
 def known_compaction(doc: object) -> dict[str, Any] | None:
     """`compact(doc)` when it is `doc` itself by the cached analysis of its context (no pyld, a walk of
     the document: what a caller may run where it must not wait); None when `compact` must run."""
+    from .jsonld_fast import is_fast_path
+
     if isinstance(doc, dict) and is_fast_path(doc, compute=False):
         return doc
     return None

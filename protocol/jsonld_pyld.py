@@ -22,20 +22,15 @@ from pyld import jsonld as _pyld  # type: ignore[import-untyped]
 from pyld.context_resolver import ContextResolver  # type: ignore[import-untyped]
 
 from .errors import ParseError
+from .jsonld_bounds import MAX_CONTEXT_WORK, MAX_SLOW_PATH_VALUES
 from .jsonld_loader import AS_FILE, COMPACTION_CONTEXT, bundled_file, offline_document_loader
 
-# pyld takes up to ~150 µs per JSON value (an IRI compacted against every term of our context): a
-# document of 2,500 IRIs costs ~0.35 s. Real documents hold < 400 (a PeerTube Video: 339).
-MAX_SLOW_PATH_VALUES: Final = 2500
-# Work units, about a microsecond each (measured on scoped contexts of 1 to 800 terms applied to 20 to 200
-# nodes, property- and type-scoped, bundled or inline: 0.5 to 1.5 µs a unit): resolving a context,
-# canonicalising one JSON value of an inline one (pyld's cache key), defining one term.
+# Work units (MAX_CONTEXT_WORK counts them), about a microsecond each (measured on scoped contexts of 1 to
+# 800 terms applied to 20 to 200 nodes, property- and type-scoped, bundled or inline: 0.5 to 1.5 µs a
+# unit): resolving a context, canonicalising one JSON value of an inline one (pyld's cache key), defining one term.
 _RESOLVE_COST: Final = 20
 _VALUE_COST: Final = 1
 _TERM_COST: Final = 10
-# About 50 ms. The costliest real documents (tests/fixtures: Fedify's, GoToSocial's), with every bundled
-# context they name processed for the first time, take under 6,000.
-MAX_CONTEXT_WORK: Final = 50_000
 _CACHED_CONTEXTS: Final = 100  # resolved contexts pyld keeps between documents (its own default)
 
 

@@ -1,14 +1,12 @@
 """`maillage user add|list|password|suspend|reactivate`: organizer logins from the command line, the
-way back in for an admin who lost their password or whose only admin left. Kept out of node/cli.py
-(which registers them); the same contract holds: add to these commands, never change them."""
+way back in for an admin who lost their password or whose only admin left."""
 
 import argparse
 import json
 from collections.abc import Callable, Coroutine
-from pathlib import Path
 from typing import Any
 
-from .accounts import (
+from ..accounts import (
     AccountError,
     Login,
     add_user,
@@ -19,41 +17,12 @@ from .accounts import (
     set_password,
     suspend,
 )
-
-
-def add_parsers(sub: Any) -> None:
-    p = sub.add_parser("user", help="manage organizers")
-    user_sub = p.add_subparsers(dest="user_command", required=True, metavar="ACTION")
-    p = user_sub.add_parser("add", help="add an organizer or admin")
-    p.add_argument("--data", required=True, type=Path)
-    p.add_argument("name")
-    p.add_argument("--password", required=True)
-    p.add_argument("--role", choices=["organizer", "admin"], default="organizer")
-    p.add_argument("--display-name", help="name shown on profiles (default: NAME)")
-
-    p = user_sub.add_parser("list", help="list organizers and admins: name, role, active or suspended, since")
-    p.add_argument("--data", required=True, type=Path)
-    p.add_argument("--json", action="store_true", help="print JSON instead of one line per user")
-
-    p = user_sub.add_parser("password", help="set a user's password (ends their open sessions)")
-    p.add_argument("--data", required=True, type=Path)
-    p.add_argument("name")
-    p.add_argument("--password", help="the new password (default: a generated one, printed once)")
-
-    p = user_sub.add_parser("suspend", help="refuse a user's login and end their sessions; their posts stay")
-    p.add_argument("--data", required=True, type=Path)
-    p.add_argument("name")
-
-    p = user_sub.add_parser("reactivate", help="let a suspended user log in again")
-    p.add_argument("--data", required=True, type=Path)
-    p.add_argument("name")
+from .common import CommandError, database, load
 
 
 async def cmd_user_add(args: argparse.Namespace) -> int:
-    from .cli import CommandError, _database, _load
-
-    config = _load(args.data)
-    async with _database(config) as db:
+    config = load(args.data)
+    async with database(config) as db:
         try:
             async with db.transaction() as tx:
                 await add_user(tx, username=args.name, password=args.password, role=args.role,
@@ -65,10 +34,8 @@ async def cmd_user_add(args: argparse.Namespace) -> int:
 
 
 async def cmd_user_list(args: argparse.Namespace) -> int:
-    from .cli import _database, _load
-
-    config = _load(args.data)
-    async with _database(config) as db:
+    config = load(args.data)
+    async with database(config) as db:
         logins = await list_logins(db)
     if args.json:
         print(json.dumps([{"name": u.username, "display_name": u.name, "role": u.role,
@@ -83,9 +50,7 @@ async def cmd_user_list(args: argparse.Namespace) -> int:
 
 async def _change(args: argparse.Namespace, change: Callable[[Any, Login], Coroutine[Any, Any, Any]]) -> Any:
     """Run `change` on the user named in args, in one transaction; unknown names are refused."""
-    from .cli import CommandError, _database, _load
-
-    async with _database(_load(args.data)) as db:
+    async with database(load(args.data)) as db:
         try:
             async with db.transaction() as tx:
                 login = await get_login(tx, args.name)
@@ -120,12 +85,3 @@ async def cmd_user_reactivate(args: argparse.Namespace) -> int:
     else:
         print(f"{args.name} was not suspended")
     return 0
-
-
-COMMANDS: dict[tuple[str, str | None], Callable[[argparse.Namespace], Coroutine[Any, Any, int]]] = {
-    ("user", "add"): cmd_user_add,
-    ("user", "list"): cmd_user_list,
-    ("user", "password"): cmd_user_password,
-    ("user", "suspend"): cmd_user_suspend,
-    ("user", "reactivate"): cmd_user_reactivate,
-}
