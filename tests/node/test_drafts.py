@@ -354,7 +354,8 @@ def test_example_outcome_reports_on_the_example_journey() -> None:
 
 @pytest.mark.parametrize(("status", "online", "lang", "head"), [
     ("CANCELLED", False, "fr", "ANNULÉ · "), ("TENTATIVE", False, "es", "POR CONFIRMAR · "),
-    ("CONFIRMED", True, "fr", ""), ("CANCELLED", True, "en", "CANCELLED · "), ("TENTATIVE", True, "pt-BR", "A CONFIRMAR · "),
+    ("CONFIRMED", True, "fr", ""), ("CANCELLED", True, "en", "CANCELLED · "),
+    ("TENTATIVE", True, "pt-BR", "A CONFIRMAR · "),
 ])
 def test_journey_teasers_speak_the_readers_language(status: str, online: bool, lang: str, head: str) -> None:
     details = {"startTime": "2027-05-20T09:30:00+02:00", "timezone": "Europe/Paris", "ical:status": status,
