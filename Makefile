@@ -46,7 +46,7 @@ bench: $(STAMP)
 	$(BIN)/python -m tests.bench
 
 # Interface strings: extract `_()`/`ngettext()` from node/ and templates/ (babel.cfg) into
-# locale/messages.pot, then merge it into locale/{fr,es}/LC_MESSAGES/messages.po. New strings arrive
+# locale/messages.pot, then merge it into locale/{fr,es,pt}/LC_MESSAGES/messages.po. New strings arrive
 # untranslated (and close guesses as fuzzy): translate them, remove the fuzzy flags; tests/node/test_i18n.py
 # fails until every string is translated. The app compiles the .po files in memory at start.
 i18n: $(STAMP)

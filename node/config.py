@@ -17,7 +17,7 @@ from .timezones import check_zone, default_zone
 
 CONFIG_FILE = "maillage.toml"
 DATABASE_FILE = "maillage.db"
-LANGUAGES = ("fr", "en", "es")
+LANGUAGES = ("fr", "en", "es", "pt")
 
 
 class ConfigError(Exception):

@@ -17,6 +17,7 @@ QUESTION = {
     "fr": "Participerez-vous au voyage apprenant « {title} » ?",
     "en": "Will you join the learning journey “{title}”?",
     "es": "¿Participará en el viaje de aprendizaje «{title}»?",
+    "pt": "Você vai participar da jornada de aprendizagem “{title}”?",
 }
 
 

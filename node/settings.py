@@ -15,7 +15,7 @@ from protocol.langmap import canonical_lang_tag, is_lang_tag
 
 from . import clock, social
 from .accounts import get_actor
-from .config import Config
+from .config import LANGUAGES, Config
 from .db import Database, Transaction
 from .formerrors import FieldError, _
 from .profiles import record_avatar, send_actor_update
@@ -38,7 +38,7 @@ class NodeSettings:
     summary_html: str = ""
     charter_md: str = ""
     charter_html: str = ""
-    languages: tuple[str, ...] = ("fr", "en", "es")
+    languages: tuple[str, ...] = LANGUAGES
     manual_approval: bool = False
     comments: str = "open"
     avatar_url: str | None = None

@@ -63,6 +63,7 @@ _WORDS = {
     "fr": {"online": "en ligne", "CANCELLED": "ANNULÉ", "TENTATIVE": "À CONFIRMER"},
     "en": {"online": "online", "CANCELLED": "CANCELLED", "TENTATIVE": "TO BE CONFIRMED"},
     "es": {"online": "en línea", "CANCELLED": "CANCELADO", "TENTATIVE": "POR CONFIRMAR"},
+    "pt": {"online": "on-line", "CANCELLED": "CANCELADA", "TENTATIVE": "A CONFIRMAR"},
 }
 
 

@@ -17,6 +17,7 @@ RSVP_LABELS: dict[str, dict[str, str]] = {
     "fr": {"going": "Je viens", "maybe": "Peut-être", "not_going": "Je ne viens pas"},
     "en": {"going": "Going", "maybe": "Maybe", "not_going": "Not going"},
     "es": {"going": "Voy", "maybe": "Quizás", "not_going": "No voy"},
+    "pt": {"going": "Vou", "maybe": "Talvez", "not_going": "Não vou"},
 }
 _LABEL_TO_CHOICE = {label.casefold(): choice for labels in RSVP_LABELS.values() for choice, label in labels.items()}
 

@@ -84,6 +84,6 @@ def test_peer_directory_lists_peers_of_peers(cluster: Cluster) -> None:
     assert (listed[b.host]["name"], listed[b.host]["via"], listed[b.host]["actor"]) == ("Réseau b", None,
                                                                                          b.actor_iri())
     assert (listed[a.host]["name"], listed[a.host]["via"], listed[a.host]["followed"]) == ("Réseau a", b.host, False)
-    assert listed[a.host]["languages"] == ["fr", "en", "es"]
+    assert listed[a.host]["languages"] == ["fr", "en", "es", "pt"]
     assert listed[a.host]["software"] == "maillage"
     assert c.host not in listed

@@ -140,7 +140,7 @@ async def test_nodeinfo_document_and_counts_after_a_publish(client: TestClient) 
         "services": {"inbound": [], "outbound": ["atom1.0"]},
         "openRegistrations": False,
         "usage": {"users": {"total": 1, "activeMonth": 1, "activeHalfyear": 1}, "localPosts": 0},
-        "metadata": {"nodeName": "Réseau test", "network": "@reseau@node.test", "languages": ["fr", "en", "es"]},
+        "metadata": {"nodeName": "Réseau test", "network": "@reseau@node.test", "languages": ["fr", "en", "es", "pt"]},
     }
     await publish_practice(client.app, "premiere")
     await publish_practice(client.app, "seconde")

@@ -355,10 +355,11 @@ def test_example_outcome_reports_on_the_example_journey() -> None:
 @pytest.mark.parametrize(("status", "online", "lang", "head"), [
     ("CANCELLED", False, "fr", "ANNULÉ · "), ("TENTATIVE", False, "es", "POR CONFIRMAR · "),
     ("CONFIRMED", True, "fr", ""), ("CANCELLED", True, "en", "CANCELLED · "),
+    ("TENTATIVE", True, "pt-BR", "A CONFIRMAR · "),
 ])
 def test_journey_teasers_speak_the_readers_language(status: str, online: bool, lang: str, head: str) -> None:
     details = {"startTime": "2027-05-20T09:30:00+02:00", "timezone": "Europe/Paris", "ical:status": status,
                "isOnline": online, **({} if online else {"location": {"type": "Place", "name": "Crest"}})}
     teaser = journey_teaser("Deux jours.", details, lang)
     assert teaser.startswith(head)
-    assert ({"fr": "en ligne", "en": "online", "es": "en línea"}[lang] in teaser) is online
+    assert ({"fr": "en ligne", "en": "online", "es": "en línea", "pt-BR": "on-line"}[lang] in teaser) is online

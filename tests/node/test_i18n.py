@@ -1,7 +1,7 @@
 """The reader's language, as a pure function: `?lang=`, then the cookie, then Accept-Language by q-value,
 then the default; and the gettext catalogs: every interface string of node/ and templates/ (extracted
-as `make i18n` does, from babel.cfg) is in locale/messages.pot and translated in French and Spanish,
-none fuzzy, placeholders kept."""
+as `make i18n` does, from babel.cfg) is in locale/messages.pot and translated in French, Spanish and
+(Brazilian) Portuguese, none fuzzy, placeholders kept."""
 
 import re
 from pathlib import Path
@@ -80,6 +80,7 @@ def test_language_names_are_in_their_own_language() -> None:
 def test_translator_formats_and_falls_back_to_english() -> None:
     assert translator("fr")("Nothing tagged #%(tag)s yet.", tag="commons") == "Rien n’est encore classé #commons."
     assert translator("es-MX")("Comments") == "Comentarios"
+    assert translator("pt-BR")("Comments") == translator("pt-PT")("Comments") == "Comentários"
     assert translator("de")("Comments") == "Comments"
     assert translator("fr")("A string nobody translated") == "A string nobody translated"
 
@@ -89,10 +90,12 @@ def test_plurals_follow_each_language() -> None:
     assert [plural_translator("fr")(one, many, n) for n in (0, 1, 2)] == ["0 abonné", "1 abonné", "2 abonnés"]
     assert [plural_translator("es")(one, many, n) for n in (0, 1, 2)] == [
         "0 seguidores", "1 seguidor", "2 seguidores"]
+    assert [plural_translator("pt-BR")(one, many, n) for n in (0, 1, 2)] == [
+        "0 seguidor", "1 seguidor", "2 seguidores"]  # Brazilian Portuguese: n > 1, as French
     assert plural_translator("en")(one, many, 1) == "1 follower"
 
 
-CATALOG_LANGS = ("fr", "es")
+CATALOG_LANGS = ("fr", "es", "pt")
 SKIPPED_DIRS = {"tests", "deploy", "docs", "static", "locale", "node_modules"}
 
 
@@ -149,4 +152,4 @@ def test_every_interface_string_is_translated(lang: str) -> None:
 @pytest.mark.parametrize("lang", CATALOG_LANGS)
 def test_catalogs_compile(lang: str) -> None:
     translations = compile_po(LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po")
-    assert translations.gettext("Comments") == {"fr": "Commentaires", "es": "Comentarios"}[lang]
+    assert translations.gettext("Comments") == {"fr": "Commentaires", "es": "Comentarios", "pt": "Comentários"}[lang]

@@ -121,7 +121,7 @@ async def test_manual_approval_in_the_config_file_shows_in_actor_documents_from_
 
 async def test_rsvp_poll_speaks_every_language_of_the_interface(client: TestClient) -> None:
     """The journey is French with an English translation: its poll asks in both, French first, and
-    names each option in French, English and Spanish (the interface's languages)."""
+    names each option in French, English, Spanish and Portuguese (the interface's languages)."""
     found = await publish_examples(client.app)
     journey = found[("journey", "fr")]
     doc = await (await get_as2(client, f"{journey.iri}/rsvp")).json(content_type=None)
@@ -129,8 +129,9 @@ async def test_rsvp_poll_speaks_every_language_of_the_interface(client: TestClie
     assert list(doc["contentMap"]) == ["fr", "en"]
     assert found[("journey", "en")].meta["title"] in doc["contentMap"]["en"]
     assert [option["nameMap"] for option in doc["oneOf"]] == [
-        {"fr": "Je viens", "en": "Going", "es": "Voy"}, {"fr": "Peut-être", "en": "Maybe", "es": "Quizás"},
-        {"fr": "Je ne viens pas", "en": "Not going", "es": "No voy"}]
+        {"fr": "Je viens", "en": "Going", "es": "Voy", "pt": "Vou"},
+        {"fr": "Peut-être", "en": "Maybe", "es": "Quizás", "pt": "Talvez"},
+        {"fr": "Je ne viens pas", "en": "Not going", "es": "No voy", "pt": "Não vou"}]
 
 
 async def test_backfill_reads_a_takahe_outbox(client: TestClient) -> None:

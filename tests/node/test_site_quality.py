@@ -25,7 +25,7 @@ async def site(client: TestClient) -> TestClient:
     return client
 
 
-@pytest.mark.parametrize("lang", ["fr", "en", "es"])
+@pytest.mark.parametrize("lang", ["fr", "en", "es", "pt"])
 async def test_public_pages_are_semantic_labelled_and_csp_clean(site: TestClient, lang: str) -> None:
     for path in PAGES:
         resp = await site.get(path, headers={"Accept": BROWSER, "Accept-Language": lang})

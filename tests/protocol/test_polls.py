@@ -63,7 +63,7 @@ def test_mastodon_reads_our_question(lang: str) -> None:
         "expires_at": "2027-05-20T07:30:00Z", "voters_count": 15, "cached_tallies": [12, 3, 0],
     }
     assert doc["oneOf"][0] == {"type": "Note", "name": RSVP_LABELS[lang]["going"],
-                               "nameMap": {k: RSVP_LABELS[k]["going"] for k in dict.fromkeys([lang, *LANGS])},
+                               "nameMap": {k: RSVP_LABELS[k]["going"] for k in dict.fromkeys([lang, *RSVP_LABELS])},
                                "replies": {"type": "Collection", "totalItems": 12}}
     assert (doc["id"], doc["attributedTo"], doc["context"]) == (QUESTION_IRI, NETWORK, f"{BASE}/journeys/voyage-drome")
     assert mastodon_poll(question(lang, closed=True))["expires_at"] == "2027-05-20T07:30:00Z"
@@ -73,7 +73,7 @@ def test_mastodon_limits_are_respected() -> None:
     # Mastodon's own polls have at most 4 options of at most 50 characters; remote ones should too.
     for labels in RSVP_LABELS.values():
         assert len(labels) <= 4 and all(len(label) <= 50 for label in labels.values())
-    assert len({label.casefold() for labels in RSVP_LABELS.values() for label in labels.values()}) == 9
+    assert len({label.casefold() for labels in RSVP_LABELS.values() for label in labels.values()}) == 12
 
 
 def test_the_question_text_is_escaped() -> None:
@@ -87,7 +87,7 @@ def test_the_question_text_is_escaped() -> None:
 
 
 @pytest.mark.parametrize(("lang", "expected"), [("fr", "fr"), ("fr-CA", "fr"), ("es-419", "es"), ("en-GB", "en"),
-                                                ("pt", "en"), ("de", "en")])
+                                                ("pt-BR", "pt"), ("de", "en")])
 def test_labels_by_language(lang: str, expected: str) -> None:
     assert rsvp_labels(lang) == RSVP_LABELS[expected]
 
@@ -103,7 +103,7 @@ def test_a_mastodon_vote_becomes_a_participation(lang: str, choice: str) -> None
 
 
 @pytest.mark.parametrize(("name", "choice"), [("Going", "going"), ("  je viens ", "going"), ("PEUT-ÊTRE", "maybe"),
-                                              ("quizás", "maybe"), ("No voy", "not_going")])
+                                              ("quizás", "maybe"), ("No voy", "not_going"), ("não vou", "not_going")])
 def test_votes_in_any_of_our_languages(name: str, choice: str) -> None:
     assert parse_vote(mastodon_vote(name)["object"]) == Vote(QUESTION_IRI, choice)
 
