@@ -53,7 +53,7 @@ def test_mastodon_reads_the_original_language_first(original: Any) -> None:
 
 def test_poll_options_are_named_in_every_language_we_have_labels_for() -> None:
     """An RSVP option's `name` is in the journey's language (a Mastodon vote sends it back); its
-    `nameMap` has the labels of fr, en and es, the journey's first; the question is asked in each of
+    `nameMap` has the labels of fr, en, es and pt, the journey's first; the question is asked in each of
     the journey's languages, its own first (Mastodon's `language` rule above)."""
     doc = build_rsvp_question(
         iri="https://node.example/journeys/j/rsvp", attributed_to="https://node.example/users/reseau",
@@ -67,7 +67,7 @@ def test_poll_options_are_named_in_every_language_we_have_labels_for() -> None:
     assert going["name"] == "Je viens"
     # The journey's languages with labels first (en-GB, from en's), then the others; no German label
     # is made up from the English one.
-    assert going["nameMap"] == {"fr": "Je viens", "en-GB": "Going", "en": "Going", "es": "Voy"}
+    assert going["nameMap"] == {"fr": "Je viens", "en-GB": "Going", "en": "Going", "es": "Voy", "pt": "Vou"}
     assert [next(iter(option["nameMap"])) for option in doc["oneOf"]] == ["fr"] * 3
 
 
