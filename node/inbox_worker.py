@@ -213,14 +213,17 @@ _MARK = ("UPDATE inbox SET state = ?, attempts = ?, error = ?, processed_at = ?,
 
 
 def _outcome(row: _Row, state: str, error: str | None) -> tuple[Any, ...]:
-    """The new state of a handled row, as `InboxWorker._mark` writes it: a retry waits, then fails; an
-    ignored row keeps its id and a digest, not its body (`inbox.ignored_document`)."""
+    """The new state of a handled row, as `InboxWorker._mark` writes it: a retry waits, then fails. An
+    ignored or failed row keeps its id and a digest, not its body (`inbox.ignored_document`); a failed one
+    also its error. Nothing handles a failed row again (there is no admin retry, and a copy sent again is a
+    duplicate), so its body would only be padding kept for `log_retention_days`."""
     attempts = row["attempts"] + 1
     next_attempt_at = 0.0
     if state == "retry":
         state = "failed" if attempts >= MAX_ATTEMPTS else "new"
         next_attempt_at = clock.timestamp() + retry_delay(attempts)
-    document = ignored_document(row["activity_iri"], row["document"]) if state == "ignored" else None
+    finished = state in ("ignored", "failed")
+    document = ignored_document(row["activity_iri"], row["document"]) if finished else None
     return (state, attempts, error, clock.iso(), next_attempt_at, document, row["id"])
 
 
