@@ -202,7 +202,7 @@ class DeliveryWorker:
         now = clock.timestamp()
         fresh = []
         for c in claimed:
-            p.hosts.observe(c.job.host, c.failures, c.proven)
+            p.hosts.observe(c.job.host, c.failures, c.proven, c.retry_at, now)
             if not p.hosts.waiting(c.job.host, now) and p.backlog[c.job.host] < HOST_BACKLOG:
                 p.held.add(c.job.id)
                 p.backlog[c.job.host] += 1

@@ -19,7 +19,7 @@ from .urls import Urls
 # most `per_host` of one host.
 _CLAIM = (
     "SELECT q.id, q.inbox, q.host, q.attempts, q.activity_id, a.username, a.private_key_pem,"
-    " COALESCE(m.failures, 0) AS failures, m.delivered_at IS NOT NULL AS proven FROM ("
+    " COALESCE(m.failures, 0) AS failures, m.delivered_at IS NOT NULL AS proven, m.retry_at FROM ("
     "  SELECT d.*, row_number() OVER (PARTITION BY d.host ORDER BY d.next_attempt_at, d.id) AS turn FROM ("
     "   SELECT id, inbox, host, attempts, activity_id, next_attempt_at FROM deliveries"
     "   WHERE state = 'pending' AND next_attempt_at <= ? AND id NOT IN (SELECT value FROM json_each(?))"
@@ -47,6 +47,7 @@ class Claimed:
     job: Job
     failures: int  # POSTs in a row that failed
     proven: bool  # has accepted a delivery
+    retry_at: float | None  # when its deliveries stopped (or stop) waiting, after its last failed POSTs
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ async def claim(db: Database, urls: Urls, held: set[int], *, window: int, per_ho
     now = clock.timestamp()
     rows = await db.fetch_all(_CLAIM, (now, json.dumps(sorted(held)), now, window, per_host, limit))
     return [Claimed(Job(r["id"], r["inbox"], r["host"], r["attempts"], r["activity_id"], urls.key_id(r["username"]),
-                        r["private_key_pem"]), r["failures"], bool(r["proven"]))
+                        r["private_key_pem"]), r["failures"], bool(r["proven"]), r["retry_at"])
             for r in rows]
 
 

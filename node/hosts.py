@@ -13,12 +13,22 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from protocol.retry import FOLLOWERS_EXPIRE_AFTER_SECONDS, host_failed, host_wait
+from protocol.retry import (
+    FOLLOWERS_EXPIRE_AFTER_SECONDS,
+    HOST_FAILURES_TO_WAIT,
+    HOST_WAIT_CAP_SECONDS,
+    host_failed,
+    host_wait,
+)
 
 from . import clock
 from .db import Database
 
 log = logging.getLogger(__name__)
+# A host whose wait ended this long ago was not tried since (a host with deliveries pending is tried at
+# least once a day: its wait and a delivery's retry are both under a day): the node had nothing for it,
+# and the failures before are a run that ended, not one its next failure continues.
+RUN_ENDED_AFTER = 2 * HOST_WAIT_CAP_SECONDS
 
 # One statement per kind of outcome, each an upsert: a host gets its row with its first delivery.
 DELIVERED = ("INSERT INTO domains (host, delivered_at) VALUES (?, ?) ON CONFLICT (host) DO UPDATE SET"
@@ -27,10 +37,13 @@ DELIVERED = ("INSERT INTO domains (host, delivered_at) VALUES (?, ?) ON CONFLICT
 ANSWERED = ("INSERT INTO domains (host, undelivered_since) VALUES (?, ?) ON CONFLICT (host) DO UPDATE SET"
             " failures = 0, retry_at = NULL,"
             " undelivered_since = COALESCE(undelivered_since, excluded.undelivered_since)")
-FAILED = ("INSERT INTO domains (host, failing_since, undelivered_since, failures, retry_at) VALUES (?, ?, ?, ?, ?)"
-          " ON CONFLICT (host) DO UPDATE SET failing_since = COALESCE(failing_since, excluded.failing_since),"
-          " undelivered_since = COALESCE(undelivered_since, excluded.undelivered_since),"
-          " failures = excluded.failures, retry_at = excluded.retry_at")
+_FAILED = ("INSERT INTO domains (host, failing_since, undelivered_since, failures, retry_at) VALUES (?, ?, ?, ?, ?)"
+           " ON CONFLICT (host) DO UPDATE SET failing_since = {failing_since},"
+           " undelivered_since = COALESCE(undelivered_since, excluded.undelivered_since),"
+           " failures = excluded.failures, retry_at = excluded.retry_at")
+FAILED = _FAILED.format(failing_since="COALESCE(failing_since, excluded.failing_since)")
+# The first failure after a run that ended (`HostBook.observe`): failing from now, not since weeks ago.
+FAILED_AFRESH = _FAILED.format(failing_since="excluded.failing_since")
 DEFER = ("UPDATE deliveries SET next_attempt_at = ?, updated_at = ? WHERE state = 'pending' AND host = ?"
          " AND next_attempt_at < ?")
 
@@ -46,6 +59,7 @@ class HostState:
     failures: int = 0
     proven: bool = False
     retry_at: float | None = None
+    run_ended: bool = False  # its failures in `domains` are of a run that ended: the next one starts another
 
     @property
     def standing(self) -> Standing:
@@ -70,9 +84,11 @@ class HostBook:
         self.rng = rng
         self.hosts: dict[str, HostState] = {}
 
-    def observe(self, host: str, failures: int, proven: bool) -> None:
-        """What `domains` says of a host a claimed job goes to; what the pass learned since comes first."""
-        self.hosts.setdefault(host, HostState(failures=failures, proven=proven))
+    def observe(self, host: str, failures: int, proven: bool, retry_at: float | None, now: float) -> None:
+        """What `domains` says of a host a claimed job goes to; what the pass learned since comes first.
+        Failures of a run that ended (RUN_ENDED_AFTER) do not count: the host starts afresh."""
+        ended = retry_at is not None and retry_at < now - RUN_ENDED_AFTER
+        self.hosts.setdefault(host, HostState(failures=0 if ended else failures, proven=proven, run_ended=ended))
 
     def standing(self, host: str) -> Standing:
         return self.hosts[host].standing
@@ -88,6 +104,7 @@ class HostBook:
     def result(self, host: str, status: int | None, now: float) -> Change:
         """Note a POST's outcome; returns what to write, and when the host's deliveries wait from now on."""
         state = self.hosts[host]
+        afresh, state.run_ended = state.run_ended, False
         if status is not None and 200 <= status < 300:
             state.failures, state.proven, state.retry_at = 0, True, None
             return Change(DELIVERED, (host, now))
@@ -98,21 +115,25 @@ class HostBook:
         wait = host_wait(state.failures, self.rng)
         if wait is not None:  # a later failure never shortens the wait
             state.retry_at = max(state.retry_at or 0.0, now + wait)
-        return Change(FAILED, (host, now, now, state.failures, state.retry_at), waits_until=state.retry_at)
+        sql = FAILED_AFRESH if afresh else FAILED
+        return Change(sql, (host, now, now, state.failures, state.retry_at), waits_until=state.retry_at)
 
 
 async def expire(db: Database, hosts: set[str]) -> int:
     """Remove the followers whose inboxes are on those of `hosts` that have accepted no delivery for
-    FOLLOWERS_EXPIRE_AFTER_SECONDS, while deliveries to them kept failing (the caller has just seen one fail:
-    a host that was down when the node last posted, a month ago, is not judged by that alone). Returns how
-    many follows were removed; each host counts its own in `followers_expired`."""
+    FOLLOWERS_EXPIRE_AFTER_SECONDS and are failing now: as many POSTs in a row as make the circuit breaker
+    wait (a run that ended long ago does not count: `HostBook.observe`), or unavailable. A host down when
+    the node last posted, a month ago, is not judged by one failed attempt of the next post. A host that
+    sends us activities but accepts none of ours still expires: sending costs a fake follower nothing.
+    Returns how many follows were removed; each host counts its own in `followers_expired`."""
     if not hosts:
         return 0
     now = clock.timestamp()
     marks = ",".join("?" * len(hosts))
     expired = {r["host"] for r in await db.fetch_all(
-        f"SELECT host FROM domains WHERE host IN ({marks}) AND undelivered_since < ?",
-        [*sorted(hosts), now - FOLLOWERS_EXPIRE_AFTER_SECONDS])}
+        f"SELECT host FROM domains WHERE host IN ({marks}) AND undelivered_since < ?"
+        " AND (failures >= ? OR unavailable = 1)",
+        [*sorted(hosts), now - FOLLOWERS_EXPIRE_AFTER_SECONDS, HOST_FAILURES_TO_WAIT])}
     if not expired:
         return 0
     from .follows import expire_followers  # here: follows imports outbox, which imports delivery, which imports this
