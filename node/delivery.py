@@ -6,9 +6,9 @@ is sent when the worker next runs (at-least-once; receivers dedupe on activity i
 Fair to every host (node/hosts.py), so one dead or slow server never delays the others: a pass claims
 due rows host by host (proven hosts' first, then every host's first row, every host's second...; at most
 HOST_BACKLOG waiting per host) and looks for new ones every RECLAIM_AFTER while it runs; it keeps at
-most `per_host` POSTs in flight to one host (one while it fails) and `concurrency` in all, of which hosts
-that have not proven they answer (no delivery accepted yet, or failing) hold at most half, and serves
-proven hosts first. A slot freed by an answer (or a timeout) goes to the next job at once, and results
+most `per_host` POSTs in flight to one host (one while it fails or answers slowly) and `concurrency` in
+all, of which hosts that have not proven they answer (no delivery accepted yet, failing, or slower than
+node/hosts.SLOW_ANSWER_SECONDS) hold at most half, and serves proven hosts first. A slot freed by an answer (or a timeout) goes to the next job at once, and results
 are written a few at a time as they come: nothing waits for the slowest POST of a batch. After a few
 failed POSTs in a row a host's deliveries wait (protocol/retry.host_wait) instead of each being tried.
 
@@ -272,7 +272,7 @@ class DeliveryWorker:
                 continue
             result = task.result()
             taken += 1
-            change = p.hosts.result(result.job.host, result.status, now)
+            change = p.hosts.result(result.job.host, result.status, now, result.seconds)
             p.results.append((result, change))
             p.oldest_result = p.oldest_result or asyncio.get_running_loop().time()
             if change.waits_until is not None:
@@ -343,6 +343,7 @@ class DeliveryWorker:
 
     async def _send(self, job: Job, body: bytes, headers: dict[str, str]) -> Result:
         """One signed POST."""
+        started = asyncio.get_running_loop().time()
         try:
             async with self.session.post(
                 job.inbox, data=body, headers=headers, timeout=self.timeout, allow_redirects=False
@@ -350,7 +351,8 @@ class DeliveryWorker:
                 await resp.content.read(65536)
                 retry_after = retry_after_seconds(resp.headers.get("Retry-After"), clock.now())
                 error = None if resp.status < 300 else f"HTTP {resp.status}"
-                return Result(job, resp.status, error, retry_after)
+                return Result(job, resp.status, error, retry_after,
+                              seconds=asyncio.get_running_loop().time() - started)
         except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as exc:  # ValueError: a host IDNA refuses
             if blocked := blocked_cause(exc):  # a name that resolves to a private address: final, like a literal
                 return Result(job, 403, f"refused: {blocked}", None)

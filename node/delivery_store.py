@@ -57,6 +57,7 @@ class Result:
     error: str | None
     retry_after: float | None
     scheme: str | None = None  # a signature scheme the domain accepted, to remember
+    seconds: float = 0.0  # how long the host took to answer (node/hosts.SLOW_ANSWER_SECONDS)
 
 
 async def claim(db: Database, urls: Urls, held: set[int], *, window: int, per_host: int,

@@ -2,7 +2,8 @@
 delays the others: how many POSTs it may have in flight, whether it is served first, whether its
 deliveries wait (a circuit breaker), and when the followers whose inboxes it holds expire.
 
-The state is kept in `domains` (migration 0017). A delivery pass reads it with the jobs it claims and
+The state is kept in `domains` (migration 0017); `delivered_at` is its last accepted delivery that was
+answered quickly (a slow answer clears it). A delivery pass reads it with the jobs it claims and
 keeps it in memory until the pass ends (only `serve` delivers, so nothing else changes it meanwhile);
 each result's change is written with the batch of results it belongs to.
 """
@@ -25,6 +26,10 @@ from . import clock
 from .db import Database
 
 log = logging.getLogger(__name__)
+# An answer slower than this makes its host `slow`: one POST at a time and not served first, until it
+# answers quickly again. Hosts that accept just before the timeout (10 s) would otherwise prove
+# themselves with one 202 and, served first with 4 POSTs each, 64 of them held every slot in turn.
+SLOW_ANSWER_SECONDS = 3.0
 # A host whose wait ended this long ago was not tried since (a host with deliveries pending is tried at
 # least once a day: its wait and a delivery's retry are both under a day): the node had nothing for it,
 # and the failures before are a run that ended, not one its next failure continues.
@@ -37,6 +42,7 @@ DELIVERED = ("INSERT INTO domains (host, delivered_at) VALUES (?, ?) ON CONFLICT
 ANSWERED = ("INSERT INTO domains (host, undelivered_since) VALUES (?, ?) ON CONFLICT (host) DO UPDATE SET"
             " failures = 0, retry_at = NULL,"
             " undelivered_since = COALESCE(undelivered_since, excluded.undelivered_since)")
+ANSWERED_SLOWLY = ANSWERED + ", delivered_at = NULL"  # not proven any more (DELIVERED writes a slow one's NULL)
 _FAILED = ("INSERT INTO domains (host, failing_since, undelivered_since, failures, retry_at) VALUES (?, ?, ?, ?, ?)"
            " ON CONFLICT (host) DO UPDATE SET failing_since = {failing_since},"
            " undelivered_since = COALESCE(undelivered_since, excluded.undelivered_since),"
@@ -49,7 +55,8 @@ DEFER = ("UPDATE deliveries SET next_attempt_at = ?, updated_at = ? WHERE state 
 
 
 class Standing(StrEnum):
-    PROVEN = "proven"  # accepted a delivery, and nothing failed since: served first
+    PROVEN = "proven"  # accepted a delivery, and nothing failed or was slow since: served first
+    SLOW = "slow"  # its last answer took more than SLOW_ANSWER_SECONDS: one POST at a time
     NEW = "new"  # never accepted one (yet)
     FAILING = "failing"  # its last POST got no answer or a 5xx: one POST at a time
 
@@ -59,12 +66,15 @@ class HostState:
     failures: int = 0
     proven: bool = False
     retry_at: float | None = None
+    slow: bool = False
     run_ended: bool = False  # its failures in `domains` are of a run that ended: the next one starts another
 
     @property
     def standing(self) -> Standing:
         if self.failures:
             return Standing.FAILING
+        if self.slow:
+            return Standing.SLOW
         return Standing.PROVEN if self.proven else Standing.NEW
 
 
@@ -94,23 +104,29 @@ class HostBook:
         return self.hosts[host].standing
 
     def cap(self, host: str, per_host: int) -> int:
-        """POSTs the host may have in flight: one while failing, so a dead host holds one slot, not `per_host`."""
-        return 1 if self.hosts[host].failures else per_host
+        """POSTs the host may have in flight: one while failing or slow, so a dead or slow host holds one
+        slot, not `per_host`."""
+        return 1 if self.hosts[host].standing in (Standing.FAILING, Standing.SLOW) else per_host
 
     def waiting(self, host: str, now: float) -> bool:
         retry_at = self.hosts[host].retry_at
         return retry_at is not None and retry_at > now
 
-    def result(self, host: str, status: int | None, now: float) -> Change:
-        """Note a POST's outcome; returns what to write, and when the host's deliveries wait from now on."""
+    def result(self, host: str, status: int | None, now: float, seconds: float = 0.0) -> Change:
+        """Note a POST's outcome and how long it took to answer; returns what to write, and when the host's
+        deliveries wait from now on. A slow answer leaves the host unproven in `domains` too (no
+        `delivered_at`), so that the next pass does not serve it first either."""
         state = self.hosts[host]
         afresh, state.run_ended = state.run_ended, False
+        if not host_failed(status):
+            state.slow = seconds > SLOW_ANSWER_SECONDS
         if status is not None and 200 <= status < 300:
-            state.failures, state.proven, state.retry_at = 0, True, None
-            return Change(DELIVERED, (host, now))
+            state.failures, state.proven, state.retry_at = 0, not state.slow, None
+            return Change(DELIVERED, (host, None if state.slow else now))
         if not host_failed(status):
             state.failures, state.retry_at = 0, None
-            return Change(ANSWERED, (host, now))
+            state.proven = state.proven and not state.slow
+            return Change(ANSWERED_SLOWLY if state.slow else ANSWERED, (host, now))
         state.failures += 1
         wait = host_wait(state.failures, self.rng)
         if wait is not None:  # a later failure never shortens the wait

@@ -1,14 +1,30 @@
 """Review of issue 16's work: what a failed activity keeps, when a host's followers expire, slow hosts
 that accept, and how often the delivery pass writes. Each test replays the reviewer's case."""
 
+import contextlib
 import json
+import random
 
 import pytest
 from aiohttp.test_utils import TestClient
 
 from node.appkeys import DB, DELIVERY
+from node.delivery import PER_HOST
+from node.hosts import SLOW_ANSWER_SECONDS, HostBook, Standing
 from protocol.retry import FOLLOWERS_EXPIRE_AFTER_SECONDS, HOST_FAILURES_TO_WAIT
-from tests.security.test_fair_delivery import DAY, Tick, all_due, follow_and_fail, followers, host_row, states
+from tests.security.test_fair_delivery import (
+    DAY,
+    Inboxes,
+    Tick,
+    all_due,
+    fast_worker,
+    follow_and_fail,
+    followers,
+    host_row,
+    running,
+    states,
+    within,
+)
 from tests.security.test_limits import queue
 from tests.support.node import activity, post_signed, process
 from tests.support.peer import Peer
@@ -87,3 +103,42 @@ async def test_a_host_that_missed_a_post_a_month_ago_and_keeps_failing_loses_its
     await app[DELIVERY].run_once()
     assert await followers(app) == []
     assert (await host_row(app, peer.host))["failures"] == HOST_FAILURES_TO_WAIT
+
+
+# Slow hosts that accept do not take over delivery.
+
+def test_a_slow_answer_makes_a_host_wait_its_turn_until_it_answers_quickly_again() -> None:
+    book = HostBook(random.Random(1))
+    book.observe("h", 0, True, None, 0.0)
+    assert (book.standing("h"), book.cap("h", PER_HOST)) == (Standing.PROVEN, PER_HOST)
+    change = book.result("h", 202, 0.0, seconds=SLOW_ANSWER_SECONDS + 1)
+    assert (book.standing("h"), book.cap("h", PER_HOST)) == (Standing.SLOW, 1)
+    assert change.params[1] is None  # not proven in `domains` either: the next pass does not serve it first
+    book.result("h", 404, 0.0, seconds=SLOW_ANSWER_SECONDS + 1)
+    assert book.standing("h") is Standing.SLOW
+    book.result("h", 202, 0.0, seconds=0.1)
+    assert (book.standing("h"), book.cap("h", PER_HOST)) == (Standing.PROVEN, PER_HOST)
+
+
+async def test_hosts_that_accept_just_before_the_timeout_do_not_hold_back_a_host_that_answers_quickly(
+        client: TestClient, peer: Peer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """16 fake followers on 16 hosts answer 202 after 1.5 s (a timeout of 2 s, `slow` past 0.3 s here: 10 s
+    and 3 s in `serve`), each accepting one delivery first; then 4 deliveries to each, queued before one to a
+    host that answers at once. Before: the 16 had proven they accept, were served first, 4 POSTs each, and
+    the quick host waited for them (1.5 s and more); now they share the unproven half, one POST each."""
+    monkeypatch.setattr("node.hosts.SLOW_ANSWER_SECONDS", 0.3, raising=False)
+    app = client.app
+    worker = fast_worker(app, timeout=2.0)
+    await queue(app, f"{peer.base}/inbox")
+    assert await worker.run_once() == 1  # the quick host accepts a delivery: it is proven
+    async with contextlib.AsyncExitStack() as stack:
+        slow = [await stack.enter_async_context(Inboxes(f"127.0.0.{60 + n}", delay=1.5)) for n in range(16)]
+        await queue(app, *(server.inbox() for server in slow))
+        assert await worker.run_once() == 16  # each accepted one delivery, slowly
+        assert {(await host_row(app, s.host))["undelivered_since"] for s in slow} == {None}  # (they accept)
+        await queue(app, *(server.inbox(n) for n in range(4) for server in slow), f"{peer.base}/inbox")
+        async with running(worker):
+            took = await within(5, "the quick host's delivery", lambda: len(peer.inbox) == 2)
+            assert took < 0.8, f"the quick host waited {took:.2f}s behind hosts that answer in 1.5 s"
+            assert max(s.most_at_once for s in slow) == 1
+        print(f"the quick host got its delivery in {took:.2f}s")
