@@ -10,11 +10,11 @@ from protocol.retry import UNAVAILABLE_AFTER_SECONDS, classify
 
 from . import clock
 from .db import Database
-from .hosts import DEFER, DELIVERED, Change, expire
+from .hosts import DEFER, DELIVERED, STOPPED, Change, expire
 from .signing import REMEMBER_SCHEME, KnownSchemes
 from .urls import Urls
 
-# Due rows not held by the pass, from hosts whose deliveries are not waiting, the oldest `window` of them
+# Due rows not held by the pass, from hosts whose deliveries are not waiting (nor stopped), the oldest `window` of them
 # taken host by host: proven hosts' first, then each host's first row, each host's second, and so on, at
 # most `per_host` of one host.
 _CLAIM = (
@@ -23,7 +23,8 @@ _CLAIM = (
     "  SELECT d.*, row_number() OVER (PARTITION BY d.host ORDER BY d.next_attempt_at, d.id) AS turn FROM ("
     "   SELECT id, inbox, host, attempts, activity_id, next_attempt_at FROM deliveries"
     "   WHERE state = 'pending' AND next_attempt_at <= ? AND id NOT IN (SELECT value FROM json_each(?))"
-    "   AND host NOT IN (SELECT host FROM domains WHERE retry_at > ?) ORDER BY next_attempt_at, id LIMIT ?) d) q"
+    "   AND host NOT IN (SELECT host FROM domains WHERE retry_at > ?) AND host NOT IN (" + STOPPED + ")"
+    "   ORDER BY next_attempt_at, id LIMIT ?) d) q"
     " JOIN activities act ON act.id = q.activity_id JOIN actors a ON a.id = act.actor_id"
     " LEFT JOIN domains m ON m.host = q.host WHERE q.turn <= ?"
     " ORDER BY m.delivered_at IS NOT NULL AND m.failures = 0 DESC, q.turn, q.next_attempt_at, q.id LIMIT ?")

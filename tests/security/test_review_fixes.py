@@ -1,14 +1,17 @@
 """Review of issue 16's work: what a failed activity keeps, when a host's followers expire, slow hosts
 that accept, and how often the delivery pass writes. Each test replays the reviewer's case."""
 
+import asyncio
 import contextlib
 import json
 import random
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
 
 from node.appkeys import DB, DELIVERY
+from node.db import Transaction
 from node.delivery import PER_HOST
 from node.hosts import SLOW_ANSWER_SECONDS, HostBook, Standing
 from protocol.retry import FOLLOWERS_EXPIRE_AFTER_SECONDS, HOST_FAILURES_TO_WAIT
@@ -142,3 +145,41 @@ async def test_hosts_that_accept_just_before_the_timeout_do_not_hold_back_a_host
             assert took < 0.8, f"the quick host waited {took:.2f}s behind hosts that answer in 1.5 s"
             assert max(s.most_at_once for s in slow) == 1
         print(f"the quick host got its delivery in {took:.2f}s")
+
+
+# The delivery pass does not write every half second because a domain is unavailable.
+
+async def test_an_unavailable_domain_costs_a_write_when_it_has_deliveries_to_fail_not_every_half_second(
+        client: TestClient, peer: Peer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A domain unavailable, another blocked, and a pass of 2 s to a slow host, then 1 s of the idle loop.
+    Before: the unavailable domains' deliveries were failed in a write transaction at the start of every
+    pass and every claim (every 0.5 s): 5 in the pass, 20 in the idle loop. Now one, when there are
+    deliveries to fail; those queued meanwhile are not sent, and are failed at the next look."""
+    app = client.app
+    writes = []
+    execute = Transaction.execute
+
+    async def counting(self: Transaction, sql: str, params: Any = ()) -> int:
+        if "domain unavailable or blocked" in sql:
+            writes.append(sql)
+        return await execute(self, sql, params)
+
+    monkeypatch.setattr(Transaction, "execute", counting)
+    async with app[DB].transaction() as tx:
+        await tx.execute("INSERT INTO domains (host, unavailable, failing_since) VALUES (?, 1, 1)", (peer.host,))
+        await tx.execute("INSERT INTO domains (host, blocked) VALUES ('blocked.example', 1)")
+    await queue(app, f"{peer.base}/inbox", "http://blocked.example/inbox")
+    worker = fast_worker(app, timeout=5.0)
+    async with Inboxes("127.0.0.90", delay=2.0) as slow:
+        await queue(app, *(slow.inbox(n) for n in range(4)))
+        assert await worker.run_once() == 4
+        assert len(writes) == 1  # the two deliveries failed at once
+        async with running(worker):
+            await asyncio.sleep(1.0)
+            await queue(app, f"{peer.base}/inbox")  # queued for the unavailable domain meanwhile
+            worker.wakeup.set()
+            await asyncio.sleep(0.5)
+        assert len(writes) == 2  # the one queued meanwhile, at the next pass
+    assert peer.inbox == []
+    rows = await app[DB].fetch_all("SELECT state FROM deliveries WHERE host IN (?, 'blocked.example')", (peer.host,))
+    assert [r["state"] for r in rows] == ["failed"] * 3
