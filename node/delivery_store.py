@@ -12,6 +12,7 @@ from . import clock
 from .db import Database
 from .hosts import DEFER, DELIVERED, STOPPED, Change, expire
 from .signing import REMEMBER_SCHEME, KnownSchemes
+from .states import DeliveryState
 from .urls import Urls
 
 # Due rows not held by the pass, from hosts whose deliveries are not waiting (nor stopped), the oldest `window` of them
@@ -22,8 +23,9 @@ _CLAIM = (
     " COALESCE(m.failures, 0) AS failures, m.delivered_at IS NOT NULL AS proven, m.retry_at FROM ("
     "  SELECT d.*, row_number() OVER (PARTITION BY d.host ORDER BY d.next_attempt_at, d.id) AS turn FROM ("
     "   SELECT id, inbox, host, attempts, activity_id, next_attempt_at FROM deliveries"
-    "   WHERE state = 'pending' AND next_attempt_at <= ? AND id NOT IN (SELECT value FROM json_each(?))"
-    "   AND host NOT IN (SELECT host FROM domains WHERE retry_at > ?) AND host NOT IN (" + STOPPED + ")"
+    f"   WHERE state = '{DeliveryState.PENDING}' AND next_attempt_at <= ?"
+    "   AND id NOT IN (SELECT value FROM json_each(?))"
+    f"   AND host NOT IN (SELECT host FROM domains WHERE retry_at > ?) AND host NOT IN ({STOPPED})"
     "   ORDER BY next_attempt_at, id LIMIT ?) d) q"
     " JOIN activities act ON act.id = q.activity_id JOIN actors a ON a.id = act.actor_id"
     " LEFT JOIN domains m ON m.host = q.host WHERE q.turn <= ?"
@@ -88,7 +90,8 @@ async def record(db: Database, batch: list[tuple[Result, Change]], rng: random.R
     for r, change in batch:
         attempt = r.job.attempts + 1
         outcome = classify(status=r.status, attempt=attempt, retry_after=r.retry_after, rng=rng)
-        state = "delivered" if outcome.delivered else "pending" if outcome.retry else "failed"
+        state = (DeliveryState.DELIVERED if outcome.delivered else DeliveryState.PENDING if outcome.retry
+                 else DeliveryState.FAILED)
         deliveries.append((state, attempt, now_ts + outcome.delay, r.status, r.error, now_iso, r.job.id))
         if r.scheme is not None and schemes.learn(r.job.host, r.scheme):
             domains.append((REMEMBER_SCHEME, (r.job.host, r.scheme)))

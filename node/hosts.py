@@ -24,6 +24,7 @@ from protocol.retry import (
 
 from . import clock
 from .db import Database
+from .states import DeliveryState
 
 log = logging.getLogger(__name__)
 # An answer slower than this makes its host `slow`: one POST at a time and not served first, until it
@@ -50,8 +51,8 @@ _FAILED = ("INSERT INTO domains (host, failing_since, undelivered_since, failure
 FAILED = _FAILED.format(failing_since="COALESCE(failing_since, excluded.failing_since)")
 # The first failure after a run that ended (`HostBook.observe`): failing from now, not since weeks ago.
 FAILED_AFRESH = _FAILED.format(failing_since="excluded.failing_since")
-DEFER = ("UPDATE deliveries SET next_attempt_at = ?, updated_at = ? WHERE state = 'pending' AND host = ?"
-         " AND next_attempt_at < ?")
+DEFER = (f"UPDATE deliveries SET next_attempt_at = ?, updated_at = ? WHERE state = '{DeliveryState.PENDING}'"
+         " AND host = ? AND next_attempt_at < ?")
 
 
 class Standing(StrEnum):
@@ -172,17 +173,17 @@ async def fail_unavailable(db: Database) -> None:
     """Deliveries to a domain that has failed for 7 days, or is blocked, stop here instead of piling up;
     for an unavailable one they count as deliveries not accepted (its followers may expire). A write only
     when there are some: a claim never takes them (node/delivery_store.py), so this is tidying up."""
-    if not await db.fetch_value(f"SELECT 1 FROM deliveries WHERE state = 'pending' AND host IN ({STOPPED}) LIMIT 1"):
+    pending = f"state = '{DeliveryState.PENDING}' AND host IN ({STOPPED})"
+    if not await db.fetch_value(f"SELECT 1 FROM deliveries WHERE {pending} LIMIT 1"):
         return
     now = clock.timestamp()
     async with db.transaction() as tx:
         unavailable = {r["host"] for r in await tx.fetch_all(
-            "SELECT DISTINCT host FROM deliveries WHERE state = 'pending' AND host IN"
+            f"SELECT DISTINCT host FROM deliveries WHERE state = '{DeliveryState.PENDING}' AND host IN"
             " (SELECT host FROM domains WHERE unavailable = 1 AND blocked = 0)")}
         await tx.execute(
-            "UPDATE deliveries SET state = 'failed', last_error = 'domain unavailable or blocked', updated_at = ?"
-            " WHERE state = 'pending' AND host IN (SELECT host FROM domains WHERE unavailable = 1 OR blocked = 1)",
-            (clock.iso(),),
+            f"UPDATE deliveries SET state = ?, last_error = 'domain unavailable or blocked', updated_at = ?"
+            f" WHERE {pending}", (DeliveryState.FAILED, clock.iso()),
         )
         await tx.execute_many("UPDATE domains SET undelivered_since = COALESCE(undelivered_since, ?) WHERE host = ?",
                               [(now, h) for h in sorted(unavailable)])
