@@ -6,11 +6,13 @@ is sent when the worker next runs (at-least-once; receivers dedupe on activity i
 Fair to every host (node/hosts.py), so one dead or slow server never delays the others: a pass claims
 due rows host by host (proven hosts' first, then every host's first row, every host's second...; at most
 HOST_BACKLOG waiting per host) and looks for new ones every RECLAIM_AFTER while it runs; it keeps at
-most `per_host` POSTs in flight to one host (one while it fails) and `concurrency` in all, of which hosts
-that have not proven they answer (no delivery accepted yet, or failing) hold at most half, and serves
-proven hosts first. A slot freed by an answer (or a timeout) goes to the next job at once, and results
-are written a few at a time as they come: nothing waits for the slowest POST of a batch. After a few
-failed POSTs in a row a host's deliveries wait (protocol/retry.host_wait) instead of each being tried.
+most `per_host` POSTs in flight to one host (one while it fails or answers slowly) and `concurrency` in
+all, of which hosts that have not proven they answer (no delivery accepted yet, failing, or slower than
+node/hosts.SLOW_ANSWER_SECONDS) hold at most half, and serves proven hosts first. A slot freed by an
+answer (or a timeout) goes to the next job at once, and results are written a few at a time as they
+come: nothing waits for the slowest POST of a batch. After a few failed POSTs in a row a host's
+deliveries wait (protocol/retry.host_wait) instead of each being tried. Deliveries to unavailable or
+blocked domains are never claimed; they are marked failed at the start of a pass and every TIDY_EVERY.
 
 POSTs double-knock (node/signing.py): signed with the scheme the domain is known to accept, else
 draft-cavage, and sent again at once with the other after a 400 or 401.
@@ -48,6 +50,7 @@ PER_HOST = 4  # POSTs in flight to one host (one while it fails)
 SIGN_CHUNK = 8  # POSTs signed per trip to a signing thread: fewer hand-offs between the loop and the threads
 RECORD_AFTER = 0.5  # seconds a result waits at most before it is written (BATCH_SIZE of them at once)
 RECLAIM_AFTER = 0.5  # seconds between looks for newly due rows while POSTs are in flight
+TIDY_EVERY = 30.0  # seconds between looks for deliveries to unavailable or blocked domains during a pass
 CONNECT_TIMEOUT = 5.0  # seconds to open a connection (as Mastodon); the whole POST has `timeout`
 log = logging.getLogger(__name__)
 
@@ -137,6 +140,7 @@ class DeliveryWorker:
         self.user_agent = user_agent
         self.rng = rng or random.Random()
         self._pass: _Pass | None = None
+        self._tidied_at = float("-inf")  # loop time of the last `fail_unavailable`
         self.wakeup = _Wakeup(self)
         self.stopping = asyncio.Event()
         self.schemes = schemes or KnownSchemes(db)  # the app's, shared with its fetcher
@@ -151,7 +155,7 @@ class DeliveryWorker:
         """Deliver every due row; returns how many attempts were made. Rows that fall due or are queued
         while POSTs are in flight join the pass."""
         await self.schemes.load()
-        await fail_unavailable(self.db)
+        await self._tidy()
         self._pass = p = _Pass(HostBook(self.rng))
         loop = asyncio.get_running_loop()
         attempts, more, claimed_at = 0, True, loop.time()
@@ -202,7 +206,7 @@ class DeliveryWorker:
         now = clock.timestamp()
         fresh = []
         for c in claimed:
-            p.hosts.observe(c.job.host, c.failures, c.proven)
+            p.hosts.observe(c.job.host, c.failures, c.proven, c.retry_at, now)
             if not p.hosts.waiting(c.job.host, now) and p.backlog[c.job.host] < HOST_BACKLOG:
                 p.held.add(c.job.id)
                 p.backlog[c.job.host] += 1
@@ -272,7 +276,7 @@ class DeliveryWorker:
                 continue
             result = task.result()
             taken += 1
-            change = p.hosts.result(result.job.host, result.status, now)
+            change = p.hosts.result(result.job.host, result.status, now, result.seconds)
             p.results.append((result, change))
             p.oldest_result = p.oldest_result or asyncio.get_running_loop().time()
             if change.waits_until is not None:
@@ -321,8 +325,13 @@ class DeliveryWorker:
             except TimeoutError:
                 pass
 
-    async def _due_jobs(self) -> list[Claimed]:
+    async def _tidy(self) -> None:
+        self._tidied_at = asyncio.get_running_loop().time()
         await fail_unavailable(self.db)
+
+    async def _due_jobs(self) -> list[Claimed]:
+        if asyncio.get_running_loop().time() - self._tidied_at >= TIDY_EVERY:
+            await self._tidy()  # not at each claim (every RECLAIM_AFTER): claims skip those domains anyway
         held = self._pass.held if self._pass is not None else set()
         return await claim(self.db, self.urls, held, window=CLAIM_WINDOW, per_host=HOST_BACKLOG, limit=BATCH_SIZE)
 
@@ -343,6 +352,7 @@ class DeliveryWorker:
 
     async def _send(self, job: Job, body: bytes, headers: dict[str, str]) -> Result:
         """One signed POST."""
+        started = asyncio.get_running_loop().time()
         try:
             async with self.session.post(
                 job.inbox, data=body, headers=headers, timeout=self.timeout, allow_redirects=False
@@ -350,7 +360,8 @@ class DeliveryWorker:
                 await resp.content.read(65536)
                 retry_after = retry_after_seconds(resp.headers.get("Retry-After"), clock.now())
                 error = None if resp.status < 300 else f"HTTP {resp.status}"
-                return Result(job, resp.status, error, retry_after)
+                return Result(job, resp.status, error, retry_after,
+                              seconds=asyncio.get_running_loop().time() - started)
         except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as exc:  # ValueError: a host IDNA refuses
             if blocked := blocked_cause(exc):  # a name that resolves to a private address: final, like a literal
                 return Result(job, 403, f"refused: {blocked}", None)

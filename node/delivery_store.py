@@ -10,20 +10,23 @@ from protocol.retry import UNAVAILABLE_AFTER_SECONDS, classify
 
 from . import clock
 from .db import Database
-from .hosts import DEFER, DELIVERED, Change, expire
+from .hosts import DEFER, DELIVERED, STOPPED, Change, expire
 from .signing import REMEMBER_SCHEME, KnownSchemes
+from .states import DeliveryState
 from .urls import Urls
 
-# Due rows not held by the pass, from hosts whose deliveries are not waiting, the oldest `window` of them
+# Due rows not held by the pass, from hosts whose deliveries are not waiting (nor stopped), the oldest `window` of them
 # taken host by host: proven hosts' first, then each host's first row, each host's second, and so on, at
 # most `per_host` of one host.
 _CLAIM = (
     "SELECT q.id, q.inbox, q.host, q.attempts, q.activity_id, a.username, a.private_key_pem,"
-    " COALESCE(m.failures, 0) AS failures, m.delivered_at IS NOT NULL AS proven FROM ("
+    " COALESCE(m.failures, 0) AS failures, m.delivered_at IS NOT NULL AS proven, m.retry_at FROM ("
     "  SELECT d.*, row_number() OVER (PARTITION BY d.host ORDER BY d.next_attempt_at, d.id) AS turn FROM ("
     "   SELECT id, inbox, host, attempts, activity_id, next_attempt_at FROM deliveries"
-    "   WHERE state = 'pending' AND next_attempt_at <= ? AND id NOT IN (SELECT value FROM json_each(?))"
-    "   AND host NOT IN (SELECT host FROM domains WHERE retry_at > ?) ORDER BY next_attempt_at, id LIMIT ?) d) q"
+    f"   WHERE state = '{DeliveryState.PENDING}' AND next_attempt_at <= ?"
+    "   AND id NOT IN (SELECT value FROM json_each(?))"
+    f"   AND host NOT IN (SELECT host FROM domains WHERE retry_at > ?) AND host NOT IN ({STOPPED})"
+    "   ORDER BY next_attempt_at, id LIMIT ?) d) q"
     " JOIN activities act ON act.id = q.activity_id JOIN actors a ON a.id = act.actor_id"
     " LEFT JOIN domains m ON m.host = q.host WHERE q.turn <= ?"
     " ORDER BY m.delivered_at IS NOT NULL AND m.failures = 0 DESC, q.turn, q.next_attempt_at, q.id LIMIT ?")
@@ -47,6 +50,7 @@ class Claimed:
     job: Job
     failures: int  # POSTs in a row that failed
     proven: bool  # has accepted a delivery
+    retry_at: float | None  # when its deliveries stopped (or stop) waiting, after its last failed POSTs
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,7 @@ class Result:
     error: str | None
     retry_after: float | None
     scheme: str | None = None  # a signature scheme the domain accepted, to remember
+    seconds: float = 0.0  # how long the host took to answer (node/hosts.SLOW_ANSWER_SECONDS)
 
 
 async def claim(db: Database, urls: Urls, held: set[int], *, window: int, per_host: int,
@@ -63,7 +68,7 @@ async def claim(db: Database, urls: Urls, held: set[int], *, window: int, per_ho
     now = clock.timestamp()
     rows = await db.fetch_all(_CLAIM, (now, json.dumps(sorted(held)), now, window, per_host, limit))
     return [Claimed(Job(r["id"], r["inbox"], r["host"], r["attempts"], r["activity_id"], urls.key_id(r["username"]),
-                        r["private_key_pem"]), r["failures"], bool(r["proven"]))
+                        r["private_key_pem"]), r["failures"], bool(r["proven"]), r["retry_at"])
             for r in rows]
 
 
@@ -85,7 +90,8 @@ async def record(db: Database, batch: list[tuple[Result, Change]], rng: random.R
     for r, change in batch:
         attempt = r.job.attempts + 1
         outcome = classify(status=r.status, attempt=attempt, retry_after=r.retry_after, rng=rng)
-        state = "delivered" if outcome.delivered else "pending" if outcome.retry else "failed"
+        state = (DeliveryState.DELIVERED if outcome.delivered else DeliveryState.PENDING if outcome.retry
+                 else DeliveryState.FAILED)
         deliveries.append((state, attempt, now_ts + outcome.delay, r.status, r.error, now_iso, r.job.id))
         if r.scheme is not None and schemes.learn(r.job.host, r.scheme):
             domains.append((REMEMBER_SCHEME, (r.job.host, r.scheme)))

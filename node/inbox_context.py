@@ -7,6 +7,7 @@ from protocol.activities import Activity
 
 from .db import Database
 from .fetch import Fetcher
+from .states import InboxState
 from .urls import Urls
 
 
@@ -18,4 +19,4 @@ class InboxContext:
     manual_approval: bool
 
 
-Handler = Callable[[InboxContext, Activity, dict[str, object]], Awaitable[str]]
+Handler = Callable[[InboxContext, Activity, dict[str, object]], Awaitable[InboxState]]

@@ -27,22 +27,23 @@ from . import (
 from .db import Transaction
 from .fetch import FetchError
 from .inbox_context import InboxContext
+from .states import InboxState
 from .urls import Urls
 
 
-async def on_create(ctx: InboxContext, activity: Activity, raw: dict[str, object]) -> str:
+async def on_create(ctx: InboxContext, activity: Activity, raw: dict[str, object]) -> InboxState:
     """Keep objects created by others (replies to our content, peers' posts). The signer is the author:
     an embedded object is trusted only when attributed to the activity's actor; any other (sent by IRI,
     or naming another author) is fetched from its origin, whose copy is kept (as Mastodon does)."""
     obj = activity.object
     if obj is None:
-        return "ignored"
+        return InboxState.IGNORED
     document = obj.embedded
     if document is None or attributed_to(document) != activity.actor:
         try:
             document = await ctx.fetcher.get_object(obj.iri)
         except FetchError:
-            return "ignored"
+            return InboxState.IGNORED
     question = document.get("inReplyTo")
     question = question.get("id") if isinstance(question, dict) else question
     if isinstance(question, str) and participation.journey_of_question(ctx.urls, question):
@@ -50,10 +51,10 @@ async def on_create(ctx: InboxContext, activity: Activity, raw: dict[str, object
         if vote is not None:
             return await _on_vote(ctx, activity, document, vote.choice, question)
         if isinstance(document.get("name"), str) and not document.get("content"):
-            return "ignored"  # a vote for an option our poll does not have
+            return InboxState.IGNORED  # a vote for an option our poll does not have
     document = with_addressing(document, raw)
     if not await relevance.related(ctx.db, ctx.urls, activity.actor, document, raw):
-        return "ignored"  # from a stranger, to no one here, in no thread shown here
+        return InboxState.IGNORED  # from a stranger, to no one here, in no thread shown here
     return await store_remote_object(ctx, obj.iri, document, activity.actor)
 
 
@@ -66,7 +67,7 @@ def with_addressing(document: dict[str, Any], activity: dict[str, Any]) -> dict[
 
 
 async def _on_vote(ctx: InboxContext, activity: Activity, document: dict[str, Any], choice: str,
-                   question: str) -> str:
+                   question: str) -> InboxState:
     """A vote on one of our journeys' RSVP polls (Mastodon's Create{Note{name, inReplyTo}}): a
     participation, never a comment. Only the voter may vote for themself."""
     voter = document.get("attributedTo", activity.actor)
@@ -74,14 +75,14 @@ async def _on_vote(ctx: InboxContext, activity: Activity, document: dict[str, An
         voter = voter.get("id")
     journey_iri = participation.journey_of_question(ctx.urls, question)
     if voter != activity.actor or journey_iri is None:
-        return "ignored"
+        return InboxState.IGNORED
     async with ctx.db.transaction() as tx:
         journey = await participation.local_journey(tx, journey_iri)
         if journey is None:
-            return "ignored"
+            return InboxState.IGNORED
         state = await participation.vote(tx, ctx.urls, journey, actor_iri=activity.actor, choice=choice,
                                          activity_iri=activity.iri, now=clock.now())
-    return "ignored" if state is None else "done"
+    return InboxState.IGNORED if state is None else InboxState.DONE
 
 
 def kept_author(iri: str, document: dict[str, Any]) -> str | None:
@@ -110,17 +111,17 @@ def object_row(iri: str, document: dict[str, Any], author: str) -> tuple[Any, ..
 
 
 async def store_remote_object(ctx: InboxContext, iri: str, document: dict[str, Any], sender: str,
-                              announce: Activity | None = None) -> str:
+                              announce: Activity | None = None) -> InboxState:
     """Keep a remote object whose author sits on the object's own server, served under the IRI asked for,
     received from `sender` (the Create's or the Announce's actor)."""
     author = kept_author(iri, document)
     if author is None or await account_blocks.is_blocked(ctx.db, author):
-        return "ignored"
+        return InboxState.IGNORED
     listed = remote_content.may_be_content(document) and (await relevance.followed(ctx.db, ctx.urls)).lists(
         author, sender)
     async with ctx.db.transaction() as tx:
         if not await comments.file_reply(tx, ctx.urls, iri=iri, document=document, author=author, via=announce):
-            return "ignored"  # a reply to our item while comments are closed, or one an organizer rejected
+            return InboxState.IGNORED  # a reply to our item while comments are closed, or one an organizer rejected
         await tx.execute(INSERT_OBJECT, object_row(iri, document, author))
         await mentions.record(tx, ctx.urls, iri, document)  # a message to one of us: on the desk
         # A peer's practice, journey or outcome, in full, from a source the library lists; search shows
@@ -128,7 +129,7 @@ async def store_remote_object(ctx: InboxContext, iri: str, document: dict[str, A
         changed = listed and await remote_content.store(tx, document)
         await sharing.kept(tx, iri, announce, content_changed=changed)  # indexed for search; a re-share counted
     await references.fetch_missing(ctx.db, ctx.fetcher, ctx.urls, document)
-    return "done"
+    return InboxState.DONE
 
 
 async def keep_listed_reply(tx: Transaction, urls: Urls, iri: str, document: dict[str, Any], listed_by: str) -> bool:
@@ -177,17 +178,17 @@ async def keep_objects(tx: Transaction, items: list[Plain], object_rows: list[tu
         await sharing.kept(tx, iri, None, content_changed=changed)
 
 
-async def on_announce(ctx: InboxContext, activity: Activity, raw: dict[str, object]) -> str:
+async def on_announce(ctx: InboxContext, activity: Activity, raw: dict[str, object]) -> InboxState:
     """Announce of an object: a Group sharing what its members post (FEP-1b12), or a boost. Only the
     object's IRI is trusted: the object is fetched from its origin unless we already have it (the
     author's Create often arrives alongside). Lemmy's Announce{Create{object}} announces the inner object."""
     obj = activity.object
     if obj is None:
-        return "ignored"
+        return InboxState.IGNORED
     iri = obj.iri
     if obj.actor is not None:
         if obj.type != "Create" or obj.object_iri is None:
-            return "ignored"
+            return InboxState.IGNORED
         iri = obj.object_iri
     if iri.startswith(f"{ctx.urls.base}/"):
         return await sharing.on_reaction(ctx.db, activity, "Announce", iri)  # a re-share of ours: counted
@@ -197,36 +198,36 @@ async def on_announce(ctx: InboxContext, activity: Activity, raw: dict[str, obje
         document = await ctx.fetcher.get_object(iri)
     except FetchError as exc:
         if exc.gone:
-            return "ignored"
+            return InboxState.IGNORED
         raise
     if not await relevance.related(ctx.db, ctx.urls, activity.actor, document, raw):
-        return "ignored"  # a stranger's boost of something nobody here follows or discusses
+        return InboxState.IGNORED  # a stranger's boost of something nobody here follows or discusses
     return await store_remote_object(ctx, iri, document, activity.actor, activity)
 
 
-async def on_update(ctx: InboxContext, activity: Activity, raw: dict[str, object]) -> str:
+async def on_update(ctx: InboxContext, activity: Activity, raw: dict[str, object]) -> InboxState:
     """Update of an actor refreshes its cached document (and key); Update of an object we hold replaces
     it with the author's version: embedded when the sender is its author, else (by IRI, or naming another
     author: Mobilizon's organizer updating the group's event) read from its origin. The stored author must
     be the new version's."""
     obj = activity.object
     if obj is None:
-        return "ignored"
+        return InboxState.IGNORED
     if obj.iri == activity.actor:
         await ctx.fetcher.get_actor(activity.actor, refresh=True)
-        return "done"
+        return InboxState.DONE
     document = obj.embedded
     if not same_origin(obj.iri, activity.actor) \
             or not await ctx.db.fetch_value("SELECT 1 FROM remote_objects WHERE iri = ?", (obj.iri,)):
-        return "ignored"
+        return InboxState.IGNORED
     if document is None or attributed_to(document) != activity.actor:
         try:
             document = await ctx.fetcher.get_object(obj.iri)
         except FetchError:
-            return "ignored"
+            return InboxState.IGNORED
     author = kept_author(obj.iri, document)
     if author is None:
-        return "ignored"
+        return InboxState.IGNORED
     listed = (await relevance.followed(ctx.db, ctx.urls)).lists(author)  # else only an item held is replaced
     async with ctx.db.transaction() as tx:
         await tx.execute(
@@ -234,17 +235,17 @@ async def on_update(ctx: InboxContext, activity: Activity, raw: dict[str, object
             (json.dumps(document), clock.iso(), obj.iri, author),
         )
         if not await tx.changes():
-            return "ignored"
+            return InboxState.IGNORED
         if await remote_content.store(tx, document, replace=True, new=listed):  # search shows peers' items only
             await search.index_remote(tx, obj.iri)
-        return "done"
+        return InboxState.DONE
 
 
-async def on_delete(ctx: InboxContext, activity: Activity, raw: dict[str, object]) -> str:
+async def on_delete(ctx: InboxContext, activity: Activity, raw: dict[str, object]) -> InboxState:
     """Delete of an actor removes it and its follows; Delete of an object tombstones it if the sender wrote it."""
     obj = activity.object
     if obj is None:
-        return "ignored"
+        return InboxState.IGNORED
     async with ctx.db.transaction() as tx:
         if obj.iri == activity.actor:
             await tx.execute("DELETE FROM follows WHERE follower_iri = ? OR followee_iri = ?", (obj.iri, obj.iri))
@@ -252,7 +253,7 @@ async def on_delete(ctx: InboxContext, activity: Activity, raw: dict[str, object
             await tx.execute("DELETE FROM remote_actors WHERE iri = ?", (obj.iri,))
             await remote_content.delete_by_author(tx, obj.iri)
             await search.reindex_author(tx, obj.iri)
-            return "done"
+            return InboxState.DONE
         await tx.execute(
             "UPDATE remote_objects SET deleted_at = ?, document = '{}' WHERE iri = ? AND attributed_to = ?",
             (clock.iso(), obj.iri, activity.actor),
@@ -261,4 +262,4 @@ async def on_delete(ctx: InboxContext, activity: Activity, raw: dict[str, object
         if await remote_content.delete(tx, obj.iri, activity.actor):  # search shows peers' items only
             changed += 1
             await search.index_remote(tx, obj.iri)
-        return "done" if changed else "ignored"
+        return InboxState.DONE if changed else InboxState.IGNORED

@@ -13,7 +13,7 @@ import logging
 import sqlite3
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final, Literal
 
 from protocol.activities import Activity, parse_activity
 from protocol.errors import ParseError
@@ -36,6 +36,7 @@ from .inbox_objects import (
     on_update,
     plain_create,
 )
+from .states import InboxState
 from .urls import INSTANCE_ACTOR_USERNAME, Urls
 
 log = logging.getLogger(__name__)
@@ -66,70 +67,70 @@ async def _local_actor(tx: Transaction, urls: Urls, iri: str) -> tuple[int, str,
     return (row["id"], row["username"], bool(row["manually_approves"])) if row else None
 
 
-async def on_follow(ctx: InboxContext, activity: Activity, raw: dict[str, object]) -> str:
+async def on_follow(ctx: InboxContext, activity: Activity, raw: dict[str, object]) -> InboxState:
     """Follow of a local actor: accept at once, or keep pending when the actor approves by hand.
     A repeated Follow of an accepted follower is accepted again (Mastodon re-sends Follows)."""
     if activity.object is None:
-        return "ignored"
+        return InboxState.IGNORED
     follower = await ctx.fetcher.get_actor(activity.actor)
     async with ctx.db.transaction() as tx:
         target = await _local_actor(tx, ctx.urls, activity.object.iri)
         if target is None:
-            return "ignored"
+            return InboxState.IGNORED
         actor_id, username, manual = target
         follow_doc = follow_document(activity.iri, activity.actor, activity.object.iri)
         if username == INSTANCE_ACTOR_USERNAME:
             await answer_follow(tx, ctx.urls, actor_id=actor_id, follow=follow_doc, inbox=follower.inbox, accept=False)
-            return "done"
+            return InboxState.DONE
         row = await tx.fetch_one(
             "SELECT state, activity_iri FROM follows WHERE follower_iri = ? AND followee_iri = ?",
             (activity.actor, activity.object.iri),
         )
         if row and row["activity_iri"] == activity.iri and row["state"] == "accepted":
-            return "done"  # this very Follow was accepted before a crash stopped its row being marked done
+            return InboxState.DONE  # this very Follow was accepted before a crash stopped its row being marked done
         existing = row["state"] if row else None
         pending = (manual or ctx.manual_approval) and existing != "accepted"
         await upsert_follow(tx, follower_iri=activity.actor, followee_iri=activity.object.iri,
                             activity_iri=activity.iri, state="pending" if pending else "accepted")
         if not pending:
             await answer_follow(tx, ctx.urls, actor_id=actor_id, follow=follow_doc, inbox=follower.inbox, accept=True)
-    return "done"
+    return InboxState.DONE
 
 
-async def on_undo(ctx: InboxContext, activity: Activity, raw: dict[str, object]) -> str:
+async def on_undo(ctx: InboxContext, activity: Activity, raw: dict[str, object]) -> InboxState:
     """Undo of a Follow removes the follower; the undone activity may come embedded or by IRI.
     Undo of a Join is a Leave (some servers send it instead); of a peer's relay of a comment on its
     item, the comment's removal by that peer."""
     obj = activity.object
     if obj is None:
-        return "ignored"
+        return InboxState.IGNORED
     async with ctx.db.transaction() as tx:
         if await participation.undo_join(tx, ctx.urls, activity):
-            return "done"
+            return InboxState.DONE
         unvouched = await comments.unvouch(tx, ctx.urls, activity)  # the relay of a comment is a reaction too
         if await sharing.undo(tx, activity) or unvouched:
-            return "done"
+            return InboxState.DONE
         if obj.type == "Follow" and obj.actor is not None:
             if obj.actor != activity.actor:
-                return "ignored"
+                return InboxState.IGNORED
             if obj.object_iri:
                 await remove_follow(tx, follower_iri=activity.actor, followee_iri=obj.object_iri)
-                return "done"
+                return InboxState.DONE
         row = await tx.fetch_one(
             "SELECT followee_iri FROM follows WHERE activity_iri = ? AND follower_iri = ?", (obj.iri, activity.actor)
         )
         if row:
             await remove_follow(tx, follower_iri=activity.actor, followee_iri=row["followee_iri"])
-            return "done"
-    return "ignored"
+            return InboxState.DONE
+    return InboxState.IGNORED
 
 
-async def _answer_to_our_follow(ctx: InboxContext, activity: Activity, state: str) -> str:
+async def _answer_to_our_follow(ctx: InboxContext, activity: Activity, state: str) -> InboxState:
     """Accept/Reject of a Follow we sent: matched by the Follow's id, or by the embedded actor and object
     (some servers mint a new id). Only the followed actor may answer: a forged answer is ignored."""
     obj = activity.object
     if obj is None:
-        return "ignored"
+        return InboxState.IGNORED
     async with ctx.db.transaction() as tx:
         row = await tx.fetch_one(
             "SELECT follower_iri FROM follows WHERE activity_iri = ? AND followee_iri = ?", (obj.iri, activity.actor)
@@ -141,53 +142,53 @@ async def _answer_to_our_follow(ctx: InboxContext, activity: Activity, state: st
             ):
                 follower = obj.actor
         if follower is None or await _local_actor(tx, ctx.urls, follower) is None:
-            return "ignored"
+            return InboxState.IGNORED
         await set_follow_state(tx, follower_iri=follower, followee_iri=activity.actor, state=state)
-    return "done"
+    return InboxState.DONE
 
 
-async def on_accept(ctx: InboxContext, activity: Activity, raw: dict[str, object]) -> str:
+async def on_accept(ctx: InboxContext, activity: Activity, raw: dict[str, object]) -> InboxState:
     """A peer accepted our follow: its earlier content is imported and its node described (backfill.py)."""
     state = await _answer_to_our_follow(ctx, activity, "accepted")
-    if state == "done":
+    if state is InboxState.DONE:
         await backfill.follow_accepted(ctx.db, ctx.urls.base, activity.actor)
     return state
 
 
-async def on_reject(ctx: InboxContext, activity: Activity, raw: dict[str, object]) -> str:
+async def on_reject(ctx: InboxContext, activity: Activity, raw: dict[str, object]) -> InboxState:
     return await _answer_to_our_follow(ctx, activity, "rejected")
 
 
-async def on_join(ctx: InboxContext, activity: Activity, raw: dict[str, object]) -> str:
+async def on_join(ctx: InboxContext, activity: Activity, raw: dict[str, object]) -> InboxState:
     """Join of one of our journeys (its IRI, or embedded with that id), as Mobilizon sends it: answered
     with an Accept or Reject, or kept pending (participation.join). A Join of anything else, or of a
     deleted journey, is ignored."""
     if activity.object is None:
-        return "ignored"
+        return InboxState.IGNORED
     journey = await participation.local_journey(ctx.db, activity.object.iri)
     if journey is None or journey.deleted_at:
-        return "ignored"
+        return InboxState.IGNORED
     joiner = await ctx.fetcher.get_actor(activity.actor)
     message = raw.get("participationMessage")
     async with ctx.db.transaction() as tx:
         journey = await participation.local_journey(tx, activity.object.iri)
         if journey is None or journey.deleted_at:
-            return "ignored"
+            return InboxState.IGNORED
         await participation.join(tx, ctx.urls, journey, join_iri=activity.iri, actor_iri=activity.actor,
                                  inbox=joiner.inbox, message=message if isinstance(message, str) else None,
                                  now=clock.now())
-    return "done"
+    return InboxState.DONE
 
 
-async def on_leave(ctx: InboxContext, activity: Activity, raw: dict[str, object]) -> str:
+async def on_leave(ctx: InboxContext, activity: Activity, raw: dict[str, object]) -> InboxState:
     """Leave of one of our journeys: the participation is removed and the seat freed."""
     if activity.object is None:
-        return "ignored"
+        return InboxState.IGNORED
     async with ctx.db.transaction() as tx:
         journey = await participation.local_journey(tx, activity.object.iri)
         if journey is None or not await participation.leave(tx, ctx.urls, journey, activity.actor):
-            return "ignored"
-    return "done"
+            return InboxState.IGNORED
+    return InboxState.DONE
 
 
 HANDLERS: dict[str, Handler] = {
@@ -208,19 +209,24 @@ HANDLERS: dict[str, Handler] = {
 
 _Row = Any  # a row of the inbox table: id, activity_iri, document, attempts
 _Parsed = tuple[dict[str, Any], Activity]  # (compacted document, activity)
+RETRY: Final = "retry"  # a handler's outcome: try again later (`new`), or give up (`failed`) after MAX_ATTEMPTS
+Outcome = InboxState | Literal["retry"]
 _MARK = ("UPDATE inbox SET state = ?, attempts = ?, error = ?, processed_at = ?, next_attempt_at = ?,"
          " document = COALESCE(?, document) WHERE id = ?")
 
 
-def _outcome(row: _Row, state: str, error: str | None) -> tuple[Any, ...]:
-    """The new state of a handled row, as `InboxWorker._mark` writes it: a retry waits, then fails; an
-    ignored row keeps its id and a digest, not its body (`inbox.ignored_document`)."""
+def _outcome(row: _Row, state: Outcome, error: str | None) -> tuple[Any, ...]:
+    """The new state of a handled row, as `InboxWorker._mark` writes it: a retry waits, then fails. An
+    ignored or failed row keeps its id and a digest, not its body (`inbox.ignored_document`); a failed one
+    also its error. Nothing handles a failed row again (there is no admin retry, and a copy sent again is a
+    duplicate), so its body would only be padding kept for `log_retention_days`."""
     attempts = row["attempts"] + 1
     next_attempt_at = 0.0
-    if state == "retry":
-        state = "failed" if attempts >= MAX_ATTEMPTS else "new"
+    if state == RETRY:
+        state = InboxState.FAILED if attempts >= MAX_ATTEMPTS else InboxState.NEW
         next_attempt_at = clock.timestamp() + retry_delay(attempts)
-    document = ignored_document(row["activity_iri"], row["document"]) if state == "ignored" else None
+    finished = state in (InboxState.IGNORED, InboxState.FAILED)
+    document = ignored_document(row["activity_iri"], row["document"]) if finished else None
     return (state, attempts, error, clock.iso(), next_attempt_at, document, row["id"])
 
 
@@ -247,7 +253,8 @@ class InboxWorker:
         leaves rows `new`, handled again on the next start, which every handler tolerates (handling
         again changes nothing, or does the same again: a Follow of the instance actor is refused twice)."""
         rows = await self.ctx.db.fetch_all(
-            "SELECT id, activity_iri, document, attempts FROM inbox WHERE state = 'new' AND next_attempt_at <= ?"
+            f"SELECT id, activity_iri, document, attempts FROM inbox WHERE state = '{InboxState.NEW}'"
+            " AND next_attempt_at <= ?"
             " ORDER BY id LIMIT ?",
             (clock.timestamp(), BATCH_SIZE),
         )
@@ -270,7 +277,7 @@ class InboxWorker:
                     plain.append((row, parsed, item))
                     continue
                 await self._keep_plain(plain, outcomes)  # before this row: rows are handled in order
-                state, error = ("failed", parsed) if isinstance(parsed, str) else await self._handle(*parsed)
+                state, error = (InboxState.FAILED, parsed) if isinstance(parsed, str) else await self._handle(*parsed)
                 outcomes.append(_outcome(row, state, error))
             await self._keep_plain(plain, outcomes)
         except BaseException:
@@ -294,7 +301,7 @@ class InboxWorker:
             return
         items = [item for _, _, item in batch]
         object_rows = [object_row(*item) for item in items]
-        done = [_outcome(row, "done", None) for row, _, _ in batch]
+        done = [_outcome(row, InboxState.DONE, None) for row, _, _ in batch]
         marks = [*outcomes, *done]
         try:
             if any(remote_content.may_be_content(document) for _, document, _ in items):
@@ -328,19 +335,19 @@ class InboxWorker:
         except (ParseError, ValueError) as exc:
             return str(exc)
 
-    async def _handle(self, compacted: dict[str, Any], activity: Activity) -> tuple[str, str | None]:
+    async def _handle(self, compacted: dict[str, Any], activity: Activity) -> tuple[Outcome, str | None]:
         handler = HANDLERS.get(activity.type)
         if handler is None:
-            return "ignored", None
+            return InboxState.IGNORED, None
         try:
             return await handler(self.ctx, activity, compacted), None
         except FetchError as exc:
-            return "retry", exc.reason
+            return RETRY, exc.reason
         except ParseError as exc:
-            return "failed", exc.reason
+            return InboxState.FAILED, exc.reason
         except Exception as exc:  # a bug must not stop the queue; the row keeps the error for the admin
             log.exception("inbox handler for %s failed", activity.iri)
-            return "retry", f"{exc.__class__.__name__}: {exc}"
+            return RETRY, f"{exc.__class__.__name__}: {exc}"
 
     async def run(self, poll_interval: float = 1.0) -> None:
         while True:

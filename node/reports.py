@@ -9,6 +9,7 @@ from protocol.activities import Activity
 
 from . import clock
 from .db import Database
+from .states import InboxState
 
 MAX_TARGETS, MAX_CONTENT = 50, 5000
 STATES = ("open", "resolved", "dismissed")
@@ -24,11 +25,11 @@ def _targets(value: Any) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-async def on_flag(ctx: Any, activity: Activity, raw: dict[str, object]) -> str:
+async def on_flag(ctx: Any, activity: Activity, raw: dict[str, object]) -> InboxState:
     """The inbox handler for Flag: stored when it names something of ours, once per activity id."""
     targets = _targets(raw.get("object"))
     if not any(t.startswith(f"{ctx.urls.base}/") for t in targets):
-        return "ignored"
+        return InboxState.IGNORED
     content = raw.get("content")
     text = content.strip()[:MAX_CONTENT] if isinstance(content, str) else ""
     async with ctx.db.transaction() as tx:
@@ -36,7 +37,7 @@ async def on_flag(ctx: Any, activity: Activity, raw: dict[str, object]) -> str:
             "INSERT INTO reports (activity_iri, reporter_iri, targets, content, received_at) VALUES (?, ?, ?, ?, ?)"
             " ON CONFLICT (activity_iri) DO NOTHING",
             (activity.iri, activity.actor, json.dumps(targets), text, clock.iso()))
-    return "done"
+    return InboxState.DONE
 
 
 async def list_reports(db: Database, state: str = "open", limit: int = 100) -> list[dict[str, Any]]:

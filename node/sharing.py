@@ -18,6 +18,7 @@ from .db import Database, Transaction
 from .fetch import Fetcher, FetchError
 from .follows import follower_inboxes
 from .outbox import send
+from .states import InboxState
 from .urls import Urls
 
 
@@ -121,20 +122,20 @@ async def _ours(tx: Transaction, iri: str) -> bool:
     return bool(await tx.fetch_value("SELECT 1 FROM objects WHERE iri = ? AND deleted_at IS NULL", (iri,)))
 
 
-async def on_reaction(db: Database, activity: Activity, kind: str, iri: str) -> str:
+async def on_reaction(db: Database, activity: Activity, kind: str, iri: str) -> InboxState:
     """A Like or an Announce of one of our items, by anyone: counted once per actor."""
     async with db.transaction() as tx:
         if not await _ours(tx, iri):
-            return "ignored"
+            return InboxState.IGNORED
         await _record(tx, iri, activity.actor, kind, activity.iri)
-    return "done"
+    return InboxState.DONE
 
 
-async def on_like(ctx: Any, activity: Activity, raw: dict[str, object]) -> str:
+async def on_like(ctx: Any, activity: Activity, raw: dict[str, object]) -> InboxState:
     """The inbox handler for Like (`ctx` is the inbox worker's InboxContext): of our items only, a Like
     of anything else is no business of this node."""
     if activity.object is None or not activity.object.iri.startswith(f"{ctx.urls.base}/"):
-        return "ignored"
+        return InboxState.IGNORED
     return await on_reaction(ctx.db, activity, "Like", activity.object.iri)
 
 
@@ -146,11 +147,11 @@ async def _announced(tx: Transaction, activity: Activity, iri: str) -> None:
         await _record(tx, iri, activity.actor, "Announce", activity.iri)
 
 
-async def announced(db: Database, activity: Activity, iri: str) -> str:
+async def announced(db: Database, activity: Activity, iri: str) -> InboxState:
     """An Announce of a remote object we already had."""
     async with db.transaction() as tx:
         await _announced(tx, activity, iri)
-    return "done"
+    return InboxState.DONE
 
 
 async def kept(tx: Transaction, iri: str, announce: Activity | None, *, content_changed: bool) -> None:
