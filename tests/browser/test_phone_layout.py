@@ -1,6 +1,7 @@
-"""Issue 20 (Look) on a 390×844 phone, without JavaScript: the header and the desk's menu leave the
+"""Issue 20 (Look). On a 390×844 phone, without JavaScript: the header and the desk's menu leave the
 desk form in the first screen (they took 342 px before it), and the menus, one line each that scrolls
-sideways, still reach every link from the keyboard, each shown when it has the focus."""
+sideways, still reach every link from the keyboard, each shown when it has the focus. On a wide screen,
+an item's When/Where/Join/Follow fill the right column beside its text."""
 
 from collections.abc import AsyncIterator
 
@@ -74,3 +75,17 @@ async def test_the_phone_menu_reaches_search(site: Site, phone_no_js: Page) -> N
     await tab.wait_for_url("**/search")
     assert await tab.locator("main form input[name=q]").is_visible()
     assert await tab.locator("nav.langs").get_by_role("link", name="Français").is_visible()
+
+
+async def test_a_wide_screen_puts_when_where_join_and_follow_beside_the_text(site: Site, browser: Browser) -> None:
+    async with _tab(browser, viewport={"width": 1280, "height": 900}) as (tab, watch):
+        await tab.goto(site.url("/journeys"))
+        await tab.locator("ul.cards h3 a").first.click()
+        await tab.wait_for_load_state("load")
+        side = await tab.locator(".item-side").bounding_box()
+        text = await tab.locator(".item-body").bounding_box()
+        assert side is not None and text is not None
+        assert side["x"] >= text["x"] + text["width"] and side["y"] < 300  # the right column, from the top
+        for part in ("#when", "#where", "#participation", "#follow"):
+            assert await tab.locator(f".item-side {part}").is_visible(), part
+        watch.assert_clean()
