@@ -10,6 +10,7 @@ import pytest_asyncio
 from playwright.async_api import Browser, Page
 
 from .conftest import ADMIN, PASSWORD, Site, _tab
+from .test_admin_users import log_in
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 WIDTH, HEIGHT = 390, 844
@@ -49,10 +50,7 @@ async def _reached(tab: Page, limit: int = 60) -> list[str]:
 
 async def test_the_desk_form_starts_in_the_first_screen(site: Site, phone_no_js: Page) -> None:
     tab = phone_no_js
-    await tab.goto(site.url("/login"))
-    await tab.get_by_label("User name").fill(ADMIN)
-    await tab.get_by_label("Password").fill(PASSWORD)
-    await tab.get_by_role("button", name="Log in").click()
+    await log_in(tab, site, ADMIN, PASSWORD)
     await tab.wait_for_url("**/desk")
     await tab.goto(site.url("/desk/new/practice?lang=en"))
     main = await tab.locator("main").bounding_box()
