@@ -12,6 +12,7 @@ from typing import Any
 
 from babel.dates import format_date
 
+from protocol.attachments import parse_attachments
 from protocol.hashtags import THEME_KEY_SQL, theme_key
 from protocol.journeys import parse_journey_details
 from protocol.langmap import pick
@@ -21,7 +22,7 @@ from .db import Database
 from .i18n import babel_locale
 from .search import parse_query, search
 from .teasers import written_summary
-from .urls import REMOTE_PAGES
+from .urls import KIND_PATHS, REMOTE_PAGES
 from .views import When, in_zone, when
 
 PAGE_SIZE = 20
@@ -52,6 +53,26 @@ class Filters:
         return any((self.theme, self.territory, self.lang, self.node))
 
 
+@dataclass(frozen=True)
+class Cover:
+    """An item's cover on its card: its first image attachment, shown at this node's address (`url |
+    image_src(at)`, node/page_images.py: ours as it is, another server's through the image cache at the
+    address of the item that names it), with its alt text in `lang`."""
+
+    url: str
+    at: str
+    alt: str
+    lang: str
+
+
+def _cover(fields: dict[str, Any], lang: str, default_lang: str, at: str) -> Cover | None:
+    image = next((a for a in parse_attachments(fields.get("attachment"), default_lang) if a.kind == "Image"), None)
+    if image is None:
+        return None
+    alt_lang = next((k for k in (lang, default_lang) if k in image.alt), next(iter(image.alt), lang))
+    return Cover(url=image.url, at=at, alt=image.alt.get(alt_lang, ""), lang=alt_lang)
+
+
 @dataclass
 class Card:
     """One item in a list, in one of its languages; `url` is its page (a peer's item: its page here,
@@ -78,6 +99,7 @@ class Card:
     journey: dict[str, str] | None = None
     badge: tuple[str, str] | None = None  # (day, month) of a journey's start, in its zone and the reader's locale
     origin_name: str | None = None  # a peer's item: its node's name in the peer directory
+    cover: Cover | None = None
 
 
 def _in(values: Sequence[Any]) -> str:
@@ -141,13 +163,15 @@ async def _cards(db: Database, rows: Sequence[Any], choose: Choose) -> list[Card
         if not r["local"]:  # a peer's teaser repeats what the card's fields say
             summary = written_summary(r["kind"], summary, fields, themes.get(key, []), lang, r["default_lang"])
         place = parse_place(fields.get("location"))
+        slug = r["iri"].rstrip("/").rsplit("/", 1)[-1] if r["local"] else None
+        at = f"/{KIND_PATHS[r['kind']]}/{slug}/images/" if r["local"] else f"{r['url']}/images/"
         cards.append(Card(
             iri=r["iri"], url=r["url"], kind=r["kind"], local=bool(r["local"]), node=r["node"], date=r["date"],
             lang=lang, title=title, summary=summary, languages=sorted(by_lang), themes=themes.get(key, []),
             territory=place.label() if place and r["kind"] == "practice" else None,
             place=place.label() if place and r["kind"] == "journey" else None,
-            slug=r["iri"].rstrip("/").rsplit("/", 1)[-1] if r["local"] else None,
-            origin_name=None if r["local"] else names.get(r["node"]),
+            slug=slug, origin_name=None if r["local"] else names.get(r["node"]),
+            cover=_cover(fields, lang, r["default_lang"], at),
         ))
     return cards
 

@@ -258,7 +258,7 @@ async def test_the_preview_is_the_page_readers_will_see(organizer_client: TestCl
     page = await resp.text()
     assert resp.status == 200, field_error(page, "")
     preview = _preview_part(page)
-    assert f'<article class="publication {kind}">' in preview
+    assert f'<article class="publication {kind} with-side">' in preview
     assert [s for s in shown if s not in preview] == []
     assert await row_counts(organizer_client.app[DB]) == before
 

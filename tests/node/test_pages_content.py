@@ -83,8 +83,12 @@ async def test_practice_page_shows_every_section(client: TestClient, examples: E
     c = meta["contact"]
     assert esc(c["name"]) in contact and f'href="mailto:{c["email"]}"' in contact and f'href="{c["url"]}"' in contact
     attachments = section(html, "attachments")
+    cover = next(a for a in meta["attachments"] if a.get("alt"))  # the first image: at the top of the page
     for a in meta["attachments"]:
-        if a.get("alt"):  # an image: served from here (node/page_images.py)
+        if a is cover:  # served from here (node/page_images.py)
+            assert (f'<img src="/practices/{ex.slug}/images/{image_key(a["url"])}" class="cover" alt="{esc(a["alt"])}"'
+                    in html.split('<div class="item-body">')[0])
+        elif a.get("alt"):
             assert f'<img src="/practices/{ex.slug}/images/{image_key(a["url"])}" alt="{esc(a["alt"])}"' in attachments
         else:
             assert f'<a href="{a["url"]}"' in attachments
@@ -123,8 +127,10 @@ async def test_journey_page_shows_every_section(client: TestClient, examples: Ex
     assert f'<a href="{outcome.iri}">{esc(outcome.meta["title"])}</a>' in section(html, "outcomes")
     assert f'type="text/calendar" href="{BASE}/journeys/{ex.slug}.ics"' in html
     for a in meta.get("attachments", []):
-        shown = f'/journeys/{ex.slug}/images/{image_key(a["url"])}' if a.get("alt") else a["url"]  # images from here
-        assert shown in section(html, "attachments")
+        if a.get("alt"):  # an image from here: the first is the cover, at the top
+            assert f'<img src="/journeys/{ex.slug}/images/{image_key(a["url"])}" class="cover"' in html
+        else:
+            assert a["url"] in section(html, "attachments")
 
 
 async def test_journey_page_counts_participants_and_seats(client: TestClient, examples: Examples) -> None:
