@@ -122,16 +122,20 @@ Check = Callable[[str, datetime, bytes], None]  # (public key PEM, now, body): r
 class Claim:
     """What an inbox POST's headers claim, checked before its body is read (`screen`): the signature's
     keyId, the check of that signature, and the key held for it, (owner IRI, PEM) or None. `verified`
-    turns True once the signature is proven: a refusal after that is the signer's doing."""
+    turns True once the signature is proven: a refusal after that is the signer's doing; `on_verified`
+    is called then (node/inbox_limit.py: the request stops counting as unverified)."""
 
     key_id: str
     check: Check
     stored_key: tuple[str, str] | None
     verified: bool = False
+    on_verified: Callable[[], None] | None = None
 
     def verify(self, pem: str, now: datetime, body: bytes) -> None:
         self.check(pem, now, body)
         self.verified = True
+        if self.on_verified is not None:
+            self.on_verified()
 
 
 def _signature(method: str, path: str, headers: CIMultiDictProxy[str], origin: str) -> tuple[str, Check]:
@@ -187,13 +191,13 @@ async def receive(
     *, db: Database, fetcher: Fetcher, claim: Claim, body: bytes, recipient_actor_id: int | None, urls: Urls,
 ) -> Received:
     """Verify and store one POSTed activity whose headers passed `screen`. Raises InboxRejection with the
-    status to answer."""
-    doc = parse_body(body)
+    status to answer. The body is parsed once the signature is proven (a parsed document is several
+    times its size), or when the key is gone (a deleted account's Delete)."""
     key_id, stored_key = claim.key_id, claim.stored_key
     try:
         owner, pem = stored_key or await fetcher.get_key(key_id)
     except FetchError as exc:
-        if exc.gone and doc.get("type") == "Delete" and key_owner_iri(key_id) == doc.get("actor"):
+        if exc.gone and _is_delete_by(body, key_owner_iri(key_id)):
             # A deleted account's last Delete cannot be verified (Mastodon sends it after removing the
             # key); there is nothing of theirs to keep, so accept and drop it.
             return Received(stored=False)
@@ -214,6 +218,7 @@ async def receive(
             claim.verify(fresh, now, body)
         except SignatureError as exc:
             raise InboxRejection(401, f"signature rejected: {exc.reason}") from None
+    doc = parse_body(body)
     # Only signed requests reach the JSON-LD processor: compaction can be costly (bounded, off the loop).
     received = doc
     try:
@@ -245,6 +250,15 @@ async def receive(
         if not stored:
             handed.drop(activity.iri, entry)
     return Received(stored=stored, queued=stored and state == "new")
+
+
+def _is_delete_by(body: bytes, actor: str) -> bool:
+    """Whether `body` is a Delete by `actor` (a refused body is not one)."""
+    try:
+        doc = parse_body(body)
+    except InboxRejection:
+        return False
+    return doc.get("type") == "Delete" and doc.get("actor") == actor
 
 
 async def _at_once(db: Database, urls: Urls, activity: Activity,

@@ -7,11 +7,15 @@ honours by retrying later (nothing is lost). The domain is the one named by the 
 Refusals count too, toward whoever is proven to have sent them: the signer's domain once the signature
 verified (an activity refused after that is its doing), else the sender's address. Never toward the
 domain a keyId merely names: a forger naming someone else's keyId would spend that server's allowance.
+The address's token is taken when the POST arrives and given back once its signature is proven, so
+that requests still in flight count too.
 
 Uploads: a body is read only once its headers passed (node/inbox.py `screen`), within `read_seconds`
-(else `408`), with at most `per_address` uploads in flight from one address and `total` in all (else
-`429`/`503` with `Retry-After`, before a byte of the body is read). A stalled upload holds a slot and
-what it sent for `read_seconds` at most: the node's memory for bodies is bounded by `total` bodies."""
+(else `408`), with at most `per_address` requests not yet verified from one address and `total` in all
+(else `429`/`503` with `Retry-After`, before a byte of the body is read). A request holds its slot from
+before its body is read until its signature is proven or refused: a stalled upload for `read_seconds` at
+most, one waiting for its signer's key (fetched from a slow server) as long as that fetch. The node's
+memory for bodies not yet verified is bounded by `total` bodies."""
 
 import asyncio
 import ctypes
@@ -20,8 +24,7 @@ import functools
 import ipaddress
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -86,45 +89,25 @@ class Intake:
         self._refusals = RateLimiter(self.per_minute, 60.0) if limited else None
 
     def admit(self, sender: Sender) -> None:
-        """From the headers alone: refuse a sender past its allowance (429 with Retry-After)."""
+        """From the headers alone: refuse a sender past its allowance (429 with Retry-After), else take
+        a refusal token of its address (given back by `count` once the signature is proven)."""
         if self._domains is not None and sender.domain and (wait := self._domains.wait(sender.domain)) > 0:
             raise InboxRejection(429, f"too many activities from {sender.domain}: retry later", retry_after=wait)
-        if self._refusals is not None and (wait := self._refusals.wait(sender.address)) > 0:
+        if self._refusals is not None and (wait := self._refusals.take(sender.address)) > 0:
             raise InboxRejection(429, "too many refused requests from your address: retry later", retry_after=wait)
 
     def count(self, sender: Sender, *, proven: bool) -> None:
-        """One POST answered: counted toward the signer's domain when its signature verified (accepted
-        or not), else toward the address it came from."""
+        """One admitted POST answered: counted toward the signer's domain when its signature verified
+        (accepted or not), its address's token given back; else that token stays spent."""
         if proven and sender.domain:
             if self._domains is not None:
                 self._domains.spend(sender.domain)
-        elif self._refusals is not None:
-            self._refusals.spend(sender.address)
+            if self._refusals is not None:
+                self._refusals.refund(sender.address)
 
-    async def read(self, request: web.Request) -> bytes:
-        """The body, within the caps and the deadline, refused past MAX_BODY_BYTES while reading (aiohttp
-        stops at the app's `client_max_size`, a little above) or once read (see also `check_length`)."""
-        too_large = _too_large()
-        with self._slot(address_key(request.remote)):
-            try:
-                async with asyncio.timeout(self.read_seconds):
-                    body = await request.read()  # one call: iterating over chunks cost 5 % of a busy inbox
-            except TimeoutError:
-                raise InboxRejection(408, f"body not received within {self.read_seconds:g} s") from None
-            except web.HTTPRequestEntityTooLarge:
-                raise too_large from None
-        if len(body) > MAX_BODY_BYTES:
-            raise too_large
-        return body
-
-    @staticmethod
-    def check_length(request: web.Request) -> None:
-        """A body announced larger than MAX_BODY_BYTES is refused before anything else is read."""
-        if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-            raise _too_large()
-
-    @contextmanager
-    def _slot(self, address: str) -> Iterator[None]:
+    def hold(self, address: str) -> "Slot":
+        """A slot for one request not yet verified from `address`, or InboxRejection (429 or 503) when
+        the caps are reached. Released by `Slot.release` (once the signature is proven or refused)."""
         if self._uploads[address] >= self.per_address:
             raise InboxRejection(429, f"more than {self.per_address} uploads in flight from your address: retry later",
                                  retry_after=self.read_seconds)
@@ -133,19 +116,56 @@ class Intake:
                                  retry_after=self.read_seconds)
         self._uploads[address] += 1
         self.in_flight += 1
+        return Slot(self, address)
+
+    async def read(self, request: web.Request, slot: "Slot") -> bytes:
+        """The body, within the deadline, refused past MAX_BODY_BYTES while reading (aiohttp stops at the
+        app's `client_max_size`, a little above) or once read (see also `check_length`); `slot` is held."""
+        too_large = _too_large()
         try:
-            yield
-        except BaseException:  # cut at the deadline, or the sender went away
-            self._cut = True
+            async with asyncio.timeout(self.read_seconds):
+                body = await request.read()  # one call: iterating over chunks cost 5 % of a busy inbox
+        except BaseException as exc:  # cut at the deadline, or the sender went away
+            slot.cut = True
+            if isinstance(exc, TimeoutError):
+                raise InboxRejection(408, f"body not received within {self.read_seconds:g} s") from None
+            if isinstance(exc, web.HTTPRequestEntityTooLarge):
+                raise too_large from None
             raise
-        finally:
-            self.in_flight -= 1
-            self._uploads[address] -= 1
-            if not self._uploads[address]:
-                del self._uploads[address]
-            if self._cut and not self.in_flight:
-                self._cut = False
-                give_back_memory()
+        if len(body) > MAX_BODY_BYTES:
+            raise too_large
+        return body
+
+    def _release(self, address: str, cut: bool) -> None:
+        self.in_flight -= 1
+        self._uploads[address] -= 1
+        if not self._uploads[address]:
+            del self._uploads[address]
+        self._cut = self._cut or cut
+        if self._cut and not self.in_flight:
+            self._cut = False
+            give_back_memory()
+
+    @staticmethod
+    def check_length(request: web.Request) -> None:
+        """A body announced larger than MAX_BODY_BYTES is refused before anything else is read."""
+        if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+            raise _too_large()
+
+
+@dataclass
+class Slot:
+    """One request counted in `Intake`'s caps until `release` (idempotent)."""
+
+    intake: Intake
+    address: str
+    cut: bool = False  # its upload was cut: the heap may hold pages to give back
+    released: bool = False
+
+    def release(self) -> None:
+        if not self.released:
+            self.released = True
+            self.intake._release(self.address, self.cut)
 
 
 @functools.cache

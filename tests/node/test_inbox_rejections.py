@@ -200,8 +200,11 @@ async def test_wrong_key_when_the_actor_is_now_gone_is_401(client: TestClient, p
     assert await refused(client, resp, before) == (401, "signature rejected: signature does not verify")
 
 
-async def test_rotated_key_is_refetched_once(client: TestClient, peer: Peer, before: list[Any]) -> None:
+async def test_rotated_key_is_refetched_once(client: TestClient, peer: Peer, before: list[Any],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
     alice = peer.actor_iri("alice")
+    later = clock.timestamp() + 61  # alice was fetched by `before`: within a minute, her document is read again
+    monkeypatch.setattr(clock, "timestamp", lambda: later)
     peer.keys["alice"] = fixed_key("other-rsa-2048")  # alice's server rotated her key; we cached the old one
     doc = follow(peer)
     resp = await post_signed(client, peer, "alice", "/inbox", doc)

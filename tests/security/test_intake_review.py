@@ -11,6 +11,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from node import clock
+from node.appkeys import INTAKE
 from tests.support.node import activity, post_signed
 from tests.support.peer import Peer, fixed_key
 
@@ -22,6 +23,9 @@ async def test_invented_keyids_on_one_host_send_a_few_gets_not_one_each(client: 
     alice = peer.actor_iri("alice")
     key_ids = [*(f"{alice}#k{i}" for i in range(100)), *(f"{alice}?x={i}#main-key" for i in range(100)),
                *(f"{peer.base}/users/u{i}#main-key" for i in range(100))]
+
+    intake = client.app[INTAKE]
+    intake.per_address = intake.total = 1000  # what is measured here is the key fetches, not these caps
 
     async def forged(key_id: str) -> int:
         resp = await post_signed(client, peer, "alice", "/inbox", body=b"{}", key_id=key_id)
@@ -46,3 +50,34 @@ async def test_a_rotated_key_is_picked_up_once_the_cached_one_is_a_minute_old(
     rotated = activity(peer, "alice", "Like", PRACTICE)
     assert (await post_signed(client, peer, "alice", "/inbox", rotated)).status == 202
     assert peer.get_counts == {"/users/alice": 2}
+
+
+# Requests waiting for their signer's key still hold their upload slot.
+
+async def test_requests_waiting_for_a_slow_key_server_are_capped_per_address(client: TestClient, peer: Peer) -> None:
+    """Signed POSTs whose keys are on servers that accept and never answer: each held its body and
+    parsed document for the fetch's 10 s, any number of them from one address, before. Now the fifth
+    from one address is refused at once (429), the first four waiting still."""
+    stalled: list[asyncio.StreamWriter] = []
+
+    async def hold(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        stalled.append(writer)
+
+    servers = [await asyncio.start_server(hold, "127.0.0.1", 0) for _ in range(8)]
+    try:
+        key_ids = [f"http://127.0.0.1:{s.sockets[0].getsockname()[1]}/users/x#main-key" for s in servers]
+        body = b'{"type": "Create", "object": {"content": "' + b"x" * 100_000 + b'"}}'
+        posts = []
+        for key_id in key_ids:  # one after the other: each body is read before the next is sent
+            posts.append(asyncio.create_task(post_signed(client, peer, "alice", "/inbox", body=body, key_id=key_id)))
+            await asyncio.sleep(0.3)
+        done, pending = await asyncio.wait(posts, timeout=1.0)
+        assert pending == set(posts[:4])
+        assert [(await t).status for t in posts[4:]] == [429] * 4
+    finally:
+        for task in posts:
+            task.cancel()
+        for writer in stalled:
+            writer.close()
+        for server in servers:
+            server.close()
