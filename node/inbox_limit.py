@@ -27,6 +27,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import aiohttp
 from aiohttp import web
 
 from protocol.iri import iri_host
@@ -131,6 +132,8 @@ class Intake:
                 raise InboxRejection(408, f"body not received within {self.read_seconds:g} s") from None
             if isinstance(exc, web.HTTPRequestEntityTooLarge):
                 raise too_large from None
+            if isinstance(exc, (ConnectionResetError, aiohttp.ClientPayloadError)):  # the sender went away
+                raise InboxRejection(400, "upload interrupted") from None
             raise
         if len(body) > MAX_BODY_BYTES:
             raise too_large

@@ -6,14 +6,20 @@
 """
 
 import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import replace
 
+import aiohttp
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from node import clock
-from node.appkeys import INTAKE
+from node.app import create_app
+from node.appkeys import INTAKE, URLS
+from node.config import Config
 from tests.support.node import activity, post_signed
-from tests.support.peer import Peer, fixed_key
+from tests.support.peer import AS2, Peer, fixed_key
 
 PRACTICE = "http://node.test/practices/x"
 
@@ -81,3 +87,43 @@ async def test_requests_waiting_for_a_slow_key_server_are_capped_per_address(cli
             writer.close()
         for server in servers:
             server.close()
+
+
+@pytest.fixture
+async def served(node_config: Config) -> AsyncIterator[tuple[web.Application, int]]:
+    """A node taking 5 activities a minute from each sender, served as `maillage serve` serves it (the
+    test server cancels a handler whose client went away; aiohttp's own server lets it run)."""
+    app = create_app(replace(node_config, inbox_rate_per_minute=5), workers=False)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield app, runner.addresses[0][1]
+    finally:
+        await runner.cleanup()
+
+
+async def test_an_upload_the_sender_cuts_short_is_a_counted_refusal_not_a_500(
+        served: tuple[web.Application, int], peer: Peer, caplog: pytest.LogCaptureFixture) -> None:
+    """Part of a body, then the connection closed: a logged traceback and a 500, not counted, before."""
+    app, port = served
+    url = f"{app[URLS].base}/inbox"
+    headers = {"Host": url.split("/")[2], "Content-Type": AS2, "Content-Length": "1000",
+               "Signature": f'keyId="{peer.actor_iri("alice")}#main-key",algorithm="rsa-sha256",'
+                            'headers="(request-target) host date digest",signature="AAAA"'}
+    lines = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    for _ in range(5):
+        _, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=("127.0.0.4", 0))
+        writer.write(f"POST /inbox HTTP/1.1\r\n{lines}\r\n".encode() + b"a" * 100)
+        await writer.drain()
+        await asyncio.sleep(0.2)
+        writer.close()
+    await asyncio.sleep(0.3)
+    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == []
+    assert app[INTAKE].in_flight == 0
+    connector = aiohttp.TCPConnector(local_addr=("127.0.0.4", 0))
+    async with aiohttp.ClientSession(connector=connector) as session, session.post(
+            f"http://127.0.0.1:{port}/inbox", data=b"{}", headers=peer.sign("alice", "POST", url, b"{}")) as resp:
+        assert (resp.status, await resp.json()) == (
+            429, {"error": "too many refused requests from your address: retry later"})
