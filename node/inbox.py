@@ -42,7 +42,7 @@ from protocol.httpsig import check_signed_host, host_of, key_owner_iri, parse_si
 from protocol.iri import iri_host
 
 from . import account_blocks, clock, relevance
-from .compaction import compact_document
+from .compaction import RETRY_SECONDS, CompactionBusy, compact_document
 from .db import Database, per_database
 from .fetch import Fetcher, FetchError
 from .inbox_objects import INSERT_OBJECT, object_row, plain_create
@@ -223,10 +223,12 @@ async def receive(
     received = doc
     try:
         doc = with_transient_id(doc, body)
-        compacted = await compact_document(doc)
+        compacted = await compact_document(doc, bounded=True)
         activity = parse_activity(compacted)
     except ParseError as exc:
         raise InboxRejection(400, f"not a valid activity: {exc.reason}") from None
+    except CompactionBusy as exc:
+        raise InboxRejection(503, f"{exc}: retry later", retry_after=RETRY_SECONDS) from None
     if owner != activity.actor:
         raise InboxRejection(401, f"signed by {owner}, but the activity's actor is {activity.actor}")
     try:

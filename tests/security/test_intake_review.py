@@ -6,18 +6,23 @@
 """
 
 import asyncio
+import threading
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from typing import Any
 
 import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from node import clock
+from node import clock, compaction
 from node.app import create_app
 from node.appkeys import INTAKE, URLS
 from node.config import Config
+from protocol.jsonld import AS_CONTEXT_IRI as AS_CONTEXT
+from protocol.jsonld import compact
 from tests.support.node import activity, post_signed
 from tests.support.peer import AS2, Peer, fixed_key
 
@@ -127,3 +132,37 @@ async def test_an_upload_the_sender_cuts_short_is_a_counted_refusal_not_a_500(
             f"http://127.0.0.1:{port}/inbox", data=b"{}", headers=peer.sign("alice", "POST", url, b"{}")) as resp:
         assert (resp.status, await resp.json()) == (
             429, {"error": "too many refused requests from your address: retry later"})
+
+
+# JSON-LD: the compaction thread's queue is bounded, and the contexts used most stay analysed.
+
+async def test_documents_waiting_for_jsonld_processing_are_capped(
+        client: TestClient, peer: Peer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the compaction thread busy, every signed document needing pyld was queued, without end,
+    before; now the 17th waiting is answered 503 with Retry-After."""
+    release = threading.Event()
+
+    def slow(doc: object) -> dict[str, Any]:
+        release.wait(10)
+        return compact(doc)
+
+    monkeypatch.setattr(compaction, "compact", slow)
+    intake = client.app[INTAKE]
+    intake.per_address = intake.total = 1000  # measured here: the compaction queue, not these caps
+
+    async def post() -> tuple[int, str | None]:
+        doc = activity(peer, "alice", "Like", PRACTICE)
+        doc["@context"] = [AS_CONTEXT, {"custom": f"https://example.com/ns#{uuid.uuid4()}"}]  # not analysed yet
+        resp = await post_signed(client, peer, "alice", "/inbox", doc)
+        return resp.status, resp.headers.get("Retry-After")
+
+    assert (await post_signed(client, peer, "alice", "/inbox", activity(peer, "alice", "Like", PRACTICE))).status \
+        == 202  # alice's key is cached
+    posts = [asyncio.create_task(post()) for _ in range(compaction.MAX_WAITING + 4)]
+    done, _ = await asyncio.wait(posts, timeout=3.0)
+    try:
+        assert sorted(t.result() for t in done) == [(503, "10")] * 4
+    finally:
+        release.set()
+    assert {(await t)[0] for t in posts if t not in done} == {202}
+    assert compaction._waiting == 0
