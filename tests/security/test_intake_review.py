@@ -21,8 +21,10 @@ from node import clock, compaction
 from node.app import create_app
 from node.appkeys import INTAKE, URLS
 from node.config import Config
+from protocol import jsonld_fast
 from protocol.jsonld import AS_CONTEXT_IRI as AS_CONTEXT
 from protocol.jsonld import compact
+from tests.protocol.test_jsonld import mastodon_create
 from tests.support.node import activity, post_signed
 from tests.support.peer import AS2, Peer, fixed_key
 
@@ -166,3 +168,16 @@ async def test_documents_waiting_for_jsonld_processing_are_capped(
         release.set()
     assert {(await t)[0] for t in posts if t not in done} == {202}
     assert compaction._waiting == 0
+
+
+def test_contexts_seen_once_do_not_push_mastodons_off_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """300 distinct contexts flushed the 256 analyses, Mastodon's with them: its documents then waited for
+    the compaction thread (the slow path), before. The most used analyses are kept."""
+    monkeypatch.setattr(jsonld_fast, "_ANALYSES", jsonld_fast._Analyses())
+    note = mastodon_create()
+    for _ in range(20):  # a busy peer's documents
+        assert jsonld_fast.is_fast_path(note)
+    for i in range(300):
+        jsonld_fast._ANALYSES.put(f'["https://www.w3.org/ns/activitystreams",{{"x{i}":"https://e.example/{i}"}}]',
+                                  None)
+    assert jsonld_fast.is_fast_path(note, compute=False)
