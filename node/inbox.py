@@ -300,13 +300,17 @@ _Entry = tuple[str, dict[str, Any], Activity]  # (stored document, compacted, pa
 
 class _Handed:
     """Parsed activities waiting for the inbox worker of this process, by activity id: parsing a
-    document costs as much as storing it. Bounded: past MAX_ENTRIES (a backlog), the oldest are
-    dropped and the worker parses their rows itself."""
+    document costs as much as storing it. Bounded: a document above MAX_DOCUMENT is not kept (the worker
+    parses its row), and past MAX_ENTRIES or MAX_BYTES of documents (a backlog), the oldest are dropped
+    and the worker parses their rows itself."""
 
     MAX_ENTRIES = 1000
+    MAX_DOCUMENT = 65536
+    MAX_BYTES = 16_000_000
 
     def __init__(self) -> None:
         self.entries: dict[str, _Entry] = {}
+        self.size = 0  # length of the documents kept
 
     @classmethod
     def of(cls, db: Database) -> "_Handed":
@@ -314,21 +318,28 @@ class _Handed:
 
     def put(self, activity_iri: str, document: str, compacted: dict[str, Any], activity: Activity) -> _Entry | None:
         """Keep a parsed activity before its row is stored; None when one with this id is kept already
-        (a duplicate received meanwhile: the first one is the row stored)."""
-        if activity_iri in self.entries:
+        (a duplicate received meanwhile: the first one is the row stored) or when it is too large."""
+        if activity_iri in self.entries or len(document) > self.MAX_DOCUMENT:
             return None
         entry = self.entries[activity_iri] = (document, compacted, activity)
-        while len(self.entries) > self.MAX_ENTRIES:
-            del self.entries[next(iter(self.entries))]
+        self.size += len(document)
+        while len(self.entries) > self.MAX_ENTRIES or self.size > self.MAX_BYTES:
+            self._forget(next(iter(self.entries)))
+        return entry
+
+    def _forget(self, activity_iri: str) -> _Entry | None:
+        entry = self.entries.pop(activity_iri, None)
+        if entry is not None:
+            self.size -= len(entry[0])
         return entry
 
     def drop(self, activity_iri: str, entry: _Entry | None) -> None:
         """`entry` was not stored (a duplicate, an error): forgotten."""
         if entry is not None and self.entries.get(activity_iri) is entry:
-            del self.entries[activity_iri]
+            self._forget(activity_iri)
 
     def take(self, activity_iri: str, document: str) -> tuple[dict[str, Any], Activity] | None:
-        entry = self.entries.pop(activity_iri, None)
+        entry = self._forget(activity_iri)
         if entry is None or entry[0] != document:
             return None
         return entry[1], entry[2]

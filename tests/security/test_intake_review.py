@@ -17,11 +17,12 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from node import clock, compaction
+from node import clock, compaction, inbox
 from node.app import create_app
 from node.appkeys import INTAKE, URLS
 from node.config import Config
 from protocol import jsonld_fast
+from protocol.activities import parse_activity
 from protocol.jsonld import AS_CONTEXT_IRI as AS_CONTEXT
 from protocol.jsonld import compact
 from tests.protocol.test_jsonld import mastodon_create
@@ -181,3 +182,18 @@ def test_contexts_seen_once_do_not_push_mastodons_off_the_fast_path(monkeypatch:
         jsonld_fast._ANALYSES.put(f'["https://www.w3.org/ns/activitystreams",{{"x{i}":"https://e.example/{i}"}}]',
                                   None)
     assert jsonld_fast.is_fast_path(note, compute=False)
+
+
+# The parsed activities handed to the inbox worker are bounded by size, not only in number.
+
+def test_activities_handed_to_the_worker_are_bounded_in_bytes() -> None:
+    """1,000 activities of 900 kB each were all held, parsed, for the worker (900 MB), before."""
+    handed = inbox._Handed()
+    parsed = parse_activity({"@context": AS_CONTEXT, "id": "https://p.example/a/1", "type": "Like",
+                             "actor": "https://p.example/users/alice", "object": PRACTICE})
+    for i in range(1000):
+        handed.put(f"https://p.example/a/{i}", "x" * 900_000, {}, parsed)
+        handed.put(f"https://p.example/b/{i}", "x" * 60_000, {}, parsed)
+    small = handed.put("https://p.example/small", "{}", {}, parsed)
+    assert sum(len(document) for document, _, _ in handed.entries.values()) <= 16_000_000
+    assert small is not None and handed.take("https://p.example/small", "{}") == ({}, parsed)
