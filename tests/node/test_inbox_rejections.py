@@ -299,7 +299,7 @@ async def test_a_block_made_by_another_process_applies_at_once(client: TestClien
 
 async def test_requests_arriving_together_each_get_their_own_answer(client: TestClient, peer: Peer,
                                                                     other_peer: Peer, before: list[Any]) -> None:
-    """Concurrent requests, each checked for its own domain and key, and written together (_InboxWriter)."""
+    """Concurrent requests, each checked for its own domain and key, and written together (InboxWriter)."""
     async with client.app[DB].transaction() as tx:
         await tx.execute("INSERT INTO domains (host, blocked) VALUES (?, 1)", (other_peer.host,))
     docs = [(peer, "alice", follow(peer)) for _ in range(4)] + [(other_peer, "carol", follow(other_peer, "carol"))]
@@ -343,7 +343,7 @@ async def test_same_activity_posted_twice_is_stored_once(client: TestClient, pee
 
 
 async def test_the_same_activity_posted_twice_at_once_is_stored_once(client: TestClient, peer: Peer) -> None:
-    """Requests arriving together are written in one transaction (node/inbox.py, _InboxWriter)."""
+    """Requests arriving together are written in one transaction (node/inbox_store.py, InboxWriter)."""
     doc, other = follow(peer), follow(peer)
     answers = await asyncio.gather(*(post_signed(client, peer, "alice", "/inbox", d) for d in (doc, doc, other, doc)))
     assert [a.status for a in answers] == [202] * 4

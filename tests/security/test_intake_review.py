@@ -17,7 +17,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from node import clock, compaction, inbox
+from node import clock, compaction, inbox_store
 from node.app import create_app
 from node.appkeys import INTAKE, URLS
 from node.config import Config
@@ -188,7 +188,7 @@ def test_contexts_seen_once_do_not_push_mastodons_off_the_fast_path(monkeypatch:
 
 def test_activities_handed_to_the_worker_are_bounded_in_bytes() -> None:
     """1,000 activities of 900 kB each were all held, parsed, for the worker (900 MB), before."""
-    handed = inbox._Handed()
+    handed = inbox_store.Handed()
     parsed = parse_activity({"@context": AS_CONTEXT, "id": "https://p.example/a/1", "type": "Like",
                              "actor": "https://p.example/users/alice", "object": PRACTICE})
     for i in range(1000):
