@@ -30,7 +30,7 @@ AP_ACCEPT = 'application/activity+json, application/ld+json; profile="https://ww
 AP_MEDIA_TYPES = ("application/activity+json", "application/ld+json", "application/json", "application/jrd+json")
 ACTOR_CACHE_SECONDS = 24 * 3600
 KEY_FETCH_SECONDS = 60.0
-HOST_KEY_FETCHES = 10  # key fetches a minute per host, beyond those that found their key
+HOST_KEY_FETCHES = 30  # key fetches a minute per host, beyond those that found their key
 MAX_REDIRECTS = 3
 REDIRECTS = (301, 302, 303, 307, 308)
 

@@ -11,11 +11,13 @@ The address's token is taken when the POST arrives and given back once its signa
 that requests still in flight count too.
 
 Uploads: a body is read only once its headers passed (node/inbox.py `screen`), within `read_seconds`
-(else `408`), with at most `per_address` requests not yet verified from one address and `total` in all
-(else `429`/`503` with `Retry-After`, before a byte of the body is read). A request holds its slot from
-before its body is read until its signature is proven or refused: a stalled upload for `read_seconds` at
-most, one waiting for its signer's key (fetched from a slow server) as long as that fetch. The node's
-memory for bodies not yet verified is bounded by `total` bodies."""
+(else `408`), with at most `per_address` uploads in flight from one address and `total` in all (else
+`429`/`503` with `Retry-After`, before a byte of the body is read). Once read, a body not yet verified
+(its signer's key may be fetched from a slow server) stays counted, in bytes (at least HELD_MIN a
+request), until its signature is proven or refused: at most `per_address` full bodies' worth from one
+address and `total` in all (else `429`/`503`). Many small honest activities from one server whose keys
+are new pass; 1 MB bodies waiting for a stalled key server do not pile up. The node's memory for bodies
+not yet verified is bounded by `total` full bodies, being read or waiting."""
 
 import asyncio
 import ctypes
@@ -34,6 +36,8 @@ from protocol.iri import iri_host
 
 from .inbox import MAX_BODY_BYTES, InboxRejection
 from .ratelimit import RateLimiter
+
+HELD_MIN = 16_384  # what a request not yet verified counts for at least, however small its body
 
 # keyId="..." (draft-cavage, in Signature or Authorization) and keyid="..." (RFC 9421 Signature-Input).
 _KEY_ID = re.compile(r'keyid\s*=\s*"([^"]{1,2048})"', re.IGNORECASE)
@@ -81,7 +85,9 @@ class Intake:
     total: int = 32
     read_seconds: float = 10.0
     in_flight: int = field(default=0, init=False)
+    held: int = field(default=0, init=False)  # bytes of bodies read and not yet verified
     _uploads: Counter[str] = field(default_factory=Counter, init=False)  # in flight, by address
+    _held: Counter[str] = field(default_factory=Counter, init=False)  # bytes held, by address
     _cut: bool = field(default=False, init=False)  # an upload was cut since the last `give_back_memory`
 
     def __post_init__(self) -> None:
@@ -107,8 +113,9 @@ class Intake:
                 self._refusals.refund(sender.address)
 
     def hold(self, address: str) -> "Slot":
-        """A slot for one request not yet verified from `address`, or InboxRejection (429 or 503) when
-        the caps are reached. Released by `Slot.release` (once the signature is proven or refused)."""
+        """A slot for one upload from `address`, or InboxRejection (429 or 503) when the caps are reached.
+        Once the body is read it counts in bytes (`read`), until `Slot.release` (once the signature is
+        proven or refused)."""
         if self._uploads[address] >= self.per_address:
             raise InboxRejection(429, f"more than {self.per_address} uploads in flight from your address: retry later",
                                  retry_after=self.read_seconds)
@@ -137,14 +144,37 @@ class Intake:
             raise
         if len(body) > MAX_BODY_BYTES:
             raise too_large
+        self._end_upload(slot)
+        self._keep(slot, max(len(body), HELD_MIN))
         return body
 
-    def _release(self, address: str, cut: bool) -> None:
-        self.in_flight -= 1
-        self._uploads[address] -= 1
-        if not self._uploads[address]:
-            del self._uploads[address]
-        self._cut = self._cut or cut
+    def _keep(self, slot: "Slot", size: int) -> None:
+        if self._held[slot.address] + size > self.per_address * MAX_BODY_BYTES:
+            raise InboxRejection(429, "too many requests not yet verified from your address: retry later",
+                                 retry_after=self.read_seconds)
+        if self.held + size > self.total * MAX_BODY_BYTES:
+            raise InboxRejection(503, "too many requests not yet verified: retry later", retry_after=self.read_seconds)
+        self._held[slot.address] += size
+        self.held += size
+        slot.held = size
+
+    def _end_upload(self, slot: "Slot") -> None:
+        if slot.uploading:
+            slot.uploading = False
+            self.in_flight -= 1
+            self._uploads[slot.address] -= 1
+            if not self._uploads[slot.address]:
+                del self._uploads[slot.address]
+
+    def _release(self, slot: "Slot") -> None:
+        self._end_upload(slot)
+        if slot.held:
+            self.held -= slot.held
+            self._held[slot.address] -= slot.held
+            if not self._held[slot.address]:
+                del self._held[slot.address]
+            slot.held = 0
+        self._cut = self._cut or slot.cut
         if self._cut and not self.in_flight:
             self._cut = False
             give_back_memory()
@@ -158,17 +188,20 @@ class Intake:
 
 @dataclass
 class Slot:
-    """One request counted in `Intake`'s caps until `release` (idempotent)."""
+    """One request counted in `Intake`'s caps (as an upload, then by the bytes of its body) until
+    `release` (idempotent)."""
 
     intake: Intake
     address: str
+    uploading: bool = True
+    held: int = 0  # bytes counted once the body is read
     cut: bool = False  # its upload was cut: the heap may hold pages to give back
     released: bool = False
 
     def release(self) -> None:
         if not self.released:
             self.released = True
-            self.intake._release(self.address, self.cut)
+            self.intake._release(self)
 
 
 @functools.cache

@@ -46,7 +46,7 @@ async def test_invented_keyids_on_one_host_send_a_few_gets_not_one_each(client: 
         return resp.status
 
     assert set(await asyncio.gather(*(forged(k) for k in key_ids))) == {401}
-    assert sum(peer.get_counts.values()) <= 10, peer.get_counts  # HOST_KEY_FETCHES
+    assert sum(peer.get_counts.values()) <= 30, peer.get_counts  # HOST_KEY_FETCHES
 
 
 async def test_a_rotated_key_is_picked_up_once_the_cached_one_is_a_minute_old(
@@ -69,9 +69,9 @@ async def test_a_rotated_key_is_picked_up_once_the_cached_one_is_a_minute_old(
 # Requests waiting for their signer's key still hold their upload slot.
 
 async def test_requests_waiting_for_a_slow_key_server_are_capped_per_address(client: TestClient, peer: Peer) -> None:
-    """Signed POSTs whose keys are on servers that accept and never answer: each held its body and
-    parsed document for the fetch's 10 s, any number of them from one address, before. Now the fifth
-    from one address is refused at once (429), the first four waiting still."""
+    """Signed POSTs of 900 kB whose keys are on servers that accept and never answer: each held its body
+    and parsed document for the fetch's 10 s, any number of them from one address, before. Now the fifth
+    from one address is refused at once (429: 4 MB not yet verified), the first four waiting still."""
     stalled: list[asyncio.StreamWriter] = []
 
     async def hold(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -80,7 +80,7 @@ async def test_requests_waiting_for_a_slow_key_server_are_capped_per_address(cli
     servers = [await asyncio.start_server(hold, "127.0.0.1", 0) for _ in range(8)]
     try:
         key_ids = [f"http://127.0.0.1:{s.sockets[0].getsockname()[1]}/users/x#main-key" for s in servers]
-        body = b'{"type": "Create", "object": {"content": "' + b"x" * 100_000 + b'"}}'
+        body = b'{"type": "Create", "object": {"content": "' + b"x" * 900_000 + b'"}}'
         posts = []
         for key_id in key_ids:  # one after the other: each body is read before the next is sent
             posts.append(asyncio.create_task(post_signed(client, peer, "alice", "/inbox", body=body, key_id=key_id)))
