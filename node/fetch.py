@@ -1,6 +1,6 @@
 """Remote fetches: signed GETs by the instance actor, bounded in time and size, SSRF-guarded,
 with a cache of remote actors and their keys (refetched when a key seems to have rotated, at most once a
-minute per keyId).
+minute per key owner and a few times a minute per host).
 Signed GETs double-knock as deliveries do (node/signing.py)."""
 
 import asyncio
@@ -30,6 +30,7 @@ AP_ACCEPT = 'application/activity+json, application/ld+json; profile="https://ww
 AP_MEDIA_TYPES = ("application/activity+json", "application/ld+json", "application/json", "application/jrd+json")
 ACTOR_CACHE_SECONDS = 24 * 3600
 KEY_FETCH_SECONDS = 60.0
+HOST_KEY_FETCHES = 30  # key fetches a minute per host, beyond those that found their key
 MAX_REDIRECTS = 3
 REDIRECTS = (301, 302, 303, 307, 308)
 
@@ -84,7 +85,8 @@ class Fetcher:
         self.timeout = aiohttp.ClientTimeout(total=timeout)
         self.max_bytes = max_bytes
         self.user_agent = user_agent
-        self.key_fetches = RateLimiter(1, KEY_FETCH_SECONDS, clock=lambda: clock.timestamp())  # by keyId
+        self.key_fetches = RateLimiter(1, KEY_FETCH_SECONDS, clock=lambda: clock.timestamp())  # by key owner
+        self.host_key_fetches = RateLimiter(HOST_KEY_FETCHES, KEY_FETCH_SECONDS, clock=lambda: clock.timestamp())
         self._key_tasks: dict[str, asyncio.Task[tuple[str, str]]] = {}  # fetches in flight, by keyId
 
     async def get_json(self, url: str, *, accept: str = AP_ACCEPT, sign: bool = True) -> tuple[str, Any]:
@@ -210,10 +212,13 @@ class Fetcher:
 
     async def get_key(self, key_id: str, *, refresh: bool = False) -> tuple[str, str]:
         """(owner actor IRI, public key PEM) for a `keyId`. The key must be listed by its owner actor, on
-        the keyId's host. Refetched (`refresh`), or fetched again after a failure, at most once a minute
-        (KEY_FETCH_SECONDS): anyone can sign with a keyId, and a wrong signature asks for a refetch (the
-        key may have rotated), so without a bound each forged POST would send a signed GET to the keyId's
-        server. Requests that need the same key meanwhile wait for the same fetch."""
+        the keyId's host. Anyone can sign with any keyId, and a wrong signature asks for a refetch (the key
+        may have rotated): without bounds each forged POST would send a signed GET to the keyId's server.
+        So an actor document fetched less than a minute ago is read again instead of fetched (`refresh`
+        included), and a fetch, counted when it starts, is allowed once a minute per key owner (the keyId
+        without fragment or query) and HOST_KEY_FETCHES a minute per host (a fetch that finds its key is
+        given back: a busy server's new actors are not refused). Requests that need the same key
+        meanwhile wait for the same fetch."""
         if not refresh:
             row = await self.db.fetch_one(
                 "SELECT iri, public_key_pem FROM remote_actors WHERE key_id = ?", (key_id,)
@@ -222,22 +227,17 @@ class Fetcher:
                 return row["iri"], row["public_key_pem"]
         task = self._key_tasks.get(key_id)
         if task is None:
-            if (wait := self.key_fetches.take(key_id) if refresh else self.key_fetches.wait(key_id)) > 0:
-                raise FetchError(f"fetched less than a minute ago, again in {math.ceil(wait)} s")
             task = self._key_tasks[key_id] = asyncio.create_task(self._fetch_key(key_id))
-            task.add_done_callback(lambda done: self._key_done(key_id, done, refresh))
+            task.add_done_callback(lambda _: self._key_tasks.pop(key_id, None))
         return await asyncio.shield(task)
 
-    def _key_done(self, key_id: str, task: "asyncio.Task[tuple[str, str]]", refresh: bool) -> None:
-        self._key_tasks.pop(key_id, None)
-        # Retrieved, even when every request that waited for it was cancelled. A first fetch the key's
-        # server refused counts as a fetch (a refetch was counted when it started); one that did not reach
-        # it (down, restarting) does not, so its next delivery is verified when it is back.
-        exc = None if task.cancelled() else task.exception()
-        if exc is not None and not refresh and not (isinstance(exc, FetchError) and exc.unreached):
-            self.key_fetches.spend(key_id)
-
     async def _fetch_key(self, key_id: str) -> tuple[str, str]:
+        recent = await self.db.fetch_one(
+            "SELECT document FROM remote_actors WHERE (iri = ? OR key_id = ?) AND fetched_at > ?"
+            " ORDER BY id LIMIT 1", (key_owner_iri(key_id), key_id, clock.timestamp() - KEY_FETCH_SECONDS))
+        if recent is not None:
+            return _key_of(parse_actor(json.loads(recent["document"])), key_id)
+        self._start_key_fetch(key_id)
         owner = key_owner_iri(key_id)
         if "#" not in key_id:
             # Some servers (GoToSocial) publish keys as documents of their own with an `owner`.
@@ -248,11 +248,18 @@ class Fetcher:
                 owner = doc["id"]
             if not same_origin(owner, key_id):
                 raise FetchError(f"key document {key_id} names an owner on another host, {owner[:200]}")
-        actor = await self.get_actor(owner, refresh=True)
-        for candidate_id, pem in ((actor.key_id, actor.public_key_pem), *actor.extra_keys):
-            if candidate_id == key_id:
-                return actor.iri, pem
-        raise FetchError(f"actor {actor.iri} does not publish key {key_id}")
+        found = _key_of(await self.get_actor(owner, refresh=True), key_id)
+        self.host_key_fetches.refund(iri_host(key_id))
+        return found
+
+    def _start_key_fetch(self, key_id: str) -> None:
+        """Count a key fetch toward its owner and its host, or raise FetchError when either is spent."""
+        owner, host = key_id.split("#", 1)[0].split("?", 1)[0], iri_host(key_id)
+        wait = max(self.key_fetches.wait(owner), self.host_key_fetches.wait(host))
+        if wait > 0:
+            raise FetchError(f"fetched less than a minute ago, again in {math.ceil(wait)} s")
+        self.key_fetches.take(owner)
+        self.host_key_fetches.take(host)
 
     async def resolve_handle(self, handle: Handle) -> str:
         """The actor IRI for `@name@host`, by WebFinger (RFC 7033). Loopback dev nodes speak plain http."""
@@ -262,3 +269,11 @@ class Fetcher:
             return parse_jrd_actor_iri(jrd)
         except ParseError as exc:
             raise FetchError(f"{handle}: {exc.reason}") from exc
+
+
+def _key_of(actor: RemoteActor, key_id: str) -> tuple[str, str]:
+    """(actor IRI, PEM) of the key `key_id` that `actor` publishes; FetchError when it publishes none such."""
+    for candidate_id, pem in ((actor.key_id, actor.public_key_pem), *actor.extra_keys):
+        if candidate_id == key_id:
+            return actor.iri, pem
+    raise FetchError(f"actor {actor.iri} does not publish key {key_id}")

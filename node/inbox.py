@@ -10,7 +10,8 @@ node/web/inbox.py): a signature header for this server, by a key whose domain an
 blocked. An unsigned or misdirected POST costs no upload (node/inbox_limit.py bounds the others).
 
 The domain/key read is a quick read on the loop's thread; requests arriving together share one inbox
-write; the inbox worker of this process takes the activity parsed here instead of parsing its row again.
+write; the inbox worker of this process takes the activity parsed here instead of parsing its row again
+(both kept in node/inbox_store.py).
 
 The common case, a Create of a post that is only to be kept (`plain_create`: embedded, from its author's
 server, replying to nothing, not a practice, journey or outcome), is handled here: its object row is
@@ -21,13 +22,9 @@ naming none of us) is one the worker would only ignore: its row is stored `ignor
 and a digest instead of its body (`ignored_document`). Everything else waits for the worker.
 """
 
-import asyncio
 import base64
-import functools
 import hashlib
 import json
-import sqlite3
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -42,10 +39,11 @@ from protocol.httpsig import check_signed_host, host_of, key_owner_iri, parse_si
 from protocol.iri import iri_host
 
 from . import account_blocks, clock, relevance
-from .compaction import compact_document
-from .db import Database, per_database
+from .compaction import RETRY_SECONDS, CompactionBusy, compact_document
+from .db import Database
 from .fetch import Fetcher, FetchError
-from .inbox_objects import INSERT_OBJECT, object_row, plain_create
+from .inbox_objects import object_row, plain_create
+from .inbox_store import Handed, InboxWriter
 from .remote_content import may_be_content
 from .urls import Urls
 
@@ -122,16 +120,20 @@ Check = Callable[[str, datetime, bytes], None]  # (public key PEM, now, body): r
 class Claim:
     """What an inbox POST's headers claim, checked before its body is read (`screen`): the signature's
     keyId, the check of that signature, and the key held for it, (owner IRI, PEM) or None. `verified`
-    turns True once the signature is proven: a refusal after that is the signer's doing."""
+    turns True once the signature is proven: a refusal after that is the signer's doing; `on_verified`
+    is called then (node/inbox_limit.py: the request stops counting as unverified)."""
 
     key_id: str
     check: Check
     stored_key: tuple[str, str] | None
     verified: bool = False
+    on_verified: Callable[[], None] | None = None
 
     def verify(self, pem: str, now: datetime, body: bytes) -> None:
         self.check(pem, now, body)
         self.verified = True
+        if self.on_verified is not None:
+            self.on_verified()
 
 
 def _signature(method: str, path: str, headers: CIMultiDictProxy[str], origin: str) -> tuple[str, Check]:
@@ -187,13 +189,13 @@ async def receive(
     *, db: Database, fetcher: Fetcher, claim: Claim, body: bytes, recipient_actor_id: int | None, urls: Urls,
 ) -> Received:
     """Verify and store one POSTed activity whose headers passed `screen`. Raises InboxRejection with the
-    status to answer."""
-    doc = parse_body(body)
+    status to answer. The body is parsed once the signature is proven (a parsed document is several
+    times its size), or when the key is gone (a deleted account's Delete)."""
     key_id, stored_key = claim.key_id, claim.stored_key
     try:
         owner, pem = stored_key or await fetcher.get_key(key_id)
     except FetchError as exc:
-        if exc.gone and doc.get("type") == "Delete" and key_owner_iri(key_id) == doc.get("actor"):
+        if exc.gone and _is_delete_by(body, key_owner_iri(key_id)):
             # A deleted account's last Delete cannot be verified (Mastodon sends it after removing the
             # key); there is nothing of theirs to keep, so accept and drop it.
             return Received(stored=False)
@@ -214,14 +216,17 @@ async def receive(
             claim.verify(fresh, now, body)
         except SignatureError as exc:
             raise InboxRejection(401, f"signature rejected: {exc.reason}") from None
+    doc = parse_body(body)
     # Only signed requests reach the JSON-LD processor: compaction can be costly (bounded, off the loop).
     received = doc
     try:
         doc = with_transient_id(doc, body)
-        compacted = await compact_document(doc)
+        compacted = await compact_document(doc, bounded=True)
         activity = parse_activity(compacted)
     except ParseError as exc:
         raise InboxRejection(400, f"not a valid activity: {exc.reason}") from None
+    except CompactionBusy as exc:
+        raise InboxRejection(503, f"{exc}: retry later", retry_after=RETRY_SECONDS) from None
     if owner != activity.actor:
         raise InboxRejection(401, f"signed by {owner}, but the activity's actor is {activity.actor}")
     try:
@@ -230,7 +235,7 @@ async def receive(
         raise InboxRejection(400, exc.reason) from None
     document = _document(doc, received, body)
     state, kept = await _at_once(db, urls, activity, compacted)
-    handed = _Handed.of(db)
+    handed = Handed.of(db)
     entry = handed.put(activity.iri, document, compacted, activity) if state == "new" else None
     at = clock.iso()
     attempts, processed_at = (0, None) if state == "new" else (1, at)  # new: for the worker
@@ -240,11 +245,20 @@ async def receive(
            state, attempts, processed_at)
     stored = False
     try:
-        stored = await _InboxWriter.of(db).submit(db, (iri_host(activity.actor), row, kept))
+        stored = await InboxWriter.of(db).submit(db, (iri_host(activity.actor), row, kept))
     finally:
         if not stored:
             handed.drop(activity.iri, entry)
     return Received(stored=stored, queued=stored and state == "new")
+
+
+def _is_delete_by(body: bytes, actor: str) -> bool:
+    """Whether `body` is a Delete by `actor` (a refused body is not one)."""
+    try:
+        doc = parse_body(body)
+    except InboxRejection:
+        return False
+    return doc.get("type") == "Delete" and doc.get("actor") == actor
 
 
 async def _at_once(db: Database, urls: Urls, activity: Activity,
@@ -276,49 +290,7 @@ def take_parsed(db: Database, activity_iri: str, document: str) -> tuple[dict[st
     """For the inbox worker: what `receive` made of the inbox row (`activity_iri`, `document`), the
     compacted document and the activity, when this process received it and it was not taken yet.
     Parsing the row again would give the same: the document is the text that was parsed."""
-    return _Handed.of(db).take(activity_iri, document)
-
-
-_Entry = tuple[str, dict[str, Any], Activity]  # (stored document, compacted, parsed)
-
-
-class _Handed:
-    """Parsed activities waiting for the inbox worker of this process, by activity id: parsing a
-    document costs as much as storing it. Bounded: past MAX_ENTRIES (a backlog), the oldest are
-    dropped and the worker parses their rows itself."""
-
-    MAX_ENTRIES = 1000
-
-    def __init__(self) -> None:
-        self.entries: dict[str, _Entry] = {}
-
-    @classmethod
-    def of(cls, db: Database) -> "_Handed":
-        return per_database(_handed, db, cls)
-
-    def put(self, activity_iri: str, document: str, compacted: dict[str, Any], activity: Activity) -> _Entry | None:
-        """Keep a parsed activity before its row is stored; None when one with this id is kept already
-        (a duplicate received meanwhile: the first one is the row stored)."""
-        if activity_iri in self.entries:
-            return None
-        entry = self.entries[activity_iri] = (document, compacted, activity)
-        while len(self.entries) > self.MAX_ENTRIES:
-            del self.entries[next(iter(self.entries))]
-        return entry
-
-    def drop(self, activity_iri: str, entry: _Entry | None) -> None:
-        """`entry` was not stored (a duplicate, an error): forgotten."""
-        if entry is not None and self.entries.get(activity_iri) is entry:
-            del self.entries[activity_iri]
-
-    def take(self, activity_iri: str, document: str) -> tuple[dict[str, Any], Activity] | None:
-        entry = self.entries.pop(activity_iri, None)
-        if entry is None or entry[0] != document:
-            return None
-        return entry[1], entry[2]
-
-
-_handed: "weakref.WeakKeyDictionary[Database, _Handed]" = weakref.WeakKeyDictionary()
+    return Handed.of(db).take(activity_iri, document)
 
 
 def _document(doc: dict[str, Any], received: dict[str, Any], body: bytes) -> str:
@@ -344,94 +316,3 @@ async def _signer(db: Database, host: str, key_id: str) -> tuple[bool, bool, tup
         (host, key_id))
     blocked, owner_blocked, owner, pem = rows[0]
     return bool(blocked), bool(owner_blocked), (owner, pem) if owner is not None else None
-
-
-_Row = tuple[str, tuple[Any, ...], tuple[Any, ...] | None]  # (sender's host, inbox row, object row kept with it)
-_writers: "weakref.WeakKeyDictionary[Database, _InboxWriter]" = weakref.WeakKeyDictionary()
-
-
-class _InboxWriter:
-    """Group commit of received activities: requests that arrive while one batch is being written are
-    written by the next batch, all together, one transaction per batch instead of one per request, and each
-    request still sees what was committed before it arrived. Each is answered True when its row was
-    inserted, False when its activity id was already stored, with the same statements a single row gets
-    (the sender's domain is no longer failing; INSERT OR IGNORE, deduped on the activity id; the object
-    row of an activity handled at once, when its activity row was inserted), and only
-    once its row is committed. If a shared transaction fails, its rows are written one transaction each,
-    so that a row fails alone, as it would without grouping. One instance per database (`of`), holding no
-    reference to it."""
-
-    MAX_BATCH = 500
-
-    def __init__(self) -> None:
-        self.queue: list[tuple[_Row, asyncio.Future[bool]]] = []
-        self.task: asyncio.Task[None] | None = None
-
-    @classmethod
-    def of(cls, db: Database) -> "_InboxWriter":
-        return per_database(_writers, db, cls)
-
-    async def submit(self, db: Database, item: _Row) -> bool:
-        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self.queue.append((item, done))
-        if self.task is None or self.task.done():
-            self.task = asyncio.create_task(self._drain(db))
-        return await done
-
-    async def _drain(self, db: Database) -> None:
-        while self.queue:
-            batch, self.queue = self.queue[: self.MAX_BATCH], self.queue[self.MAX_BATCH :]
-            try:
-                outcomes = await self._outcomes(db, [item for item, _ in batch])
-            except BaseException:  # cancelled (shutdown): nobody may wait for an answer that will not come
-                for _, done in (*batch, *self.queue):
-                    done.cancel()
-                self.queue = []
-                raise
-            for (_, done), outcome in zip(batch, outcomes, strict=True):
-                if not done.done():  # a caller cancelled meanwhile gets no answer (a row is stored all the same)
-                    if isinstance(outcome, Exception):
-                        done.set_exception(outcome)
-                    else:
-                        done.set_result(outcome)
-
-    async def _outcomes(self, db: Database, batch: list[_Row]) -> list[bool | Exception]:
-        try:
-            return list(await self._write(db, batch))
-        except Exception as exc:
-            if len(batch) == 1:
-                return [exc]
-        outcomes: list[bool | Exception] = []
-        for item in batch:
-            try:
-                outcomes.extend(await self._write(db, [item]))
-            except Exception as exc:
-                outcomes.append(exc)
-        return outcomes
-
-    async def _write(self, db: Database, batch: list[_Row]) -> list[bool]:
-        size = sum(len(row[4]) + (len(kept[4]) if kept else 0) for _, row, kept in batch)
-        return await db.write_quick(functools.partial(_insert_rows, batch), size=size)
-
-
-def _insert_rows(batch: list[_Row], conn: sqlite3.Connection) -> list[bool]:
-    """The transaction of `_InboxWriter._write`: for each row, whether it was inserted (the first of its
-    activity id: a batch may hold the same activity twice, and the later one is a duplicate)."""
-    conn.executemany(
-        "UPDATE domains SET failing_since = NULL, unavailable = 0 WHERE host = ? AND failing_since IS NOT NULL",
-        [(host,) for host in dict.fromkeys(host for host, _, _ in batch)],
-    )
-    inserted = {r[0] for r in conn.execute(
-        "INSERT OR IGNORE INTO inbox (activity_iri, type, actor_iri, recipient_actor_id, document, received_at,"
-        f" state, attempts, processed_at) VALUES {','.join(['(?, ?, ?, ?, ?, ?, ?, ?, ?)'] * len(batch))}"
-        " RETURNING activity_iri",
-        [value for _, row, _ in batch for value in row],
-    ).fetchall()}
-    stored = []
-    for _, (iri, *_), _ in batch:
-        stored.append(iri in inserted)
-        inserted.discard(iri)
-    kept = [kept for (_, _, kept), first in zip(batch, stored, strict=True) if first and kept is not None]
-    if kept:
-        conn.executemany(INSERT_OBJECT, kept)
-    return stored

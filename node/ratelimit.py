@@ -52,6 +52,12 @@ class RateLimiter:
         self._buckets[key] = (tokens - cost, now)
         self._evict(now)
 
+    def refund(self, key: Hashable, cost: float = 1.0) -> None:
+        """Give back `cost` spent by a request that turned out not to count (never above `burst`)."""
+        if key in self._buckets:
+            now = self.clock()
+            self._buckets[key] = (min(self.burst, self._tokens(key, now) + cost), now)
+
     def forget(self, key: Hashable) -> None:
         """`key` starts again with a full bucket."""
         self._buckets.pop(key, None)

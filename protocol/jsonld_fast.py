@@ -178,26 +178,59 @@ def _is_our_shape(context: object) -> bool:
     return True
 
 
+@dataclass(slots=True)
+class _Pinned:
+    analysis: _Analysis | None
+    uses: int
+
+
 class _Analyses:
-    """Analyses by canonical `@context` JSON, the most recently used ones kept; read from any thread."""
+    """Analyses by canonical `@context` JSON, read from any thread: the SIZE most recently used, and the
+    PINNED most used (PIN_USES uses or more), which a flood of contexts seen once cannot push out, so
+    that Mastodon's documents stay on the fast path whatever else arrives."""
 
     SIZE: Final = 256
+    PINNED: Final = 64
+    PIN_USES: Final = 16
 
     def __init__(self) -> None:
-        self.entries: OrderedDict[str, _Analysis | None] = OrderedDict()
+        self.entries: OrderedDict[str, tuple[_Analysis | None, int]] = OrderedDict()  # (analysis, uses)
+        self.pinned: dict[str, _Pinned] = {}
         self.lock = threading.Lock()
 
     def get(self, canonical: str) -> _Analysis | None | object:
         """The analysis, None for a context that takes the slow path, _MISSING when not known."""
         with self.lock:
-            analysis = self.entries.get(canonical, _MISSING)
-            if analysis is not _MISSING:
+            held = self.pinned.get(canonical)
+            if held is not None:
+                held.uses += 1
+                return held.analysis
+            entry = self.entries.get(canonical)
+            if entry is None:
+                return _MISSING
+            analysis, uses = entry[0], entry[1] + 1
+            if uses >= self.PIN_USES and self._pin(canonical, analysis, uses):
+                del self.entries[canonical]
+            else:
+                self.entries[canonical] = (analysis, uses)
                 self.entries.move_to_end(canonical)
             return analysis
 
+    def _pin(self, canonical: str, analysis: _Analysis | None, uses: int) -> bool:
+        """Pin an analysis used `uses` times, in place of the least used pinned one if it was used less."""
+        if len(self.pinned) >= self.PINNED:
+            least = min(self.pinned, key=lambda key: self.pinned[key].uses)
+            if self.pinned[least].uses >= uses:
+                return False
+            del self.pinned[least]
+        self.pinned[canonical] = _Pinned(analysis, uses)
+        return True
+
     def put(self, canonical: str, analysis: _Analysis | None) -> None:
         with self.lock:
-            self.entries[canonical] = analysis
+            if canonical in self.pinned:
+                return
+            self.entries[canonical] = (analysis, 1)
             if len(self.entries) > self.SIZE:
                 self.entries.popitem(last=False)
 

@@ -6,7 +6,7 @@ from aiohttp import web
 from ..accounts import get_actor
 from ..appkeys import DB, FETCHER, INBOX_WORKER, INTAKE, URLS
 from ..inbox import Claim, InboxRejection, check_media_type, receive, screen
-from ..inbox_limit import Sender
+from ..inbox_limit import Sender, Slot
 from ..negotiation import json_error
 from ..ratelimit import retry_after_header
 
@@ -14,16 +14,19 @@ from ..ratelimit import retry_after_header
 async def _post(request: web.Request, recipient_actor_id: int | None) -> web.Response:
     intake, sender = request.app[INTAKE], Sender.of(request)
     claim: Claim | None = None
+    slot: Slot | None = None
     try:
         intake.admit(sender)
-    except InboxRejection as exc:  # not counted: the sender is already past its allowance
+    except InboxRejection as exc:  # not counted again: the sender is already past its allowance
         return _refusal(request, exc)
     try:
         check_media_type(request.headers.get("Content-Type", ""))
         intake.check_length(request)
         claim = await screen(request.app[DB], method=request.method, path=request.raw_path,
                              headers=request.headers, urls=request.app[URLS])
-        body = await intake.read(request)
+        slot = intake.hold(sender.address)
+        claim.on_verified = slot.release  # the request no longer counts as unverified
+        body = await intake.read(request, slot)
         received = await receive(
             db=request.app[DB], fetcher=request.app[FETCHER], claim=claim, body=body,
             recipient_actor_id=recipient_actor_id, urls=request.app[URLS],
@@ -31,6 +34,9 @@ async def _post(request: web.Request, recipient_actor_id: int | None) -> web.Res
     except InboxRejection as exc:
         intake.count(sender, proven=claim is not None and claim.verified)
         return _refusal(request, exc)
+    finally:
+        if slot is not None:
+            slot.release()
     intake.count(sender, proven=True)
     if received.queued:
         request.app[INBOX_WORKER].wakeup.set()

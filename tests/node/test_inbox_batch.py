@@ -18,8 +18,9 @@ from aiohttp.test_utils import TestClient
 from node import inbox_worker, remote_content
 from node.appkeys import DB, INBOX_WORKER
 from node.db import Transaction
-from node.inbox import _insert_rows, take_parsed
+from node.inbox import take_parsed
 from node.inbox_objects import object_row
+from node.inbox_store import insert_rows
 from node.inbox_worker import InboxContext
 from protocol.activities import Activity, parse_activity
 from protocol.jsonld import compact
@@ -327,6 +328,6 @@ async def test_a_batch_keeps_the_object_of_the_first_row_of_an_activity_only(cli
     rows = [("peer.test", (f"{peer.base}/activities/1", "Create", peer.actor_iri("alice"), None, "{}", "now",
                            "done", 1, "now"), object_row(obj["id"], obj, peer.actor_iri("alice")))
             for obj in (first, second)]
-    stored = await client.app[DB].write(functools.partial(_insert_rows, rows))
+    stored = await client.app[DB].write(functools.partial(insert_rows, rows))
     assert stored == [True, False]
     assert [iri for iri, *_ in (await snapshot(client))["remote_objects"]] == [first["id"]]

@@ -200,8 +200,11 @@ async def test_wrong_key_when_the_actor_is_now_gone_is_401(client: TestClient, p
     assert await refused(client, resp, before) == (401, "signature rejected: signature does not verify")
 
 
-async def test_rotated_key_is_refetched_once(client: TestClient, peer: Peer, before: list[Any]) -> None:
+async def test_rotated_key_is_refetched_once(client: TestClient, peer: Peer, before: list[Any],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
     alice = peer.actor_iri("alice")
+    later = clock.timestamp() + 61  # alice was fetched by `before`: within a minute, her document is read again
+    monkeypatch.setattr(clock, "timestamp", lambda: later)
     peer.keys["alice"] = fixed_key("other-rsa-2048")  # alice's server rotated her key; we cached the old one
     doc = follow(peer)
     resp = await post_signed(client, peer, "alice", "/inbox", doc)
@@ -296,7 +299,7 @@ async def test_a_block_made_by_another_process_applies_at_once(client: TestClien
 
 async def test_requests_arriving_together_each_get_their_own_answer(client: TestClient, peer: Peer,
                                                                     other_peer: Peer, before: list[Any]) -> None:
-    """Concurrent requests, each checked for its own domain and key, and written together (_InboxWriter)."""
+    """Concurrent requests, each checked for its own domain and key, and written together (InboxWriter)."""
     async with client.app[DB].transaction() as tx:
         await tx.execute("INSERT INTO domains (host, blocked) VALUES (?, 1)", (other_peer.host,))
     docs = [(peer, "alice", follow(peer)) for _ in range(4)] + [(other_peer, "carol", follow(other_peer, "carol"))]
@@ -340,7 +343,7 @@ async def test_same_activity_posted_twice_is_stored_once(client: TestClient, pee
 
 
 async def test_the_same_activity_posted_twice_at_once_is_stored_once(client: TestClient, peer: Peer) -> None:
-    """Requests arriving together are written in one transaction (node/inbox.py, _InboxWriter)."""
+    """Requests arriving together are written in one transaction (node/inbox_store.py, InboxWriter)."""
     doc, other = follow(peer), follow(peer)
     answers = await asyncio.gather(*(post_signed(client, peer, "alice", "/inbox", d) for d in (doc, doc, other, doc)))
     assert [a.status for a in answers] == [202] * 4
