@@ -109,7 +109,11 @@ async def test_signed_random_activities_never_cause_a_server_error(
     headers = peer.sign("alice", "POST", client.app[URLS].base + path, body)
     resp = await client.post(path, data=body, headers=headers)
     statuses.append(resp.status)
-    assert resp.status in (202, 400), await resp.text()
+    text = await resp.text()
+    # An activity may change what we hold of alice (an Update of her actor with another key): her next
+    # request then needs her key again, which is fetched at most once a minute (node/fetch.py): a 401
+    # that says so, never a 5xx.
+    assert resp.status in (202, 400) or (resp.status == 401 and "fetched less than a minute ago" in text), text
     await process(client.app)
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert errors == [], [r.getMessage() for r in errors]
