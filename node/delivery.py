@@ -33,13 +33,14 @@ from typing import Any
 import aiohttp
 
 from protocol.retry import retry_after_seconds
+from protocol.sig import sign_request
 
 from . import clock
 from .db import Database
 from .delivery_store import Claimed, Job, Result, bodies, claim, record
 from .hosts import Change, HostBook, Standing, fail_unavailable
 from .netguard import BlockedAddressError, blocked_cause, check_url
-from .signing import KNOCK_AGAIN, KnownSchemes, other_scheme, sign_request
+from .signing import KNOCK_AGAIN, KnownSchemes, other_scheme
 from .urls import Urls
 
 BATCH_SIZE = 200  # rows claimed at once

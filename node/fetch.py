@@ -15,8 +15,9 @@ import aiohttp
 from protocol.actors import RemoteActor, parse_actor
 from protocol.errors import ParseError
 from protocol.handles import Handle
-from protocol.httpsig import key_owner_iri
 from protocol.iri import iri_host, require_http_iri, same_origin
+from protocol.sig import sign_request
+from protocol.sig.common import key_owner_iri
 from protocol.webfinger import parse_jrd_actor_iri, webfinger_url
 
 from . import clock
@@ -24,7 +25,7 @@ from .compaction import compact_document
 from .db import Database
 from .netguard import BlockedAddressError, blocked_cause, check_url
 from .ratelimit import RateLimiter
-from .signing import KNOCK_AGAIN, KnownSchemes, other_scheme, sign_request
+from .signing import KNOCK_AGAIN, KnownSchemes, other_scheme
 
 AP_ACCEPT = 'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 AP_MEDIA_TYPES = ("application/activity+json", "application/ld+json", "application/json", "application/jrd+json")

@@ -32,11 +32,11 @@ from typing import Any
 
 from multidict import CIMultiDictProxy
 
-from protocol import httpsig9421
 from protocol.activities import Activity, check_origins, parse_activity, with_transient_id
 from protocol.errors import ParseError, SignatureError
-from protocol.httpsig import check_signed_host, host_of, key_owner_iri, parse_signature_header, verify_request
 from protocol.iri import iri_host
+from protocol.sig import Check, read_signature
+from protocol.sig.common import key_owner_iri
 
 from . import account_blocks, clock, relevance
 from .compaction import RETRY_SECONDS, CompactionBusy, compact_document
@@ -113,9 +113,6 @@ def parse_body(body: bytes) -> dict[str, Any]:
     return doc
 
 
-Check = Callable[[str, datetime, bytes], None]  # (public key PEM, now, body): raises SignatureError
-
-
 @dataclass
 class Claim:
     """What an inbox POST's headers claim, checked before its body is read (`screen`): the signature's
@@ -136,53 +133,22 @@ class Claim:
             self.on_verified()
 
 
-def _signature(method: str, path: str, headers: CIMultiDictProxy[str], origin: str) -> tuple[str, Check]:
-    """The keyId of the request's signature, and a check of that signature against a public key PEM and
-    the body. The signature must be meant for this server (`origin`): checked here, from the headers."""
-    if "Signature-Input" in headers:
-        try:
-            sig = httpsig9421.parse_signature_headers(headers["Signature-Input"], headers.get("Signature", ""))
-        except SignatureError as exc:
-            raise InboxRejection(401, f"bad Signature-Input/Signature headers: {exc.reason}") from None
-        _headers_only(lambda: httpsig9421.check_signed_authority(sig, headers, origin))
-        uris = httpsig9421.candidate_target_uris(host_of(origin), path)
-        return sig.key_id, lambda pem, now, body: httpsig9421.verify_request(
-            method=method, target_uris=uris, headers=headers, body=body, signature=sig, public_key_pem=pem, now=now,
-            origin=origin)
-    signature = headers.get("Signature") or (
-        headers.get("Authorization", "") if headers.get("Authorization", "").startswith("Signature ") else ""
-    )
-    if not signature:
-        raise InboxRejection(401, "request is not signed (no Signature header)")
-    try:
-        params = parse_signature_header(signature)
-    except SignatureError as exc:
-        raise InboxRejection(401, f"bad Signature header: {exc.reason}") from None
-    _headers_only(lambda: check_signed_host(params, headers, origin))
-    return params.key_id, lambda pem, now, body: verify_request(
-        method=method, path=path, headers=headers, body=body, params=params, public_key_pem=pem, now=now,
-        origin=origin)
-
-
-def _headers_only(check: Callable[[], None]) -> None:
-    try:
-        check()
-    except SignatureError as exc:
-        raise InboxRejection(401, f"signature rejected: {exc.reason}") from None
-
-
 async def screen(db: Database, *, method: str, path: str, headers: CIMultiDictProxy[str], urls: Urls) -> Claim:
     """What is checked from the headers, before the body is read: a signature header, for this server,
     by a key whose domain is not blocked, nor its owner when the key is one we hold. Raises
     InboxRejection: an unsigned or misdirected POST costs no upload."""
-    key_id, check = _signature(method, path, headers, urls.base)
+    try:
+        signature = read_signature(method, path, headers, urls.base)
+    except SignatureError as exc:
+        raise InboxRejection(401, exc.reason) from None
+    key_id = signature.key_id
     signer_host = iri_host(key_id) if key_id.startswith(("http://", "https://")) else ""
     blocked, owner_blocked, stored_key = await _signer(db, signer_host, key_id)
     if blocked:
         raise InboxRejection(403, f"domain {signer_host} is blocked")
     if stored_key is not None and owner_blocked:
         raise InboxRejection(403, f"account {stored_key[0]} is blocked")
-    return Claim(key_id, check, stored_key)
+    return Claim(key_id, signature.check, stored_key)
 
 
 async def receive(

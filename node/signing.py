@@ -6,30 +6,19 @@ a 400 or 401 answer sends it again at once with the other scheme (RFC 9421), and
 accepted is remembered in `domains.signature_scheme` for the next requests to that domain.
 """
 
-from collections.abc import Mapping
-from datetime import datetime
-
-from protocol import httpsig, httpsig9421
+from protocol.sig import Scheme
 
 from .db import Database
 
-DRAFT_CAVAGE, RFC9421 = "draft-cavage", "rfc9421"
+DRAFT_CAVAGE, RFC9421 = Scheme.DRAFT_CAVAGE, Scheme.RFC9421
 KNOCK_AGAIN = (400, 401)
 REMEMBER_SCHEME = ("INSERT INTO domains (host, signature_scheme) VALUES (?, ?) ON CONFLICT (host) DO UPDATE"
                    " SET signature_scheme = excluded.signature_scheme")
 
 
-def other_scheme(scheme: str) -> str:
+def other_scheme(scheme: str) -> Scheme:
     """The scheme of the second knock."""
     return DRAFT_CAVAGE if scheme == RFC9421 else RFC9421
-
-
-def sign_request(scheme: str, *, method: str, url: str, headers: Mapping[str, str], body: bytes | None,
-                 key_id: str, private_key_pem: str, now: datetime) -> dict[str, str]:
-    """`headers` plus the signature headers of `scheme` (and Host, Date, the body's digest)."""
-    sign = httpsig9421.sign_request if scheme == RFC9421 else httpsig.sign_request
-    return sign(method=method, url=url, headers=headers, body=body, key_id=key_id, private_key_pem=private_key_pem,
-                now=now)
 
 
 class KnownSchemes:

@@ -16,8 +16,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from protocol.httpsig import sign_request
 from protocol.keys import public_key_pem
+from protocol.sig.cavage import sign_request
 from tests.bench.harness import (
     AS2,
     NETWORK,

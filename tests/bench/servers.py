@@ -4,7 +4,7 @@
 - `bare-get PORT FOLDER`: the read baseline, a bare aiohttp GET answering `/NAME` with the bytes of
   FOLDER/NAME (read at start) and their content type;
 - `sinks PUBLIC_KEY_FILE PORT...`: shared inboxes `/s/{n}/inbox` on each port that verify every HTTP
-  signature (protocol.httpsig.verify_request) with that key and count what arrives; `GET /stats`;
+  signature (protocol.sig.cavage.verify_request) with that key and count what arrives; `GET /stats`;
   `POST /reset` (body: the next sender's public key PEM) forgets everything.
 
 Run as `python -m tests.bench.servers KIND ARGS...`; SIGTERM stops it.
@@ -22,7 +22,7 @@ from aiohttp import web
 
 from node.eventloop import new_event_loop
 from protocol.errors import SignatureError
-from protocol.httpsig import parse_signature_header, verify_request
+from protocol.sig.cavage import parse_signature_header, verify_request
 
 AS2 = "application/activity+json"
 

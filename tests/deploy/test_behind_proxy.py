@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from protocol.httpsig import sign_request
+from protocol.sig.cavage import sign_request
 from tests.deploy.proxies import render_nginx_loopback, start_caddy, start_nginx, tool
 from tests.federation.harness import AS2, Cluster, NodeProcess, free_port, run_parallel
 

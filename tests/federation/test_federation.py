@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from protocol.httpsig import sign_request
+from protocol.sig.cavage import sign_request
 from tests.federation.harness import AS2, Cluster, NodeProcess, maillage_command, run_parallel
 
 pytestmark = pytest.mark.federation

@@ -17,8 +17,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from node import clock
 from node.app import create_app
 from node.appkeys import DB, URLS
-from protocol import httpsig9421
 from protocol.keys import public_key_pem
+from protocol.sig import rfc9421
 from tests.conftest import make_node
 from tests.interop import oracle_support as oracles
 from tests.interop.oracle_support import Signed
@@ -46,13 +46,13 @@ async def test_fedify_accepts_our_rfc9421_delivery(node_oracles: list[str], deli
                                                    lib: str) -> None:
     result = oracles.available(oracles.run(node_oracles, [delivered_9421.case(lib)])[0])
     assert result["ok"], result
-    assert delivered_9421.headers["Content-Digest"] == httpsig9421.content_digest_header(delivered_9421.body or b"")
+    assert delivered_9421.headers["Content-Digest"] == rfc9421.content_digest_header(delivered_9421.body or b"")
 
 
 async def test_fedify_verifies_our_rfc9421_get(node_oracles: list[str]) -> None:
     actor, key_id = "https://maillage.example/actor", "https://maillage.example/actor#main-key"
     url = "http://fedify.example/users/bob?page=2"
-    headers = httpsig9421.sign_request(method="GET", url=url, headers={"Accept": AS2}, body=None, key_id=key_id,
+    headers = rfc9421.sign_request(method="GET", url=url, headers={"Accept": AS2}, body=None, key_id=key_id,
                                        private_key_pem=fixed_key(), now=clock.now())
     document = oracles.key_document(actor, key_id, public_key_pem(fixed_key()))
     case = Signed("GET", url, headers, None, document).case("fedify")
@@ -65,7 +65,7 @@ async def test_bovine_verifies_our_rfc9421_signature_over_path_and_authority(bov
     our RFC 9421 signature, Content-Digest and signature base agree with its verifier."""
     actor, key_id = "https://maillage.example/users/alice", "https://maillage.example/users/alice#main-key"
     url, body = "http://bovine.example/inbox", b'{"type":"Follow"}'
-    headers = httpsig9421.sign_request(method="POST", url=url, headers={"Content-Type": AS2}, body=body,
+    headers = rfc9421.sign_request(method="POST", url=url, headers={"Content-Type": AS2}, body=body,
                                        key_id=key_id, private_key_pem=fixed_key(), now=clock.now(),
                                        components=("@method", "@path", "@authority", "content-digest"))
     document = oracles.key_document(actor, key_id, public_key_pem(fixed_key()))
@@ -89,9 +89,9 @@ async def test_rfc9421_requests_signed_by_fedify_are_accepted(
     case = {"op": "sign", "lib": "fedify", "spec": "rfc9421", "method": "POST", "url": url, "body": oracles.b64(body),
             "headers": {"Content-Type": AS2}, "privateKeyPem": fixed_key(), "keyId": key_id}
     headers = oracles.available((await oracles.run_async(node_oracles, [case]))[0])["headers"]
-    signature = httpsig9421.parse_signature_headers(headers["signature-input"], headers["signature"])
+    signature = rfc9421.parse_signature_headers(headers["signature-input"], headers["signature"])
     assert signature.components == ("@method", "@target-uri", "@authority", "host", "date", "content-digest")
-    httpsig9421.verify_request(method="POST", target_uris=[url], headers=headers, body=body, signature=signature,
+    rfc9421.verify_request(method="POST", target_uris=[url], headers=headers, body=body, signature=signature,
                                public_key_pem=public_key_pem(fixed_key()), now=clock.now())
     resp = await client.post("/inbox", data=body, headers=headers)
     assert resp.status == 202, await resp.text()

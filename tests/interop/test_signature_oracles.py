@@ -6,7 +6,7 @@ and the GET the one the node's Fetcher sent (node/fetch.py), both captured on th
 actor document as the node serves it. Their side: joyent's http-signature, @peertube/http-signature (with
 PeerTube's options), activitypub-http-signatures and Fedify 1.10 (`verifyRequest`, and a whole Fedify
 Federation inbox) from npm, run by oracles/verify.mjs; httpsig (PyPI) in-process; bovine (PyPI) in a venv of
-its own (oracles/bovine). Requests they sign go through protocol.httpsig.verify_request and then a real node's
+its own (oracles/bovine). Requests they sign go through protocol.sig.cavage.verify_request and then a real node's
 inbox, with both Digest spellings (`SHA-256=` as Mastodon and Fedify write it, `sha-256=` as bovine does).
 """
 
@@ -21,8 +21,9 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from node import clock
 from node.appkeys import DB, FETCHER, URLS
-from protocol.httpsig import digest_header, format_http_date, key_owner_iri, parse_signature_header, verify_request
 from protocol.keys import public_key_pem
+from protocol.sig.cavage import digest_header, parse_signature_header, verify_request
+from protocol.sig.common import format_http_date, key_owner_iri
 from tests.interop import oracle_support as oracles
 from tests.interop.oracle_support import Signed
 from tests.support.node import activity, follow_network, get_as2, inbox_rows, process
@@ -137,7 +138,7 @@ def httpsig_sign(url: str, body: bytes, key_id: str, spelling: str) -> dict[str,
 
 async def accepted_by_node(client: TestClient, peer: Peer, signer: Any) -> list[tuple[str, str, str]]:
     """For each Digest spelling: a Follow of the Group by alice, signed by `signer(url, body, key_id, spelling)`,
-    checked by protocol.httpsig.verify_request, then POSTed to the node; returns (spelling, status, state)."""
+    checked by protocol.sig.cavage.verify_request, then POSTed to the node; returns (spelling, status, state)."""
     url, key_id = client.app[URLS].base + "/inbox", f"{peer.actor_iri('alice')}#main-key"
     outcomes = []
     for spelling in SPELLINGS:

@@ -17,8 +17,8 @@ from node.appkeys import DB, DELIVERY, HTTP, URLS
 from node.config import Config
 from node.delivery import DeliveryWorker
 from node.outbox import send
-from protocol.httpsig import format_http_date
 from protocol.retry import UNAVAILABLE_AFTER_SECONDS
+from protocol.sig.common import format_http_date
 from tests.support.node import AS_CONTEXT, PUBLIC, follow_network, process, publish_practice, verify_delivery
 from tests.support.peer import Peer
 

@@ -8,7 +8,7 @@ from node.accounts import get_actor
 from node.appkeys import DB, DELIVERY, INBOX_WORKER, URLS
 from node.drafts import parse_markdown as parse_draft
 from node.publishing import publish
-from protocol.httpsig import parse_signature_header, verify_request
+from protocol.sig.cavage import parse_signature_header, verify_request
 from tests.support.node import post_signed
 from tests.support.peer import AS2, Peer
 

@@ -12,14 +12,14 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from node import clock
 from node.appkeys import DB, URLS
-from protocol import httpsig9421
+from protocol.sig import rfc9421
 from tests.support.node import activity, error_of, get_as2, inbox_rows, process
 from tests.support.peer import AS2, Peer, fixed_key
 from tests.support.picky import PickyRemote
 
 
 def sign_9421(peer: Peer, name: str, url: str, body: bytes, **headers: str) -> dict[str, str]:
-    return httpsig9421.sign_request(method="POST", url=url, headers={"Content-Type": AS2, **headers}, body=body,
+    return rfc9421.sign_request(method="POST", url=url, headers={"Content-Type": AS2, **headers}, body=body,
                                     key_id=f"{peer.actor_iri(name)}#main-key", private_key_pem=fixed_key(),
                                     now=clock.now())
 
@@ -47,7 +47,7 @@ async def test_an_rfc9421_post_signed_for_https_is_accepted_behind_a_tls_proxy(c
      "signature rejected: @method not signed"),
     (lambda h: {**h, "Signature": h["Signature"].replace("sig1=", "other=")},
      "bad Signature-Input/Signature headers: no signature in Signature matches Signature-Input"),
-    (lambda h: {**h, "Content-Digest": httpsig9421.content_digest_header(b"{}")},
+    (lambda h: {**h, "Content-Digest": rfc9421.content_digest_header(b"{}")},
      "signature rejected: content digest mismatch"),
     (lambda h: {**h, "Date": "Thu, 01 Jan 2026 00:00:00 GMT"}, "signature rejected: signature does not verify"),
 ])

@@ -287,9 +287,9 @@ def test_real_shaped_actor_keys_load(name: str) -> None:
     assert key.public_numbers() == load_private_key(TEST_PEM).public_key().public_numbers()
 
 
-def test_pkcs1_fixtures_really_are_pkcs1() -> None:
-    for name in ("misskey-legacy-person", "mobilizon-group", "mobilizon-person"):
-        assert load(name)["publicKey"]["publicKeyPem"].startswith("-----BEGIN RSA PUBLIC KEY-----\n")
+@pytest.mark.parametrize("name", ["misskey-legacy-person", "mobilizon-group", "mobilizon-person"])
+def test_pkcs1_fixtures_really_are_pkcs1(name: str) -> None:
+    assert load(name)["publicKey"]["publicKeyPem"].startswith("-----BEGIN RSA PUBLIC KEY-----\n")
 
 
 def test_gotosocial_key_id_is_a_path_not_a_fragment() -> None:
@@ -315,27 +315,27 @@ def test_public_key_as_a_list_keeps_every_same_host_key() -> None:
     assert actor.extra_keys == ((f"{doc['id']}#ed25519-key", "SECOND"),)
 
 
-def test_type_as_a_list() -> None:
-    doc = load("lemmy-group")
-    doc["type"] = ["Group"]
-    assert parse_actor(doc).type == "Group"
-
-
-def test_url_as_link_objects() -> None:
-    doc = load("mastodon-person")
-    doc["url"] = {"type": "Link", "mediaType": "text/html", "href": "https://mastodon.example/@alice"}
-    assert parse_actor(doc).url == "https://mastodon.example/@alice"
-    doc["url"] = [
-        {"type": "Link", "mediaType": "text/html", "href": "https://peertube.example/accounts/alice"},
-        {"type": "Link", "mediaType": "application/activity+json", "href": "https://peertube.example/a/alice"},
-    ]
-    assert parse_actor(doc).url == "https://peertube.example/accounts/alice"
-
-
-def test_icon_as_a_list_of_images() -> None:
-    doc = load("mastodon-person")
-    doc["icon"] = [{"type": "Image", "url": "https://x.example/a.png"}, {"type": "Image", "url": "https://x.example/b"}]
-    assert parse_actor(doc).icon_url == "https://x.example/a.png"
+@pytest.mark.parametrize(
+    ("name", "changes", "expected"),
+    [
+        ("lemmy-group", {"type": ["Group"]}, {"type": "Group"}),
+        ("mastodon-person", {"url": {"type": "Link", "mediaType": "text/html", "href": "https://mastodon.example/@alice"}},
+         {"url": "https://mastodon.example/@alice"}),
+        ("mastodon-person", {"url": [
+            {"type": "Link", "mediaType": "text/html", "href": "https://peertube.example/accounts/alice"},
+            {"type": "Link", "mediaType": "application/activity+json", "href": "https://peertube.example/a/alice"},
+        ]}, {"url": "https://peertube.example/accounts/alice"}),
+        ("mastodon-person", {"icon": [{"type": "Image", "url": "https://x.example/a.png"},
+                                      {"type": "Image", "url": "https://x.example/b"}]},
+         {"icon_url": "https://x.example/a.png"}),
+        ("misskey-person", {"name": None, "preferredUsername": ["kenji"]}, {"name": None, "username": None}),
+    ],
+    ids=["type-as-a-list", "url-as-a-link", "url-as-link-objects", "icon-as-a-list-of-images",
+         "non-string-display-fields-dropped"],
+)
+def test_variations_as2_allows(name: str, changes: dict[str, Any], expected: dict[str, Any]) -> None:
+    actor = parse_actor(_broken(name, **changes))
+    assert {field: getattr(actor, field) for field in expected} == expected
 
 
 def test_missing_optional_fields_are_none() -> None:
@@ -355,26 +355,12 @@ def test_missing_optional_fields_are_none() -> None:
     )
 
 
-def test_non_string_display_fields_are_dropped() -> None:
-    doc = load("misskey-person")
-    doc["name"] = None
-    doc["preferredUsername"] = ["kenji"]
-    actor = parse_actor(doc)
-    assert actor.name is None and actor.username is None
-
-
 # --- rejections -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("doc", [None, [], "https://mastodon.example/users/alice", 42, [{"id": "x"}]])
-def test_reject_non_object(doc: Any) -> None:
-    with pytest.raises(ParseError) as info:
-        parse_actor(doc)
-    assert info.value.reason == "actor document is not a JSON object"
-
-
-def _broken(name: str, **changes: Any) -> dict[str, Any]:
-    doc = copy.deepcopy(load(name))
+def _broken(fixture: str, /, **changes: Any) -> dict[str, Any]:
+    """The fixture `fixture` with `changes` made (`_DELETE`: the key removed)."""
+    doc = copy.deepcopy(load(fixture))
     for key, value in changes.items():
         if value is _DELETE:
             del doc[key]
@@ -386,21 +372,39 @@ def _broken(name: str, **changes: Any) -> dict[str, Any]:
 _DELETE = object()
 
 
+# A document may not claim a key served by another host, even naming itself owner (key owner spoofing).
+KEYS_ON_ANOTHER_HOST = [
+    "https://evil.example/users/alice#main-key",
+    "https://mastodon.example.evil.example/users/alice#main-key",
+    "https://evil.example/mastodon.example/users/alice#main-key",
+    "https://mastodon.example:8443/users/alice#main-key",
+    "urn:uuid:5c1e0c2a-0000-4000-8000-000000000000",
+    "https://[::1/users/alice#main-key",
+    "https://mastodon.example:99999/users/alice#main-key",
+]
+
+
 @pytest.mark.parametrize(
     ("doc", "reason"),
     [
+        *((doc, "actor document is not a JSON object")
+          for doc in (None, [], "https://mastodon.example/users/alice", 42, [{"id": "x"}])),
         (_broken("mastodon-person", type="Note"), "not an actor type: 'Note'"),
         (_broken("mastodon-person", type="Tombstone"), "not an actor type: 'Tombstone'"),
         (_broken("mastodon-person", type=_DELETE), "not an actor type: None"),
         (_broken("mastodon-person", type=[]), "not an actor type: None"),
         (_broken("mastodon-person", type={"id": "Person"}), "not an actor type: {'id': 'Person'}"),
         (_broken("mastodon-person", id=_DELETE), "actor id must be an IRI string"),
-        (_broken("mastodon-person", id="acct:alice@mastodon.example"), "actor id must be an http(s) IRI"),
+        (_broken("mastodon-person", id="acct:alice@mastodon.example"),
+         "actor id must be an http(s) IRI: 'acct:alice@mastodon.example'"),
+        (_broken("mastodon-person", id="https://mastodon.example:99999/users/alice"),
+         "actor id is not a valid IRI: Port out of range 0-65535"),
         (_broken("mastodon-person", inbox=_DELETE), "actor inbox must be an IRI string"),
         (_broken("gotosocial-person", inbox=None), "actor inbox must be an IRI string"),
-        (_broken("lemmy-group", inbox="/c/tenforward/inbox"), "actor inbox must be an http(s) IRI"),
-        (_broken("mastodon-person", endpoints={"sharedInbox": "inbox"}), "sharedInbox must be an http(s) IRI"),
-        (_broken("mastodon-person", url="javascript:alert(1)"), "url must be an http(s) IRI"),
+        (_broken("lemmy-group", inbox="/c/tenforward/inbox"),
+         "actor inbox must be an http(s) IRI: '/c/tenforward/inbox'"),
+        (_broken("mastodon-person", endpoints={"sharedInbox": "inbox"}), "sharedInbox must be an http(s) IRI: 'inbox'"),
+        (_broken("mastodon-person", url="javascript:alert(1)"), "url must be an http(s) IRI: 'javascript:alert(1)'"),
         (_broken("mastodon-person", publicKey=_DELETE), "actor has no usable publicKey"),
         (_broken("mastodon-person", publicKey=None), "actor has no usable publicKey"),
         (_broken("mastodon-person", publicKey=[]), "actor has no usable publicKey"),
@@ -409,38 +413,12 @@ _DELETE = object()
         (_broken("mastodon-person", publicKey={"id": "https://mastodon.example/users/alice#main-key"}),
          "actor has no usable publicKey"),
         (_broken("mastodon-person", publicKey={"publicKeyPem": SPKI}), "actor has no usable publicKey"),
+        *((_broken("mastodon-person", publicKey={"id": key_id, "owner": "https://mastodon.example/users/alice",
+                                                 "publicKeyPem": SPKI}), "actor has no usable publicKey")
+          for key_id in KEYS_ON_ANOTHER_HOST),
     ],
 )
-def test_reject_with_reason(doc: dict[str, Any], reason: str) -> None:
+def test_reject_with_reason(doc: Any, reason: str) -> None:
     with pytest.raises(ParseError) as info:
         parse_actor(doc)
-    assert info.value.reason.startswith(reason)
-
-
-@pytest.mark.parametrize(
-    "key_id",
-    [
-        "https://evil.example/users/alice#main-key",
-        "https://mastodon.example.evil.example/users/alice#main-key",
-        "https://evil.example/mastodon.example/users/alice#main-key",
-        "https://mastodon.example:8443/users/alice#main-key",
-        "urn:uuid:5c1e0c2a-0000-4000-8000-000000000000",
-        "https://[::1/users/alice#main-key",
-        "https://mastodon.example:99999/users/alice#main-key",
-    ],
-)
-def test_reject_key_on_another_host(key_id: str) -> None:
-    """Key owner spoofing: a document may not claim a key served by another host, even naming itself owner."""
-    doc = load("mastodon-person")
-    doc["publicKey"] = {"id": key_id, "owner": doc["id"], "publicKeyPem": SPKI}
-    with pytest.raises(ParseError) as info:
-        parse_actor(doc)
-    assert info.value.reason == "actor has no usable publicKey"
-
-
-def test_reject_actor_with_a_bad_port() -> None:
-    doc = load("mastodon-person")
-    doc["id"] = "https://mastodon.example:99999/users/alice"
-    with pytest.raises(ParseError) as info:
-        parse_actor(doc)
-    assert info.value.reason == "actor id is not a valid IRI: Port out of range 0-65535"
+    assert info.value.reason == reason

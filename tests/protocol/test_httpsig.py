@@ -1,4 +1,4 @@
-"""Tests for protocol.httpsig: draft-cavage HTTP Signatures as Mastodon uses them."""
+"""Tests for protocol.sig.cavage: draft-cavage HTTP Signatures as Mastodon uses them."""
 
 from __future__ import annotations
 
@@ -15,17 +15,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from protocol.errors import SignatureError
-from protocol.httpsig import (
+from protocol.keys import load_private_key, public_key_pem
+from protocol.sig.cavage import (
     SignatureParams,
     digest_header,
-    format_http_date,
-    key_owner_iri,
     parse_signature_header,
     sign_request,
     verify_digest,
     verify_request,
 )
-from protocol.keys import load_private_key, public_key_pem
+from protocol.sig.common import format_http_date, key_owner_iri
 
 KEYS = Path(__file__).resolve().parent.parent / "fixtures" / "keys"
 TEST_PEM = (KEYS / "test-rsa-2048.pem").read_text()

@@ -1,5 +1,5 @@
-"""Tests for protocol.httpsig9421 (RFC 9421 HTTP Message Signatures, RFC 9530 Content-Digest) and
-protocol.structured_fields (RFC 8941), with the RFCs' own test vectors."""
+"""Tests for protocol.sig.rfc9421 (RFC 9421 HTTP Message Signatures, RFC 9530 Content-Digest) and
+protocol.sig.structured_fields (RFC 8941), with the RFCs' own test vectors."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from protocol.errors import SignatureError
-from protocol.httpsig9421 import (
+from protocol.keys import public_key_pem
+from protocol.sig.rfc9421 import (
     candidate_target_uris,
     content_digest_header,
     parse_signature_headers,
@@ -23,8 +24,7 @@ from protocol.httpsig9421 import (
     verify_content_digest,
     verify_request,
 )
-from protocol.keys import public_key_pem
-from protocol.structured_fields import Token, parse_dictionary, serialize_inner_list
+from protocol.sig.structured_fields import Token, parse_dictionary, serialize_inner_list
 
 KEYS = Path(__file__).resolve().parent.parent / "fixtures" / "keys"
 TEST_PEM = (KEYS / "test-rsa-2048.pem").read_text()

@@ -28,10 +28,10 @@ from node import appkeys, clock
 from node.app import create_app
 from node.appkeys import DB, URLS
 from node.config import Config
-from protocol import httpsig9421
 from protocol.errors import SignatureError
-from protocol.httpsig import check_host_header
 from protocol.keys import public_key_pem
+from protocol.sig import rfc9421
+from protocol.sig.common import check_host_header
 from tests.federation.harness import Cluster
 from tests.security import test_hostile_inbox as hostile
 from tests.support.forge import sign_only
@@ -297,7 +297,7 @@ async def test_draft_cavage_request_signed_for_another_host_is_refused(
 async def test_rfc9421_request_signed_for_another_host_is_refused(
         client: TestClient, peer: Peer, before: dict[str, Any], url: str) -> None:
     body = follow_body(peer, client)
-    headers = httpsig9421.sign_request(method="POST", url=url, headers={"Content-Type": AS2}, body=body,
+    headers = rfc9421.sign_request(method="POST", url=url, headers={"Content-Type": AS2}, body=body,
                                        key_id=f"{peer.actor_iri('alice')}#main-key", private_key_pem=fixed_key(),
                                        now=clock.now())
     resp = await client.post("/inbox", data=body, headers=headers)
@@ -309,7 +309,7 @@ async def test_rfc9421_signature_over_another_authority_is_refused_whatever_host
         client: TestClient, peer: Peer, before: dict[str, Any]) -> None:
     """Covering `@authority` alone (bovine's shape): its value is this node's, whatever Host says."""
     body = follow_body(peer, client)
-    headers = httpsig9421.sign_request(method="POST", url="http://elsewhere.example/inbox",
+    headers = rfc9421.sign_request(method="POST", url="http://elsewhere.example/inbox",
                                        headers={"Content-Type": AS2}, body=body,
                                        key_id=f"{peer.actor_iri('alice')}#main-key", private_key_pem=fixed_key(),
                                        now=clock.now(), components=("@method", "@path", "@authority"))
@@ -329,7 +329,7 @@ async def test_draft_cavage_signature_not_covering_host_is_refused(
 async def test_rfc9421_signature_not_covering_the_authority_is_refused(
         client: TestClient, peer: Peer, before: dict[str, Any]) -> None:
     body = follow_body(peer, client)
-    headers = httpsig9421.sign_request(method="POST", url=f"{client.app[URLS].base}/inbox",
+    headers = rfc9421.sign_request(method="POST", url=f"{client.app[URLS].base}/inbox",
                                        headers={"Content-Type": AS2}, body=body,
                                        key_id=f"{peer.actor_iri('alice')}#main-key", private_key_pem=fixed_key(),
                                        now=clock.now(), components=("@method", "@path", "date"))

@@ -9,8 +9,9 @@ from urllib.parse import urlsplit
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from protocol.httpsig import digest_header, format_http_date
 from protocol.keys import load_private_key
+from protocol.sig.cavage import digest_header
+from protocol.sig.common import format_http_date
 from tests.support.peer import AS2, Peer
 
 

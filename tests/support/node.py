@@ -16,7 +16,8 @@ from node.db import Database
 from node.drafts import parse_markdown as parse_draft
 from node.follows import upsert_follow
 from node.publishing import PublishResult, publish
-from protocol.httpsig import SignatureParams, key_owner_iri, parse_signature_header, verify_request
+from protocol.sig.cavage import SignatureParams, parse_signature_header, verify_request
+from protocol.sig.common import key_owner_iri
 from tests.support.peer import AS2, Peer, Received
 
 AS_CONTEXT = "https://www.w3.org/ns/activitystreams"

@@ -11,8 +11,8 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from protocol.httpsig import sign_request
 from protocol.keys import public_key_pem
+from protocol.sig.cavage import sign_request
 
 KEYS_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "keys"
 AS2 = "application/activity+json"

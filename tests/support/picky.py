@@ -10,9 +10,9 @@ from aiohttp.test_utils import TestServer
 
 from node import clock
 from node.signing import DRAFT_CAVAGE, RFC9421
-from protocol import httpsig9421
 from protocol.errors import SignatureError
-from protocol.httpsig import parse_signature_header, verify_request
+from protocol.sig import rfc9421
+from protocol.sig.cavage import parse_signature_header, verify_request
 
 
 @dataclass
@@ -36,9 +36,9 @@ class PickyRemote:
         scheme = RFC9421 if "Signature-Input" in request.headers else DRAFT_CAVAGE
         try:
             if scheme == RFC9421:
-                sig = httpsig9421.parse_signature_headers(request.headers["Signature-Input"],
+                sig = rfc9421.parse_signature_headers(request.headers["Signature-Input"],
                                                           request.headers["Signature"])
-                httpsig9421.verify_request(method=request.method, target_uris=[str(request.url)],
+                rfc9421.verify_request(method=request.method, target_uris=[str(request.url)],
                                            headers=request.headers, body=body, signature=sig,
                                            public_key_pem=self.public_key_pem, now=clock.now())
             else:

@@ -14,8 +14,8 @@ from typing import Any
 
 from aiohttp import web
 
-from protocol.httpsig import sign_request
 from protocol.keys import public_key_pem
+from protocol.sig.cavage import sign_request
 from tests.support.peer import AS2, fixed_key
 
 AS_CONTEXT = ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"]

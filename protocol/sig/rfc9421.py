@@ -19,20 +19,27 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 
 from protocol.errors import SignatureError
-from protocol.httpsig import check_host_header, format_http_date
 from protocol.keys import load_private_key, load_public_key
-from protocol.structured_fields import BareItem, Params, parse_dictionary, serialize_inner_list
+from protocol.sig.common import (
+    MAX_AGE,
+    MAX_FUTURE_SKEW,
+    authority,
+    check_host_header,
+    lower_headers,
+    request_headers,
+    timestamp,
+    verify_with,
+)
+from protocol.sig.structured_fields import BareItem, Params, parse_dictionary, serialize_inner_list
 
 SIGNED_COMPONENTS = ("@method", "@target-uri", "@authority", "host", "date")
 ALGORITHMS = ("rsa-v1_5-sha256", "ed25519")
 DIGEST_ALGORITHMS = {"sha-256": hashlib.sha256, "sha-512": hashlib.sha512}
 _TARGET_COMPONENTS = ("@target-uri", "@request-target", "@path")
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 @dataclass(frozen=True)
@@ -152,8 +159,8 @@ def verify_request(
     signature: MessageSignature,
     public_key_pem: str,
     now: datetime,
-    max_future_skew: int = 3600,
-    max_age: int = 43200,
+    max_future_skew: int = MAX_FUTURE_SKEW,
+    max_age: int = MAX_AGE,
     origin: str | None = None,
 ) -> None:
     """Verify an RFC 9421 signature on an incoming request; raise SignatureError if invalid.
@@ -167,7 +174,7 @@ def verify_request(
     """
     if origin is not None:
         check_signed_authority(signature, headers, origin)
-    now_ts = _timestamp(now)
+    now_ts = timestamp(now)
     created = signature.created
     if created is None:
         raise SignatureError("created parameter missing")
@@ -184,7 +191,7 @@ def verify_request(
         raise SignatureError("@target-uri not signed")
     if body and "content-digest" not in covered:
         raise SignatureError("content-digest not signed")
-    lower = _lower_headers(headers)
+    lower = lower_headers(headers, " \t")
     if "content-digest" in covered:
         if "content-digest" not in lower:
             raise SignatureError("signed header content-digest missing")
@@ -198,7 +205,7 @@ def verify_request(
         raise SignatureError("key type does not match algorithm")
     for uri in dict.fromkeys(target_uris):
         base = signature_base(method, uri, lower, covered, signature.signature_params)
-        if _verify(key, signature.signature, base):
+        if verify_with(key, signature.signature, base):
             return
     raise SignatureError("signature does not verify")
 
@@ -233,18 +240,16 @@ def sign_request(
     `Signature-Input` and `Signature`; caller-supplied headers of those names are replaced.
     `content-digest` is added to `components` for a body.
     """
-    replaced = {"host", "date", "content-digest", "signature", "signature-input"}
-    out = {name: value for name, value in headers.items() if name.lower() not in replaced}
-    out["Host"] = _authority(url)
-    out["Date"] = format_http_date(now)
+    out = request_headers(headers, url, now, frozenset({"host", "date", "content-digest", "signature",
+                                                       "signature-input"}))
     covered = list(components)
     if body is not None:
         out["Content-Digest"] = content_digest_header(body)
         if "content-digest" not in covered:
             covered.append("content-digest")
-    params: Params = (("alg", ALGORITHMS[0]), ("keyid", key_id), ("created", _timestamp(now)))
+    params: Params = (("alg", ALGORITHMS[0]), ("keyid", key_id), ("created", timestamp(now)))
     signature_params = serialize_inner_list(covered, params)
-    base = signature_base(method, url, _lower_headers(out), covered, signature_params)
+    base = signature_base(method, url, lower_headers(out, " \t"), covered, signature_params)
     raw = load_private_key(private_key_pem).sign(base, padding.PKCS1v15(), hashes.SHA256())
     out["Signature-Input"] = f"{label}={signature_params}"
     out["Signature"] = f"{label}=:{base64.b64encode(raw).decode('ascii')}:"
@@ -252,7 +257,7 @@ def sign_request(
 
 
 def signature_base(
-    method: str, target_uri: str, lower_headers: Mapping[str, str], components: Sequence[str], signature_params: str
+    method: str, target_uri: str, headers: Mapping[str, str], components: Sequence[str], signature_params: str
 ) -> bytes:
     """The RFC 9421 §2.5 signature base: one `"<component>": <value>` line per component, then
     `"@signature-params"`. Raises SignatureError for a missing header or unsupported component."""
@@ -264,7 +269,7 @@ def signature_base(
         elif component == "@target-uri":
             value = target_uri
         elif component == "@authority":
-            value = _authority(target_uri)
+            value = authority(target_uri)
         elif component == "@scheme":
             value = parts.scheme.lower()
         elif component == "@request-target":
@@ -275,8 +280,8 @@ def signature_base(
             value = f"?{parts.query}"
         elif component.startswith("@"):
             raise SignatureError(f"unsupported component {component}")
-        elif component in lower_headers:
-            value = lower_headers[component]
+        elif component in headers:
+            value = headers[component]
         else:
             raise SignatureError(f"signed header {component} missing")
         if "\n" in value or "\r" in value:
@@ -284,40 +289,3 @@ def signature_base(
         lines.append(f'"{component}": {value}')
     lines.append(f'"@signature-params": {signature_params}')
     return "\n".join(lines).encode("utf-8", "surrogateescape")
-
-
-def _authority(url: str) -> str:
-    parts = urlsplit(url)
-    host = parts.hostname
-    if not host:
-        raise ValueError(f"url has no host: {url!r}")
-    authority = f"[{host}]" if ":" in host else host
-    port = parts.port
-    if port is not None and port != _DEFAULT_PORTS.get(parts.scheme.lower()):
-        authority = f"{authority}:{port}"
-    return authority
-
-
-def _verify(key: rsa.RSAPublicKey | ed25519.Ed25519PublicKey, signature: bytes, data: bytes) -> bool:
-    try:
-        if isinstance(key, rsa.RSAPublicKey):
-            key.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
-        else:
-            key.verify(signature, data)
-    except (InvalidSignature, ValueError, TypeError):
-        return False
-    return True
-
-
-def _lower_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for name, value in headers.items():
-        key, stripped = name.lower(), value.strip(" \t")
-        out[key] = f"{out[key]}, {stripped}" if key in out else stripped
-    return out
-
-
-def _timestamp(now: datetime) -> int:
-    if now.tzinfo is None or now.utcoffset() is None:
-        raise ValueError("now must be timezone-aware")
-    return int(now.timestamp())
