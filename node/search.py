@@ -1,6 +1,6 @@
 """Search across the network: SQLite FTS5 over our items and the peers' items we hold, every language,
 ranked by bm25 with the title weighted most. This is the one module with FTS5 (and JSON1) SQL: the
-rest of storage stays portable, as DESIGN.md asks.
+rest of storage stays portable, as the starting design asks (ARCHITECTURE.md).
 
 Tokenizer: `unicode61 remove_diacritics 2`, not trigram. SQLite 3.40's trigram tokenizer cannot fold
 accents (`remove_diacritics` came to it in 3.45), so "economie" would miss "économie"; the network
