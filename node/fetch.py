@@ -239,6 +239,16 @@ class Fetcher:
         if recent is not None:
             return _key_of(parse_actor(json.loads(recent["document"])), key_id)
         self._start_key_fetch(key_id)
+        try:
+            found = await self._fetch_key_now(key_id)
+        except FetchError as exc:
+            if exc.unreached:  # nobody was asked: the owner may try again at once (its host's count stays)
+                self.key_fetches.refund(_key_fetch_owner(key_id))
+            raise
+        self.host_key_fetches.refund(iri_host(key_id))
+        return found
+
+    async def _fetch_key_now(self, key_id: str) -> tuple[str, str]:
         owner = key_owner_iri(key_id)
         if "#" not in key_id:
             # Some servers (GoToSocial) publish keys as documents of their own with an `owner`.
@@ -249,13 +259,11 @@ class Fetcher:
                 owner = doc["id"]
             if not same_origin(owner, key_id):
                 raise FetchError(f"key document {key_id} names an owner on another host, {owner[:200]}")
-        found = _key_of(await self.get_actor(owner, refresh=True), key_id)
-        self.host_key_fetches.refund(iri_host(key_id))
-        return found
+        return _key_of(await self.get_actor(owner, refresh=True), key_id)
 
     def _start_key_fetch(self, key_id: str) -> None:
         """Count a key fetch toward its owner and its host, or raise FetchError when either is spent."""
-        owner, host = key_id.split("#", 1)[0].split("?", 1)[0], iri_host(key_id)
+        owner, host = _key_fetch_owner(key_id), iri_host(key_id)
         wait = max(self.key_fetches.wait(owner), self.host_key_fetches.wait(host))
         if wait > 0:
             raise FetchError(f"fetched less than a minute ago, again in {math.ceil(wait)} s")
@@ -278,3 +286,9 @@ def _key_of(actor: RemoteActor, key_id: str) -> tuple[str, str]:
         if candidate_id == key_id:
             return actor.iri, pem
     raise FetchError(f"actor {actor.iri} does not publish key {key_id}")
+
+
+def _key_fetch_owner(key_id: str) -> str:
+    """What key fetches are counted by: the keyId without fragment or query (invented `#k1`, `?x=1`...
+    name the same owner)."""
+    return key_id.split("#", 1)[0].split("?", 1)[0]

@@ -74,7 +74,9 @@ def _activities(peer: Peer, other: Peer) -> st.SearchStrategy[dict[str, Any]]:
         st.builds(lambda o: {"type": "Update", "object": o}, note),
         st.builds(lambda o: {"type": "Delete", "object": o}, iris),
     ).map(lambda d: {"@context": AS_CONTEXT, "id": f"{alice}/activities/fuzz-{next(_ids)}", "actor": alice, **d})
-    return usual | random
+    # Not alice deleting her own account: the node then forgets her, and her later requests are refused
+    # (401 while her key may not be fetched again), which would leave the rest of the run unexercised.
+    return (usual | random).filter(lambda d: not (d["type"] == "Delete" and d.get("object") == alice))
 
 
 @pytest.fixture
@@ -109,11 +111,7 @@ async def test_signed_random_activities_never_cause_a_server_error(
     headers = peer.sign("alice", "POST", client.app[URLS].base + path, body)
     resp = await client.post(path, data=body, headers=headers)
     statuses.append(resp.status)
-    text = await resp.text()
-    # An activity may change what we hold of alice (an Update of her actor with another key): her next
-    # request then needs her key again, which is fetched at most once a minute (node/fetch.py): a 401
-    # that says so, never a 5xx.
-    assert resp.status in (202, 400) or (resp.status == 401 and "fetched less than a minute ago" in text), text
+    assert resp.status in (202, 400), await resp.text()
     await process(client.app)
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert errors == [], [r.getMessage() for r in errors]
