@@ -357,7 +357,9 @@ class Generator:
                         None, iri, self.received, self.received)
         item.translations = [(n, x, titles[x], summaries[x], bodies[x]) for x in langs]
         item.tags = [(n, t) for t in themes]
-        item.index = [(iri, x, titles[x], summaries[x], _tags_to_spaces(bodies[x]), details, territory,
+        # The details column starts with the themes, as INDEX_TEXT puts them (a space on each side).
+        themed = f" {' '.join(themes)} " + (f" {details}" if details else "")
+        item.index = [(iri, x, titles[x], summaries[x], _tags_to_spaces(bodies[x]), themed, territory,
                        search.node_token(host)) for x in langs]
         if kind == "journey":
             self.journeys[host] = iri
